@@ -1,0 +1,165 @@
+"""The ``ldv`` command: a click group that imports each command only when it runs.
+
+Start-up cost matters (``ldv status`` must answer in well under 200 ms), so the
+group knows its commands by name and one-line help only; the module behind a
+command is imported when that command is invoked.  Every error ldv raises on
+purpose is turned into one line on stderr and its exit code here, in one place.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+# name -> (module under ldv.cli, one-line help shown by `ldv --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "Create a repository in a folder and write its master key."),
+    "add": ("add", "Stage file contents (and deletions) in the index."),
+    "rm": ("rm", "Remove files from the index and the working tree."),
+    "mv": ("mv", "Move or rename a tracked file."),
+    "commit": ("commit", "Record the staged changes as a new commit."),
+    "status": ("status", "Show staged, unstaged and untracked changes."),
+    "log": ("log", "Show the commit history."),
+    "show": ("show", "Show a commit, or a file at a revision (REV:PATH)."),
+    "diff": ("diff", "Show changes between commits, the index and the working tree."),
+    "branch": ("branch", "List, create, rename or delete branches."),
+    "switch": ("switch", "Switch to a branch (-c creates it)."),
+    "checkout": ("checkout", "Switch branches or restore files from the index or a revision."),
+    "restore": ("restore", "Restore working-tree files (or the index with --staged)."),
+    "tag": ("tag", "List, create or delete tags."),
+    "reset": ("reset", "Move the current branch to a revision (--soft/--mixed/--hard)."),
+    "rev-parse": ("rev_parse", "Resolve revisions to object ids."),
+    "cat-file": ("cat_file", "Show an object's type, size or content."),
+    "ls-tree": ("ls_tree", "List the entries of a tree at a revision."),
+    "ls-files": ("ls_files", "List the files in the index."),
+    "gc": ("gc", "Drop unreachable objects and repack."),
+    "fsck": ("fsck", "Decrypt and verify every object and every ref."),
+    "key": ("key", "Manage the repository's keys (rotate)."),
+    "config": ("config", "Get, set and list repository configuration."),
+}
+
+EXIT_INTERNAL = 70   # a bug in ldv (BSD's EX_SOFTWARE)
+EXIT_INTERRUPTED = 130
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands live in ldv.cli.<module> and load on demand."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        spec = COMMANDS.get(name)
+        if spec is None:
+            return None
+        module = importlib.import_module(f"ldv.cli.{spec[0]}")
+        return module.command
+
+    def format_commands(self, ctx, formatter):
+        # Listing uses the registry's help so `ldv --help` imports nothing.
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def main(self, args=None, prog_name=None, complete_var=None,
+             standalone_mode=True, **extra):
+        """Run the command; map every error to one stderr line and an exit code."""
+        code = run_mapped(lambda: super(LazyGroup, self).main(
+            args, prog_name, complete_var, standalone_mode=False, **extra))
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def run_mapped(call) -> int:
+    """Call ``call`` and translate its outcome into an exit code."""
+    from ldv.plumbing.errors import LdvError
+    try:
+        rv = call()
+        return rv if isinstance(rv, int) else 0
+    except LdvError as e:
+        _error(e.message, e.hint)
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return 2 if e.exit_code == 1 else e.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        _error("interrupted", None)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `ldv log | head`: the reader left; not an error worth a message.
+        _silence_stdout()
+        return 0
+    except OSError as e:
+        _error(_os_message(e), _os_hint(e))
+        return 3
+    except Exception as e:  # noqa: BLE001 - last line of defence against tracebacks
+        if os.environ.get("LDV_DEBUG"):
+            raise
+        _error(f"internal error: {type(e).__name__}: {e}",
+               "this is a bug in ldv; rerun with LDV_DEBUG=1 for a traceback and report it")
+        return EXIT_INTERNAL
+
+
+def _error(message: str, hint: str | None) -> None:
+    line = f"error: {message}"
+    if hint:
+        line += f" (hint: {hint})"
+    click.echo(line.replace("\n", " "), err=True)
+
+
+def _os_message(e: OSError) -> str:
+    what = e.strerror or str(e)
+    return f"{what}: {e.filename}" if e.filename else what
+
+
+def _os_hint(e: OSError) -> str | None:
+    import errno
+    return {
+        errno.ENOSPC: "free some disk space and retry; nothing committed was lost",
+        errno.EACCES: "check the file permissions",
+        errno.EROFS: "the file system is read-only",
+    }.get(e.errno)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "directory", metavar="PATH", default=None,
+              help="Run as if ldv was started in PATH.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars, fewer messages.")
+@click.version_option(package_name="ldv", prog_name="ldv", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx, directory, quiet):
+    """ldv: version LLM and ML datasets the way Git versions code.
+
+    Same verbs as Git (init, add, commit, status, log, diff, branch, switch,
+    checkout, reset, tag ...), with every object encrypted and deduplicated below
+    the file level.  The master key comes from LDV_MASTER_KEY (64 hex characters)
+    or from the key file `ldv init` writes under $XDG_CONFIG_HOME/ldv/keys/.
+
+    Exit codes: 0 ok, 1 differences/conflicts, 2 usage or bad input,
+    3 repository, 4 integrity, 5 key/auth, 6 network (docs/EXIT_CODES.md).
+    """
+    from ._app import App
+    ctx.obj = App(cwd=directory or os.getcwd(), quiet=quiet)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def main(argv=None) -> None:
+    """Console entry point."""
+    cli.main(args=argv, prog_name="ldv")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The production metadata store: PostgreSQL through psycopg 3.
+
+Queries are written with ``?`` placeholders (shared with SQLite) and translated to
+psycopg's ``%s`` here.  ``schema`` puts every table in its own schema, so several
+servers (or parallel test runs) can share one database.  A small pool of
+connections serves the server's threads; a broken connection is replaced.
+"""
+from __future__ import annotations
+
+import contextlib
+import queue
+import re
+
+import psycopg
+
+from ldv.plumbing.errors import NetworkError
+
+from .store import SqlStore
+
+_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
+
+
+class _Cursor:
+    """A psycopg cursor that accepts ``?`` placeholders."""
+
+    def __init__(self, cur):
+        self._cur = cur
+
+    def execute(self, sql, args=()):
+        return self._cur.execute(sql.replace("?", "%s") if args else sql, args or None)
+
+    def executemany(self, sql, rows):
+        rows = list(rows)
+        if rows:
+            self._cur.executemany(sql.replace("?", "%s"), rows)
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+
+class PostgresStore(SqlStore):
+    dialect = "postgres"
+
+    def __init__(self, url: str, schema: str | None = None, pool_size: int = 8):
+        if schema is not None and not _SCHEMA.match(schema):
+            raise ValueError(f"bad schema name {schema!r}")
+        self.url, self.schema = url, schema
+        self._pool: queue.LifoQueue = queue.LifoQueue()
+        for _ in range(pool_size):
+            self._pool.put(None)   # connections open lazily
+
+    def _connect(self):
+        try:
+            conn = psycopg.connect(self.url, autocommit=False)
+        except psycopg.OperationalError as e:
+            raise NetworkError(f"cannot connect to PostgreSQL: {str(e).strip()[:200]}",
+                               hint="check --database-url and that the server runs") from None
+        if self.schema:
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                cur.execute(f'SET search_path TO "{self.schema}"')
+            conn.commit()
+        return conn
+
+    @contextlib.contextmanager
+    def _tx(self, write: bool = False):
+        conn = self._pool.get()
+        try:
+            if conn is None or conn.closed:
+                conn = self._connect()
+            with conn.cursor() as cur:
+                try:
+                    yield _Cursor(cur)
+                except BaseException:
+                    conn.rollback()
+                    raise
+            conn.commit()
+        except psycopg.OperationalError:
+            conn = None   # reconnect next time
+            raise
+        finally:
+            self._pool.put(conn)
+
+    def drop_schema(self) -> None:
+        """Drop this store's schema and everything in it (tests, `repo` teardown)."""
+        if not self.schema:
+            raise ValueError("no schema to drop")
+        with self._tx(write=True) as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    def close(self) -> None:
+        while not self._pool.empty():
+            conn = self._pool.get_nowait()
+            if conn is not None:
+                conn.close()

@@ -1,0 +1,196 @@
+"""The index: Git's staging area and stat cache, sealed like every other file.
+
+Glossary:
+  entry       one tracked path: its staged blob id and mode, and the stat data
+              (size, mtime_ns, ctime_ns, inode, device) of the file when that id
+              was known to match it
+  stat cache  an entry whose stat data equals the file's ``lstat`` is taken to be
+              unchanged without opening the file
+  racy        a file modified within the timestamp granularity of the moment its
+              entry was recorded can change again without changing its stat data;
+              such entries are marked UNVERIFIED when the index is written (Git
+              "smudges" them) and are hashed on the next look, once time has moved on
+  tree cache  the id of the tree the whole index would write, while known (Git's
+              cache-tree for the root), so status and commit skip rebuilding it
+
+The serialized index is binary and versioned (docs/FORMAT.md, "Index"); it is
+stored with ``Repo.write_secret("index", ...)``, so it is encrypted at rest.
+"""
+from __future__ import annotations
+
+import os
+import stat as statmod
+import struct
+import time
+from typing import Iterator
+
+from .errors import CorruptIndex
+from .ids import ID_LEN
+from .objects import MODE_EXEC, MODE_FILE, MODE_SYMLINK
+
+SECRET_NAME = "index"
+MAGIC = b"LDVI"
+VERSION = 1
+_HEADER = struct.Struct("<4sHHQ32sI")       # magic, version, flags, stamp, tree, count
+_ENTRY = struct.Struct("<IHQqqQQ32sH")      # mode, flags, size, mtime, ctime, ino, dev, oid, len
+_HAS_TREE = 1
+
+UNVERIFIED = 1            # entry flag: stat data may not be trusted, hash to compare
+# Timestamps come from the kernel's coarse clock, which may lag time.time_ns() by a
+# tick; a file touched this close to an index write is treated as racy.
+RACY_WINDOW_NS = 100_000_000
+_COARSE_WINDOW_NS = 2_000_000_000   # filesystems with whole-second timestamps
+
+
+def mode_of(st: os.stat_result) -> int | None:
+    """The tree mode for a file's lstat, or None for what ldv does not track."""
+    m = st.st_mode
+    if statmod.S_ISREG(m):
+        return MODE_EXEC if m & 0o100 else MODE_FILE
+    if statmod.S_ISLNK(m):
+        return MODE_SYMLINK
+    return None
+
+
+class Entry:
+    """One tracked path."""
+
+    __slots__ = ("path", "mode", "oid", "size", "mtime_ns", "ctime_ns", "ino", "dev",
+                 "flags")
+
+    def __init__(self, path: str, mode: int, oid: bytes, size: int, mtime_ns: int = 0,
+                 ctime_ns: int = 0, ino: int = 0, dev: int = 0, flags: int = UNVERIFIED):
+        self.path, self.mode, self.oid, self.size = path, mode, oid, size
+        self.mtime_ns, self.ctime_ns, self.ino, self.dev = mtime_ns, ctime_ns, ino, dev
+        self.flags = flags
+
+    @classmethod
+    def from_stat(cls, path: str, mode: int, oid: bytes, st: os.stat_result) -> "Entry":
+        """An entry whose blob ``oid`` was read from the file ``st`` describes."""
+        return cls(path, mode, oid, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                   st.st_ino, st.st_dev, 0)
+
+    def stat_matches(self, st: os.stat_result) -> bool:
+        """True when the file is unchanged as far as ``lstat`` can tell."""
+        return (not self.flags & UNVERIFIED and self.size == st.st_size
+                and self.mtime_ns == st.st_mtime_ns and self.ctime_ns == st.st_ctime_ns
+                and self.ino == st.st_ino and self.mode == mode_of(st))
+
+    def same_content(self, other: "Entry | None") -> bool:
+        return other is not None and self.mode == other.mode and self.oid == other.oid
+
+    def __repr__(self) -> str:
+        return f"Entry({self.path!r}, {self.mode:o}, {self.oid.hex()[:12]}, {self.size})"
+
+
+class Index:
+    """Tracked paths by name; mutations forget the tree cache."""
+
+    def __init__(self, entries: dict[str, Entry] | None = None, tree: bytes | None = None):
+        self.entries: dict[str, Entry] = entries or {}
+        self.tree = tree
+        self.stamp_ns = 0
+
+    def __contains__(self, path: str) -> bool:
+        return path in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        for path in sorted(self.entries):
+            yield self.entries[path]
+
+    def get(self, path: str) -> Entry | None:
+        return self.entries.get(path)
+
+    def put(self, entry: Entry) -> None:
+        old = self.entries.get(entry.path)
+        if old is None or not old.same_content(entry):
+            self.tree = None
+        self.entries[entry.path] = entry
+
+    def remove(self, path: str) -> Entry | None:
+        old = self.entries.pop(path, None)
+        if old is not None:
+            self.tree = None
+        return old
+
+    def paths_under(self, prefix: str) -> list[str]:
+        """Tracked paths equal to ``prefix`` or below it ("" means all), sorted."""
+        if not prefix:
+            return sorted(self.entries)
+        below = prefix.rstrip("/") + "/"
+        return sorted(p for p in self.entries if p == prefix or p.startswith(below))
+
+    def files(self) -> dict[str, tuple[int, bytes, int]]:
+        """{path: (mode, oid, size)}, the shape trees.build_tree takes."""
+        return {p: (e.mode, e.oid, e.size) for p, e in self.entries.items()}
+
+    # -- serialization ---------------------------------------------------------
+
+    def serialize(self, now_ns: int | None = None) -> bytes:
+        """Encode; entries touched near ``now_ns`` are marked UNVERIFIED (racy)."""
+        now = time.time_ns() if now_ns is None else now_ns
+        flags = _HAS_TREE if self.tree else 0
+        parts = [_HEADER.pack(MAGIC, VERSION, flags, now, self.tree or bytes(ID_LEN),
+                              len(self.entries))]
+        for path in sorted(self.entries):
+            e = self.entries[path]
+            if is_racy(e.mtime_ns, now):
+                e.flags |= UNVERIFIED
+            name = path.encode("utf-8", "surrogateescape")
+            parts.append(_ENTRY.pack(e.mode, e.flags, e.size, e.mtime_ns, e.ctime_ns,
+                                     e.ino, e.dev, e.oid, len(name)))
+            parts.append(name)
+        self.stamp_ns = now
+        return b"".join(parts)
+
+    @classmethod
+    def parse(cls, data: bytes) -> "Index":
+        try:
+            magic, version, flags, stamp, tree, count = _HEADER.unpack_from(data, 0)
+        except struct.error:
+            raise _corrupt("is truncated") from None
+        if magic != MAGIC:
+            raise _corrupt("has a bad signature")
+        if version != VERSION:
+            raise _corrupt(f"has version {version}; this ldv reads {VERSION}")
+        entries, pos, unpack, size = {}, _HEADER.size, _ENTRY.unpack_from, _ENTRY.size
+        try:
+            for _ in range(count):
+                mode, fl, sz, mt, ct, ino, dev, oid, n = unpack(data, pos)
+                pos += size
+                path = data[pos:pos + n].decode("utf-8", "surrogateescape")
+                pos += n
+                entries[path] = Entry(path, mode, oid, sz, mt, ct, ino, dev, fl)
+        except struct.error:
+            raise _corrupt("is truncated") from None
+        if pos != len(data) or len(entries) != count:
+            raise _corrupt("has trailing or duplicate entries")
+        index = cls(entries, tree if flags & _HAS_TREE else None)
+        index.stamp_ns = stamp
+        return index
+
+
+def is_racy(mtime_ns: int, now_ns: int) -> bool:
+    """Could a file with this mtime still change without its mtime changing?"""
+    window = _COARSE_WINDOW_NS if mtime_ns % 1_000_000_000 == 0 else RACY_WINDOW_NS
+    return mtime_ns >= now_ns - window
+
+
+def _corrupt(what: str) -> CorruptIndex:
+    return CorruptIndex(f"the index {what}",
+                        hint="rebuild it from HEAD with `ldv reset` (work-tree files "
+                             "are kept)")
+
+
+def load_index(repo) -> Index:
+    """The repository's index; an empty one before the first add."""
+    data = repo.read_secret(SECRET_NAME)
+    return Index() if data is None else Index.parse(data)
+
+
+def save_index(repo, index: Index) -> None:
+    """Seal and atomically replace the index (the caller holds the repository lock)."""
+    repo.write_secret(SECRET_NAME, index.serialize())

@@ -1,0 +1,115 @@
+"""A Backend over a local directory: temp file + fsync + rename, then fsync the dir.
+
+Also home of :func:`atomic_write`, the one way plumbing replaces a file under .ldv.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from ..errors import BadInput, MissingPack
+
+_COPY_BUF = 1 << 20
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes | BinaryIO, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb", closefd=False) as f:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                f.write(data)
+            else:
+                shutil.copyfileobj(data, f, _COPY_BUF)
+            f.flush()
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class LocalBackend:
+    """Named immutable files in a directory tree."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, name: str) -> Path:
+        parts = name.split("/")
+        if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise BadInput(f"invalid backend file name {name!r}")
+        return self.root.joinpath(*parts)
+
+    def put(self, name: str, data) -> None:
+        atomic_write(self._path(name), data)
+
+    def get(self, name: str, offset: int = 0, length: int | None = None) -> bytes:
+        try:
+            with open(self._path(name), "rb") as f:
+                f.seek(offset)
+                return f.read() if length is None else f.read(length)
+        except FileNotFoundError:
+            raise _missing(name) from None
+
+    def open(self, name: str) -> BinaryIO:
+        try:
+            return open(self._path(name), "rb")
+        except FileNotFoundError:
+            raise _missing(name) from None
+
+    def size(self, name: str) -> int:
+        try:
+            return self._path(name).stat().st_size
+        except FileNotFoundError:
+            raise _missing(name) from None
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).is_file()
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        names = []
+        for dirpath, _dirs, files in os.walk(self.root):
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            for f in files:
+                if f.startswith("."):
+                    continue    # temp files of writers in flight
+                name = f if rel == "." else f"{rel}/{f}"
+                if name.startswith(prefix):
+                    names.append(name)
+        return iter(sorted(names))
+
+    def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
+
+
+def _missing(name: str) -> MissingPack:
+    return MissingPack(f"{name} is missing from the object store",
+                       hint="run `ldv fsck`; fetch it again from a remote if you have one")
+
+
+def read_all(data) -> bytes:
+    """bytes of a bytes-like or a binary stream (for backends that buffer)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    buf = io.BytesIO()
+    shutil.copyfileobj(data, buf, _COPY_BUF)
+    return buf.getvalue()

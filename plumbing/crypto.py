@@ -1,0 +1,85 @@
+"""Symmetric primitives: HKDF, scrypt, AES-256-GCM sealing and pack ciphers.
+
+Glossary:
+  seal      AES-256-GCM with a random 96-bit nonce, for small files (keyring,
+            config, the work-tree index, reflog records): nonce || ciphertext+tag.
+  pack key  HKDF-SHA256(data key, pack salt); each pack has its own, so counter
+            nonces (entry number) never repeat under one key.
+"""
+from __future__ import annotations
+
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+KEY_LEN = 32
+NONCE_LEN = 12
+TAG_LEN = 16
+SALT_LEN = 16
+
+# scrypt cost profiles.  "scrypt" is the production profile (~0.3 s, 128 MiB);
+# "fast" exists for tests and must never protect real data.
+KDF_PROFILES = {
+    "scrypt": {"n": 2 ** 17, "r": 8, "p": 1},
+    "fast": {"n": 2 ** 4, "r": 8, "p": 1},
+}
+
+
+class DecryptError(Exception):
+    """Authentication failed; callers translate it into a typed LdvError."""
+
+
+def random_bytes(n: int) -> bytes:
+    return os.urandom(n)
+
+
+def hkdf(key: bytes, salt: bytes, info: bytes, length: int = KEY_LEN) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt,
+                info=info).derive(key)
+
+
+def scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=KEY_LEN, n=n, r=r, p=p).derive(
+        passphrase.encode("utf-8"))
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
+    """Encrypt with a random nonce; returns nonce || ciphertext || tag."""
+    nonce = os.urandom(NONCE_LEN)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def unseal(key: bytes, sealed: bytes, aad: bytes = b"") -> bytes:
+    """Inverse of :func:`seal`; DecryptError when the key, aad or bytes are wrong."""
+    if len(sealed) < NONCE_LEN + TAG_LEN:
+        raise DecryptError("sealed data is too short")
+    try:
+        return AESGCM(key).decrypt(sealed[:NONCE_LEN], sealed[NONCE_LEN:], aad)
+    except InvalidTag:
+        raise DecryptError("authentication failed") from None
+
+
+def counter_nonce(counter: int) -> bytes:
+    return counter.to_bytes(NONCE_LEN, "big")
+
+
+class PackCipher:
+    """AES-256-GCM under one pack's key with counter nonces."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, data_key: bytes, salt: bytes):
+        self._aead = AESGCM(hkdf(data_key, salt, b"ldv pack key v1"))
+
+    def encrypt(self, counter: int, plaintext, aad: bytes) -> bytes:
+        return self._aead.encrypt(counter_nonce(counter), plaintext, aad)
+
+    def decrypt(self, counter: int, ciphertext, aad: bytes) -> bytes:
+        try:
+            return self._aead.decrypt(counter_nonce(counter), ciphertext, aad)
+        except InvalidTag:
+            raise DecryptError("authentication failed") from None

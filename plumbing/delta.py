@@ -1,0 +1,85 @@
+"""Storage encodings of one object: raw, zstd, or a zstd delta against a base.
+
+A delta is a zstd frame compressed with the base's plaintext as a raw-content
+dictionary, so zstd's match finder turns unchanged stretches into references.
+Frames are lean on purpose (magicless, no checksum, no dictionary id): GCM and the
+id check already guard integrity, and the 1%-edit target counts every byte.
+"""
+from __future__ import annotations
+
+import enum
+
+import zstandard as zstd
+
+from .errors import CorruptObject
+
+DEFAULT_LEVEL = 1
+DELTA_LEVEL = 3
+PAYS = 0.97          # keep zstd output only when it saves at least 3%
+DELTA_PAYS = 0.5     # keep a delta only when it is at most half the full encoding
+DELTA_EASY = 1 / 16  # below this fraction of the raw size, skip computing the full one
+
+
+class Encoding(enum.IntEnum):
+    RAW = 0
+    ZSTD = 1
+    DELTA = 2
+
+
+def _params(level: int):
+    return zstd.ZstdCompressionParameters.from_level(
+        level, format=zstd.FORMAT_ZSTD1_MAGICLESS, write_checksum=0,
+        write_content_size=1, write_dict_id=0)
+
+
+class Codec:
+    """Encoder/decoder; one per thread (zstd contexts are not thread-safe)."""
+
+    def __init__(self, level: int = DEFAULT_LEVEL, delta_level: int = DELTA_LEVEL):
+        self.level = level
+        self.delta_level = delta_level
+        self._cctx = zstd.ZstdCompressor(compression_params=_params(level))
+        self._dctx = zstd.ZstdDecompressor(format=zstd.FORMAT_ZSTD1_MAGICLESS)
+
+    def encode_full(self, data) -> tuple[Encoding, bytes]:
+        """zstd when it pays, else raw."""
+        packed = self._cctx.compress(data)
+        if len(packed) <= len(data) * PAYS:
+            return Encoding.ZSTD, packed
+        return Encoding.RAW, bytes(data)
+
+    def encode(self, data, base: bytes | None = None) -> tuple[Encoding, bytes]:
+        """The smallest sensible encoding; a delta only when clearly smaller."""
+        if base:
+            delta = self.encode_delta(base, data)
+            if len(delta) <= len(data) * DELTA_EASY:
+                return Encoding.DELTA, delta
+            enc, body = self.encode_full(data)
+            if len(delta) <= len(body) * DELTA_PAYS:
+                return Encoding.DELTA, delta
+            return enc, body
+        return self.encode_full(data)
+
+    def encode_delta(self, base: bytes, data) -> bytes:
+        cdict = zstd.ZstdCompressionDict(base, dict_type=zstd.DICT_TYPE_RAWCONTENT)
+        cctx = zstd.ZstdCompressor(dict_data=cdict,
+                                   compression_params=_params(self.delta_level))
+        return cctx.compress(data)
+
+    def decode(self, enc: int, body, base: bytes | None = None) -> bytes:
+        """Inverse of :meth:`encode`; CorruptObject on an invalid frame."""
+        try:
+            if enc == Encoding.RAW:
+                return bytes(body)
+            if enc == Encoding.ZSTD:
+                return self._dctx.decompress(body)
+            if enc == Encoding.DELTA:
+                if base is None:
+                    raise CorruptObject("a delta needs its base")
+                ddict = zstd.ZstdCompressionDict(base, dict_type=zstd.DICT_TYPE_RAWCONTENT)
+                dctx = zstd.ZstdDecompressor(dict_data=ddict,
+                                             format=zstd.FORMAT_ZSTD1_MAGICLESS)
+                return dctx.decompress(body)
+        except zstd.ZstdError as e:
+            raise CorruptObject(f"invalid compressed data: {e}") from None
+        raise CorruptObject(f"unknown encoding {enc}")

@@ -1,0 +1,232 @@
+"""PackedObjectDatabase: the real ObjectDatabase (packs, encryption, deltas).
+
+Glossary:
+  writer   the pack being filled, one for data (chunks) and one for metadata
+  index    pack_index.PackIndex, id -> where the object lives
+  chain    a delta, its base, the base's base ... ending in a full object; its
+           length is the depth, bounded by ``max_depth``
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from . import crypto
+from .delta import Codec, Encoding
+from .errors import CorruptObject, CorruptPack, ObjectNotFound
+from .ids import IdHasher
+from .keys import Keyring
+from .lock import Lock
+from .odb import ObjType
+from .pack import (KIND_DATA, KIND_META, PREAMBLE_LEN, PackEntry, PackWriter,
+                   check_pack_bytes, entry_aad, pack_cipher, pack_path, read_header)
+from .pack_index import PackIndex
+
+PACK_SIZE = 16 << 20       # target pack size (DESIGN: 16-64 MiB)
+MAX_DEPTH = 10             # longest delta chain
+CACHE_BYTES = 32 << 20     # plaintexts of recent delta bases
+_FSCK_HINT = "run `ldv fsck`; fetch the pack again from a remote if you have one"
+
+
+class _LRU:
+    def __init__(self, max_bytes: int):
+        self.max = max_bytes
+        self.size = 0
+        self._d: OrderedDict[bytes, bytes] = OrderedDict()
+
+    def get(self, key: bytes) -> bytes | None:
+        v = self._d.get(key)
+        if v is not None:
+            self._d.move_to_end(key)
+        return v
+
+    def put(self, key: bytes, value: bytes) -> None:
+        if key in self._d or len(value) > self.max // 4:
+            return
+        self._d[key] = value
+        self.size += len(value)
+        while self.size > self.max:
+            _k, v = self._d.popitem(last=False)
+            self.size -= len(v)
+
+
+class PackedObjectDatabase:
+    """Objects in encrypted packs on a Backend, found through a PackIndex."""
+
+    def __init__(self, backend, keyring: Keyring, index_path: Path, lock_dir: Path, *,
+                 level: int = 1, pack_size: int = PACK_SIZE, max_depth: int = MAX_DEPTH):
+        self.backend = backend
+        self.keyring = keyring
+        self.hasher = IdHasher(keyring.id_key)
+        self.index = PackIndex(index_path)
+        self.lock_dir = Path(lock_dir)
+        self.codec = Codec(level)
+        self.pack_size = pack_size
+        self.max_depth = max_depth
+        self._writers: dict[int, PackWriter] = {}
+        self._pending: dict[bytes, tuple[PackWriter, PackEntry]] = {}
+        self._ciphers: OrderedDict[str, object] = OrderedDict()
+        self._cache = _LRU(CACHE_BYTES)
+
+    # -- the ObjectDatabase protocol -------------------------------------------
+
+    def has(self, oid: bytes) -> bool:
+        return oid in self._pending or oid in self.index
+
+    def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None) -> bytes:
+        oid = self.hasher.oid(type_code, data)
+        if oid in self._pending or oid in self.index:
+            return oid
+        base, depth = self._usable_base(type_code, delta_base)
+        base_plain = self._plain(base) if base else None
+        enc, body = self.codec.encode(data, base_plain)
+        if enc != Encoding.DELTA:
+            base, depth = None, 0
+        self._append(oid, type_code, enc, body, base, depth)
+        return oid
+
+    def get(self, oid: bytes) -> tuple[ObjType, bytes]:
+        cached = self._cache.get(oid)
+        entry = self._locate(oid)
+        if cached is not None:
+            return ObjType(entry.type), cached
+        plain = self._decode(oid, entry)
+        if self.hasher.oid(entry.type, plain) != oid:
+            raise CorruptObject(f"object {oid.hex()} does not match its id "
+                                "(swapped or damaged)", hint=_FSCK_HINT)
+        return ObjType(entry.type), plain
+
+    def flush(self) -> None:
+        for kind in list(self._writers):
+            self._finish(kind)
+        if self.index.dirty:
+            with Lock(self.lock_dir / "index", timeout=30, what="the pack index"):
+                self.index.save()
+
+    def iter_ids(self) -> Iterator[bytes]:
+        yield from list(self._pending)
+        yield from self.index.ids()
+
+    # -- writing ---------------------------------------------------------------
+
+    def _usable_base(self, type_code, base: bytes | None) -> tuple[bytes | None, int]:
+        """The base and the new depth, or (None, 0) when a delta is not allowed."""
+        if base is None or not self.has(base):
+            return None, 0
+        entry = self._locate(base)
+        if entry.type != type_code or entry.depth + 1 > self.max_depth:
+            return None, 0
+        return base, entry.depth + 1
+
+    def _append(self, oid, type_code, enc, body, base, depth) -> PackEntry:
+        kind = KIND_DATA if ObjType(type_code).is_data else KIND_META
+        writer = self._writers.get(kind)
+        if writer is None:
+            ring = self.keyring
+            writer = self._writers[kind] = PackWriter(kind, ring.current_key_id,
+                                                      ring.data_key)
+        entry = writer.add(oid, int(type_code), int(enc), body, base, depth)
+        self._pending[oid] = (writer, entry)
+        if writer.size >= self.pack_size:
+            self._finish(kind)
+        return entry
+
+    def _finish(self, kind: int) -> str | None:
+        writer = self._writers.pop(kind, None)
+        if writer is None or not writer.entries:
+            return None
+        name, data = writer.finish()
+        self.backend.put(pack_path(name), data)
+        del data
+        self.index.add(name, kind, writer.entries)
+        for e in writer.entries:
+            self._pending.pop(e.oid, None)
+        return name
+
+    # -- reading ---------------------------------------------------------------
+
+    def _locate(self, oid: bytes) -> PackEntry:
+        hit = self._pending.get(oid)
+        if hit is not None:
+            return hit[1]
+        found = self.index.lookup(oid)
+        if found is None:
+            raise ObjectNotFound(f"object {oid.hex()} not found",
+                                 hint="fetch it from a remote, or run `ldv fsck`")
+        return found[1]
+
+    def _plain(self, oid: bytes) -> bytes:
+        """Plaintext of a delta base, through the cache."""
+        cached = self._cache.get(oid)
+        if cached is None:
+            cached = self.get(oid)[1]
+            self._cache.put(oid, cached)
+        return cached
+
+    def _decode(self, oid: bytes, entry: PackEntry) -> bytes:
+        key_id, cipher, ct, where = self._ciphertext(oid, entry)
+        try:
+            body = cipher.decrypt(entry.offset, ct,
+                                  entry_aad(oid, entry.type, entry.enc, key_id))
+        except crypto.DecryptError:
+            raise CorruptObject(f"object {oid.hex()} in {where} does not decrypt "
+                                "(damaged, or another object in its place)",
+                                hint=_FSCK_HINT) from None
+        base = self._plain(entry.base) if entry.enc == Encoding.DELTA else None
+        return self.codec.decode(entry.enc, body, base)
+
+    def _ciphertext(self, oid: bytes, entry: PackEntry):
+        hit = self._pending.get(oid)
+        if hit is not None:
+            w = hit[0]
+            return w.key_id, w.cipher, w.read(entry), "the pack being written"
+        pack, _e = self.index.lookup(oid)
+        path = pack_path(pack)
+        _kind, key_id, cipher = self._pack_cipher(pack, path)
+        ct = self.backend.get(path, entry.offset, entry.length)
+        if len(ct) != entry.length:
+            raise CorruptPack(f"pack {pack} is truncated (object {oid.hex()} is cut off)",
+                              hint=_FSCK_HINT)
+        return key_id, cipher, ct, f"pack {pack}"
+
+    def _pack_cipher(self, pack: str, path: str):
+        hit = self._ciphers.get(pack)
+        if hit is None:
+            hit = pack_cipher(pack, self.backend.get(path, 0, PREAMBLE_LEN),
+                              self.keyring.data_keys)
+            self._ciphers[pack] = hit
+            if len(self._ciphers) > 256:
+                self._ciphers.popitem(last=False)
+        return hit
+
+    # -- maintenance -----------------------------------------------------------
+
+    def pack_names(self) -> list[str]:
+        """Names of the packs in the backend."""
+        return [p.rsplit("/", 1)[1] for p in self.backend.list("packs/")]
+
+    def rebuild_index(self) -> int:
+        """Regenerate the index from the packs' headers; return the object count."""
+        self.flush()
+        packs = []
+        for name in self.pack_names():
+            kind, entries = read_header(name, self.backend, pack_path(name),
+                                        self.keyring.data_keys)
+            packs.append((name, kind, entries))
+        with Lock(self.lock_dir / "index", timeout=30, what="the pack index"):
+            PackIndex.write_fresh(self.index.path, packs)
+            self.index = PackIndex(self.index.path)
+        return len(self.index)
+
+    def check_pack(self, name: str) -> None:
+        """CorruptPack/MissingPack unless the pack's bytes hash to its name."""
+        with self.backend.open(pack_path(name)) as f:
+            check_pack_bytes(name, f)
+
+    def repack(self, live_ids: Iterable[bytes], *, max_depth: int | None = None) -> dict:
+        from .repack import repack
+        return repack(self, set(live_ids), max_depth or self.max_depth)
+
+    def close(self) -> None:
+        self.flush()

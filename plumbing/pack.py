@@ -1,0 +1,185 @@
+"""Packs: immutable files of encrypted objects, restic's layout.
+
+    preamble  "LDVP" | version u8 | kind u8 | data key id u32 | salt 16    (26 bytes)
+    entries   AES-256-GCM(pack key, nonce = offset, aad = id|type|enc|key id)
+    header    AES-256-GCM(pack key, nonce = offset, aad = "ldv pack header"|preamble)
+              of one record per entry:
+                id 32 | type u8 | encoding u8 | length u32 [| base id 32 | depth u8]
+    trailer   header length u32
+
+The pack key is HKDF(data key, salt); the nonce is the byte offset, unique in the
+pack.  A pack is named by the unkeyed BLAKE3 of its bytes, so a server can check an
+upload without keys.  The header lets the index be rebuilt from the packs alone.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import blake3
+
+from . import crypto
+from .errors import CorruptPack, MissingKey
+
+MAGIC = b"LDVP"
+VERSION = 1
+PREAMBLE = struct.Struct(">4sBBI16s")
+PREAMBLE_LEN = PREAMBLE.size
+TRAILER = struct.Struct(">I")
+_REC = struct.Struct(">32sBBI")
+_DELTA = struct.Struct(">32sB")
+HEADER_AAD = b"ldv pack header"
+DELTA_ENC = 2  # delta.Encoding.DELTA; kept numeric so pack.py does not import zstd
+
+KIND_DATA = 0
+KIND_META = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PackEntry:
+    """Where one object lives in a pack and how it is encoded."""
+
+    oid: bytes
+    type: int
+    enc: int
+    offset: int
+    length: int           # ciphertext length (body + GCM tag)
+    base: bytes | None = None
+    depth: int = 0
+
+
+def entry_aad(oid: bytes, type_code: int, enc: int, key_id: int) -> bytes:
+    return oid + bytes((type_code, enc)) + key_id.to_bytes(4, "big")
+
+
+def pack_path(name: str) -> str:
+    """The backend name of a pack (fan-out by the first two hex digits)."""
+    return f"packs/{name[:2]}/{name}"
+
+
+class PackWriter:
+    """Builds one pack in memory (bounded by the store's pack size)."""
+
+    def __init__(self, kind: int, key_id: int, data_key: bytes):
+        self.kind = kind
+        self.key_id = key_id
+        self.salt = crypto.random_bytes(crypto.SALT_LEN)
+        self.cipher = crypto.PackCipher(data_key, self.salt)
+        self.preamble = PREAMBLE.pack(MAGIC, VERSION, kind, key_id, self.salt)
+        self.parts: list[bytes] = [self.preamble]
+        self.entries: list[PackEntry] = []
+        self.size = PREAMBLE_LEN
+
+    def add(self, oid: bytes, type_code: int, enc: int, body,
+            base: bytes | None = None, depth: int = 0) -> PackEntry:
+        ct = self.cipher.encrypt(self.size, body,
+                                 entry_aad(oid, type_code, enc, self.key_id))
+        entry = PackEntry(oid, type_code, enc, self.size, len(ct), base, depth)
+        self.parts.append(ct)
+        self.entries.append(entry)
+        self.size += len(ct)
+        return entry
+
+    def read(self, entry: PackEntry) -> bytes:
+        """The ciphertext of an entry still in this writer."""
+        return self._by_offset(entry.offset)
+
+    def _by_offset(self, offset: int) -> bytes:
+        # entries are appended in offset order: bisect over them
+        lo, hi = 0, len(self.entries)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.entries[mid].offset < offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        return self.parts[1 + lo]
+
+    def finish(self) -> tuple[str, bytes]:
+        """Seal the header; return (name, pack bytes) and drop the buffers."""
+        header = b"".join(_encode_record(e) for e in self.entries)
+        hct = self.cipher.encrypt(self.size, header, HEADER_AAD + self.preamble)
+        self.parts += [hct, TRAILER.pack(len(hct))]
+        data = b"".join(self.parts)
+        self.parts = []
+        return blake3.blake3(data, max_threads=blake3.blake3.AUTO).hexdigest(), data
+
+
+def _encode_record(e: PackEntry) -> bytes:
+    rec = _REC.pack(e.oid, e.type, e.enc, e.length)
+    if e.enc == DELTA_ENC:
+        rec += _DELTA.pack(e.base, e.depth)
+    return rec
+
+
+def parse_preamble(name: str, raw: bytes) -> tuple[int, int, bytes]:
+    """(kind, key id, salt) of a pack; CorruptPack when it is not one."""
+    if len(raw) < PREAMBLE_LEN:
+        raise CorruptPack(f"pack {name} is truncated", hint=_FSCK_HINT)
+    magic, version, kind, key_id, salt = PREAMBLE.unpack_from(raw)
+    if magic != MAGIC or version != VERSION or kind not in (KIND_DATA, KIND_META):
+        raise CorruptPack(f"pack {name} has a damaged preamble", hint=_FSCK_HINT)
+    return kind, key_id, salt
+
+
+def pack_cipher(name: str, preamble: bytes, data_keys: dict[int, bytes]):
+    """(kind, key id, PackCipher) for a pack from its preamble bytes."""
+    kind, key_id, salt = parse_preamble(name, preamble)
+    try:
+        key = data_keys[key_id]
+    except KeyError:
+        raise MissingKey(f"pack {name} was written with data key {key_id:08x}, "
+                         "which this keyring lacks",
+                         hint="fetch the keyring again from the remote that has it") from None
+    return kind, key_id, crypto.PackCipher(key, salt)
+
+
+def read_header(name: str, backend, path: str, data_keys: dict[int, bytes]):
+    """(kind, entries) of a pack from its preamble, header and trailer only."""
+    size = backend.size(path)
+    if size < PREAMBLE_LEN + TRAILER.size + crypto.TAG_LEN:
+        raise CorruptPack(f"pack {name} is truncated", hint=_FSCK_HINT)
+    preamble = backend.get(path, 0, PREAMBLE_LEN)
+    kind, _key_id, cipher = pack_cipher(name, preamble, data_keys)
+    (hlen,) = TRAILER.unpack(backend.get(path, size - TRAILER.size, TRAILER.size))
+    hoff = size - TRAILER.size - hlen
+    if hoff < PREAMBLE_LEN:
+        raise CorruptPack(f"pack {name} is truncated or its trailer is damaged",
+                          hint=_FSCK_HINT)
+    try:
+        header = cipher.decrypt(hoff, backend.get(path, hoff, hlen), HEADER_AAD + preamble)
+    except crypto.DecryptError:
+        raise CorruptPack(f"the header of pack {name} does not authenticate",
+                          hint=_FSCK_HINT) from None
+    return kind, list(_parse_records(name, header, hoff))
+
+
+def _parse_records(name: str, header: bytes, end: int):
+    pos, offset = 0, PREAMBLE_LEN
+    while pos < len(header):
+        if pos + _REC.size > len(header):
+            raise CorruptPack(f"the header of pack {name} is malformed", hint=_FSCK_HINT)
+        oid, type_code, enc, length = _REC.unpack_from(header, pos)
+        pos += _REC.size
+        base, depth = None, 0
+        if enc == DELTA_ENC:
+            base, depth = _DELTA.unpack_from(header, pos)
+            pos += _DELTA.size
+        yield PackEntry(oid, type_code, enc, offset, length, base, depth)
+        offset += length
+    if offset != end:
+        raise CorruptPack(f"the header of pack {name} does not match its entries",
+                          hint=_FSCK_HINT)
+
+
+def check_pack_bytes(name: str, stream) -> None:
+    """CorruptPack unless the BLAKE3 of the stream's bytes is the pack's name."""
+    h = blake3.blake3()
+    while chunk := stream.read(1 << 20):
+        h.update(chunk)
+    if h.hexdigest() != name:
+        raise CorruptPack(f"pack {name} does not match its name (damaged on disk)",
+                          hint=_FSCK_HINT)
+
+
+_FSCK_HINT = "run `ldv fsck`; fetch the pack again from a remote if you have one"

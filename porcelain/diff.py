@@ -1,0 +1,198 @@
+"""File-level diffs between two sides: a commit's tree, the index, the working tree.
+
+``diff()`` picks the sides as ``git diff`` does and returns a ``DiffResult``:
+a list of ``FileChange`` (path, status A/M/D/T, old and new entries) that
+renders as a unified text diff, ``--stat``, ``--name-status`` or JSON.  Content
+is read only for the paths that changed, and only when rendering needs it.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ldv.plumbing.objects import MODE_SYMLINK
+from ldv.plumbing.trees import diff_trees
+
+from . import revparse
+from .diff_sides import IndexSide, Side, TreeSide, WorktreeSide
+
+TEXT_LIMIT = 16 << 20       # larger files get a "Bin" line, not a line diff
+SNIFF = 8000                # Git's heuristic: a NUL in the first 8000 bytes is binary
+
+
+@dataclass
+class Entry:
+    """One side of a changed path: mode, id (None for an unhashed work file), size."""
+
+    mode: int
+    oid: bytes | None
+    size: int
+
+
+@dataclass
+class FileChange:
+    path: str
+    status: str                       # A added, D deleted, M modified, T type changed
+    old: Entry | None
+    new: Entry | None
+    read_old: Callable[[], bytes] | None = field(default=None, repr=False)
+    read_new: Callable[[], bytes] | None = field(default=None, repr=False)
+    _text: tuple | None = field(default=None, repr=False)
+
+    def contents(self) -> tuple[bytes, bytes]:
+        a = self.read_old() if self.read_old and self.old else b""
+        b = self.read_new() if self.read_new and self.new else b""
+        return a, b
+
+    def text_lines(self):
+        """(old lines, new lines) for a text file, None for a binary or huge one."""
+        if self._text is None:
+            self._text = (_as_lines(self),)
+        return self._text[0]
+
+    def counts(self) -> tuple[int, int] | None:
+        """(insertions, deletions) in lines, None for a binary file."""
+        lines = self.text_lines()
+        if lines is None:
+            return None
+        ins = dels = 0
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, *lines, autojunk=False).get_opcodes():
+            if op in ("replace", "delete"):
+                dels += i2 - i1
+            if op in ("replace", "insert"):
+                ins += j2 - j1
+        return ins, dels
+
+
+@dataclass
+class DiffResult:
+    changes: list[FileChange]
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def name_status(self) -> str:
+        return "".join(f"{c.status}\t{c.path}\n" for c in self.changes)
+
+    def name_only(self) -> str:
+        return "".join(f"{c.path}\n" for c in self.changes)
+
+    def patch(self) -> str:
+        from .diff_render import render_patch
+        return render_patch(self)
+
+    def stat(self, width: int = 80) -> str:
+        from .diff_render import render_stat
+        return render_stat(self, width)
+
+    def to_json(self) -> dict:
+        from .diff_render import render_json
+        return render_json(self)
+
+
+def diff(repo, workspace, a: str | None = None, b: str | None = None, *,
+         cached: bool = False, paths: list[str] | None = None) -> DiffResult:
+    """``git diff`` side selection: see ldv.api.Repository.diff."""
+    if a is not None and b is not None:
+        old = TreeSide(repo, revparse.resolve_tree(repo, a))
+        new = TreeSide(repo, revparse.resolve_tree(repo, b))
+    elif a is not None:
+        old = TreeSide(repo, revparse.resolve_tree(repo, a))
+        new = IndexSide(workspace) if cached else WorktreeSide(workspace)
+    elif cached:
+        head = workspace.head_commit()
+        old = TreeSide(repo, revparse.resolve_tree(repo, head.hex()) if head else None)
+        new = IndexSide(workspace)
+    else:
+        old, new = IndexSide(workspace), WorktreeSide(workspace)
+    return compare(old, new, paths or [])
+
+
+def compare(old: Side, new: Side, paths: list[str]) -> DiffResult:
+    """The changes from ``old`` to ``new`` under ``paths`` (all when empty)."""
+    if isinstance(old, TreeSide) and isinstance(new, TreeSide):
+        changes = _tree_changes(old, new, paths)
+    else:
+        changes = _generic_changes(old, new, paths)
+    return DiffResult(changes)
+
+
+def _tree_changes(old: TreeSide, new: TreeSide, paths) -> list[FileChange]:
+    out = []
+    for path, x, y in diff_trees(old.repo.odb, old.tree, new.tree):
+        if not _selected(path, paths):
+            continue
+        out.append(_change(path, _entry(x), _entry(y), old, new))
+    return out
+
+
+def _generic_changes(old: Side, new: Side, paths) -> list[FileChange]:
+    a = {p: e for p, e in old.entries().items() if _selected(p, paths)}
+    b = {p: e for p, e in new.entries().items() if _selected(p, paths)}
+    out = []
+    for path in sorted(a.keys() | b.keys()):
+        x, y = a.get(path), b.get(path)
+        if x is not None and y is not None and _same(path, x, y, old, new):
+            continue
+        out.append(_change(path, x, y, old, new))
+    return out
+
+
+def _same(path, x: Entry, y: Entry, old: Side, new: Side) -> bool:
+    if x.mode != y.mode:
+        return False
+    if x.oid is not None and y.oid is not None:
+        return x.oid == y.oid
+    if x.size != y.size:
+        return False
+    return old.read(path) == new.read(path)
+
+
+def _change(path, x, y, old: Side, new: Side) -> FileChange:
+    if x is None:
+        status = "A"
+    elif y is None:
+        status = "D"
+    elif _kind(x.mode) != _kind(y.mode):
+        status = "T"
+    else:
+        status = "M"
+    return FileChange(path, status, x, y,
+                      read_old=lambda: old.read(path), read_new=lambda: new.read(path))
+
+
+def _kind(mode: int) -> str:
+    return "link" if mode == MODE_SYMLINK else "file"
+
+
+def _entry(t) -> Entry | None:
+    return None if t is None else Entry(t.mode, t.oid, t.size)
+
+
+def _selected(path: str, paths) -> bool:
+    if not paths:
+        return True
+    for p in paths:
+        p = p.strip("/")
+        if p in ("", ".") or path == p or path.startswith(p + "/"):
+            return True
+    return False
+
+
+def _as_lines(c: FileChange):
+    sizes = [e.size for e in (c.old, c.new) if e is not None]
+    if any(s > TEXT_LIMIT for s in sizes):
+        return None
+    a, b = c.contents()
+    if b"\0" in a[:SNIFF] or b"\0" in b[:SNIFF]:
+        return None
+    try:
+        return a.decode("utf-8").splitlines(True), b.decode("utf-8").splitlines(True)
+    except UnicodeDecodeError:
+        return None
+
+
+def mode_text(mode: int) -> str:
+    return f"{mode:06o}"
+

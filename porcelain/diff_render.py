@@ -1,0 +1,132 @@
+"""Renderings of a DiffResult: Git's unified patch, ``--stat`` and JSON."""
+from __future__ import annotations
+
+import difflib
+
+from ldv.plumbing.objects import MODE_SYMLINK
+
+_NULL = "0" * 7
+_NO_EOL = "\\ No newline at end of file\n"
+
+
+def render_patch(result) -> str:
+    return "".join(_patch_one(c) for c in result.changes)
+
+
+def _short(entry) -> str:
+    if entry is None or entry.oid is None:
+        return _NULL
+    return entry.oid.hex()[:7]
+
+
+def _header(c) -> list[str]:
+    out = [f"diff --git a/{c.path} b/{c.path}\n"]
+    old, new = c.old, c.new
+    if old is None:
+        out.append(f"new file mode {new.mode:06o}\n")
+        out.append(f"index {_NULL}..{_short(new)}\n")
+    elif new is None:
+        out.append(f"deleted file mode {old.mode:06o}\n")
+        out.append(f"index {_short(old)}..{_NULL}\n")
+    elif old.mode != new.mode:
+        out.append(f"old mode {old.mode:06o}\nnew mode {new.mode:06o}\n")
+        out.append(f"index {_short(old)}..{_short(new)}\n")
+    else:
+        out.append(f"index {_short(old)}..{_short(new)} {old.mode:06o}\n")
+    return out
+
+
+def _patch_one(c) -> str:
+    out = _header(c)
+    if c.old is not None and c.new is not None and c.old.oid is not None \
+            and c.old.oid == c.new.oid:
+        return "".join(out)     # mode change only
+    lines = c.text_lines()
+    a_name = "/dev/null" if c.old is None else f"a/{c.path}"
+    b_name = "/dev/null" if c.new is None else f"b/{c.path}"
+    if lines is None:
+        out.append(f"Binary files {a_name} and {b_name} differ\n")
+        return "".join(out)
+    a, b = lines
+    if a == b:
+        return "".join(out)
+    out.append(f"--- {a_name}\n+++ {b_name}\n")
+    for line in list(difflib.unified_diff(a, b, n=3))[2:]:
+        out.append(line if line.endswith("\n") else line + "\n" + _NO_EOL)
+    return "".join(out)
+
+
+def render_stat(result, width: int = 80) -> str:
+    rows = []
+    total_ins = total_del = 0
+    for c in result.changes:
+        counts = c.counts()
+        if counts is None:
+            rows.append((c.path, None, _bin(c)))
+        else:
+            total_ins += counts[0]
+            total_del += counts[1]
+            rows.append((c.path, counts, ""))
+    if not rows:
+        return ""
+    name_w = max(len(r[0]) for r in rows)
+    num_w = max((len(str(sum(r[1]))) for r in rows if r[1]), default=1)
+    most = max((sum(r[1]) for r in rows if r[1]), default=0)
+    bar_w = max(10, width - name_w - num_w - 6)
+    lines = []
+    for path, counts, binary in rows:
+        if counts is None:
+            lines.append(f" {path.ljust(name_w)} | {binary}\n")
+            continue
+        ins, dels = _scale(counts, most, bar_w)
+        lines.append(f" {path.ljust(name_w)} | {str(sum(counts)).rjust(num_w)} "
+                     f"{'+' * ins}{'-' * dels}".rstrip() + "\n")
+    lines.append(summary_line(len(rows), total_ins, total_del))
+    return "".join(lines)
+
+
+def _bin(c) -> str:
+    a = c.old.size if c.old else 0
+    b = c.new.size if c.new else 0
+    return f"Bin {a} -> {b} bytes"
+
+
+def _scale(counts, most, bar_w):
+    ins, dels = counts
+    if most <= bar_w:
+        return ins, dels
+    # Git scales so the largest change fills the bar; keep a non-zero side visible.
+    f = bar_w / most
+    return (max(1, round(ins * f)) if ins else 0), (max(1, round(dels * f)) if dels else 0)
+
+
+def summary_line(files: int, ins: int, dels: int) -> str:
+    parts = [f" {files} file{'s' if files != 1 else ''} changed"]
+    if ins or not dels:
+        parts.append(f"{ins} insertion{'s' if ins != 1 else ''}(+)")
+    if dels or not ins:
+        parts.append(f"{dels} deletion{'s' if dels != 1 else ''}(-)")
+    return ", ".join(parts) + "\n"
+
+
+def render_json(result) -> dict:
+    changes = []
+    total_ins = total_del = 0
+    for c in result.changes:
+        counts = c.counts()
+        item = {"path": c.path, "status": c.status, "old": _side(c.old), "new": _side(c.new),
+                "binary": counts is None}
+        if counts is not None:
+            item["insertions"], item["deletions"] = counts
+            total_ins += counts[0]
+            total_del += counts[1]
+        changes.append(item)
+    return {"changes": changes, "files_changed": len(changes),
+            "insertions": total_ins, "deletions": total_del}
+
+
+def _side(e):
+    if e is None:
+        return None
+    return {"mode": f"{e.mode:06o}", "id": e.oid.hex() if e.oid else None, "size": e.size,
+            "symlink": e.mode == MODE_SYMLINK}

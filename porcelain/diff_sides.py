@@ -1,0 +1,93 @@
+"""The three things ``diff`` compares, behind one small interface.
+
+A side lists its files as ``{path: Entry(mode, oid, size)}`` and reads a file's
+bytes on demand.  The working tree lists the index's tracked paths (as ``git
+diff`` does) and gives an id only when the stat cache vouches for the file;
+otherwise diff compares bytes.
+"""
+from __future__ import annotations
+
+import os
+
+from ldv.plumbing.blobs import open_blob
+from ldv.plumbing.index import mode_of
+from ldv.plumbing.trees import walk
+
+
+class Side:
+    def entries(self) -> dict:
+        raise NotImplementedError
+
+    def read(self, path: str) -> bytes:
+        raise NotImplementedError
+
+
+def read_blob(odb, oid: bytes) -> bytes:
+    with open_blob(odb, oid) as f:
+        return f.read()
+
+
+class TreeSide(Side):
+    """A commit's tree (None: the empty tree before the first commit)."""
+
+    def __init__(self, repo, tree: bytes | None):
+        self.repo, self.tree = repo, tree
+        self._entries = None
+
+    def entries(self) -> dict:
+        from .diff import Entry
+        if self._entries is None:
+            self._entries = {} if self.tree is None else {
+                p: Entry(e.mode, e.oid, e.size) for p, e in walk(self.repo.odb, self.tree)}
+        return self._entries
+
+    def read(self, path: str) -> bytes:
+        e = self.entries()[path]
+        return read_blob(self.repo.odb, e.oid)
+
+
+class IndexSide(Side):
+    """The staging area."""
+
+    def __init__(self, workspace):
+        self.workspace = workspace
+
+    def entries(self) -> dict:
+        from .diff import Entry
+        return {e.path: Entry(e.mode, e.oid, e.size) for e in self.workspace.index}
+
+    def read(self, path: str) -> bytes:
+        return read_blob(self.workspace.repo.odb, self.workspace.index.get(path).oid)
+
+
+class WorktreeSide(Side):
+    """The files on disk at the index's tracked paths."""
+
+    def __init__(self, workspace):
+        self.workspace = workspace
+        self.root = str(workspace.repo.root)
+
+    def entries(self) -> dict:
+        from .diff import Entry
+        out = {}
+        for e in self.workspace.index:
+            try:
+                st = os.lstat(os.path.join(self.root, e.path))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            mode = mode_of(st)
+            if mode is None:
+                continue
+            oid = e.oid if e.stat_matches(st) else None
+            out[e.path] = Entry(mode, oid, st.st_size)
+        return out
+
+    def read(self, path: str) -> bytes:
+        full = os.path.join(self.root, path)
+        if os.path.islink(full):
+            return os.fsencode(os.readlink(full))
+        with open(full, "rb") as f:
+            return f.read()
+
+
+__all__ = ["Side", "TreeSide", "IndexSide", "WorktreeSide", "read_blob"]

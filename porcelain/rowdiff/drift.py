@@ -1,0 +1,128 @@
+"""Per-column drift and chat statistics of each version, side by side.
+
+One aggregate query per version computes, for every column: the null fraction
+and an approximate distinct count (HyperLogLog); for numbers min, max and mean;
+for text (and lists) the length distribution (min, mean, p50, p90, p99, max, the
+quantiles approximate); for dates and times min and max; for booleans the
+fraction true.  Chat-style JSONL (a ``messages`` list of ``role``/``content``
+structs) also gets message, token and byte totals per role.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .formats import quote_ident
+from .schema import Loaded
+from .values import jsonable, kind_of
+
+_QUANTILES = (0.5, 0.9, 0.99)
+
+
+def column_drift(con, old: Loaded, new: Loaded) -> dict[str, dict]:
+    """``{column: {"old": stats | None, "new": stats | None}}`` in column order."""
+    before = {} if old.missing else column_stats(con, old)
+    after = {} if new.missing else column_stats(con, new)
+    names = list(before) + [n for n in after if n not in before]
+    return {n: {"old": before.get(n), "new": after.get(n)} for n in names}
+
+
+def _length_exprs(length: str) -> list[str]:
+    qs = ", ".join(str(q) for q in _QUANTILES)
+    return [f"min({length})", f"avg({length})", f"max({length})",
+            f"approx_quantile({length}, [{qs}])"]
+
+
+def _exprs(kind: str, q: str) -> list[str]:
+    """The aggregates computed for one column of family ``kind``."""
+    if kind == "number":
+        return [f"min({q})::DOUBLE", f"max({q})::DOUBLE", f"avg({q}::DOUBLE)"]
+    if kind == "text":
+        return _length_exprs(f"length({q})")
+    if kind == "list":
+        return _length_exprs(f"len({q})")
+    if kind == "time":
+        return [f"min({q})::VARCHAR", f"max({q})::VARCHAR"]
+    if kind == "bool":
+        return [f"avg({q}::INTEGER)"]
+    return []
+
+
+def _stats(kind: str, sql_type: str, rows: int, nonnull: int, distinct: int,
+           extra: list) -> dict:
+    out = {"type": sql_type,
+           "null_fraction": round(1 - nonnull / rows, 6) if rows else 0.0,
+           "distinct": int(distinct)}
+    if kind == "number":
+        out.update(min=jsonable(extra[0]), max=jsonable(extra[1]), mean=jsonable(extra[2]))
+    elif kind in ("text", "list"):
+        lo, mean, hi, qs = extra
+        length = {"min": lo, "mean": jsonable(mean), "max": hi}
+        length.update({f"p{round(q * 100)}": v for q, v in zip(_QUANTILES, qs or [None] * 3)})
+        out["length"] = length
+    elif kind == "time":
+        out.update(min=extra[0], max=extra[1])
+    elif kind == "bool":
+        out["true_fraction"] = jsonable(extra[0])
+    return out
+
+
+def column_stats(con, lo: Loaded) -> dict[str, dict]:
+    """Statistics of every column of one version, in one scan."""
+    plan, exprs = [], ["count(*)"]
+    for c in lo.side.columns:
+        q, kind = quote_ident(c.name), kind_of(c.type)
+        extra = _exprs(kind, q)
+        plan.append((c, kind, len(extra)))
+        exprs += [f"count({q})", f"approx_count_distinct({q})"] + extra
+    row = con.execute(f"SELECT {', '.join(exprs)} FROM {lo.view}").fetchall()[0]
+    rows, pos, out = row[0], 1, {}
+    for c, kind, n in plan:
+        out[c.name] = _stats(kind, c.type, rows, row[pos], row[pos + 1],
+                             list(row[pos + 2:pos + 2 + n]))
+        pos += 2 + n
+    return out
+
+
+# -- chat-style JSONL ----------------------------------------------------------
+
+def is_chat(lo: Loaded) -> bool:
+    """True when the version has a ``messages`` list of role/content structs."""
+    for c in lo.side.columns:
+        t = c.type.replace('"', "")
+        if c.name == "messages" and t.startswith("STRUCT(") and t.endswith("[]") \
+                and "role " in t and "content " in t:
+            return True
+    return False
+
+
+def chat_stats(con, lo: Loaded, tokenizer: Callable[[str], int] | None) -> dict:
+    """Message, token and byte totals of one version, overall and per role."""
+    tokens = "__ldv_tokens(c)" if tokenizer else "len(regexp_extract_all(c, '\\S+'))"
+    rows = con.execute(f"""
+        SELECT r, count(*), coalesce(sum({tokens}), 0)::BIGINT,
+               coalesce(sum(strlen(c)), 0)::BIGINT
+        FROM (SELECT CAST(m.role AS VARCHAR) AS r, CAST(m.content AS VARCHAR) AS c
+              FROM (SELECT unnest(messages) AS m FROM {lo.view}))
+        GROUP BY r ORDER BY r NULLS LAST""").fetchall()
+    by_role = {str(r): {"messages": m, "tokens": t, "bytes": b} for r, m, t, b in rows}
+    total = {k: sum(v[k] for v in by_role.values()) for k in ("messages", "tokens", "bytes")}
+    per_row = round(total["messages"] / lo.side.rows, 6) if lo.side.rows else 0.0
+    return {**total, "messages_per_row": per_row, "by_role": by_role}
+
+
+def chat_diff(con, old: Loaded, new: Loaded,
+              tokenizer: Callable[[str], int] | None) -> dict | None:
+    """Chat statistics of both versions and their difference, or None."""
+    chat_old, chat_new = is_chat(old), is_chat(new)
+    if not (chat_old or chat_new):
+        return None
+    if tokenizer:
+        con.create_function("__ldv_tokens", lambda s: int(tokenizer(s)),
+                            ["VARCHAR"], "BIGINT")
+    empty = {"messages": 0, "tokens": 0, "bytes": 0, "messages_per_row": 0.0, "by_role": {}}
+    a = chat_stats(con, old, tokenizer) if chat_old else empty
+    b = chat_stats(con, new, tokenizer) if chat_new else empty
+    name = getattr(tokenizer, "name", None) or getattr(tokenizer, "__name__", None)
+    return {"tokenizer": name if tokenizer else "whitespace",
+            "old": a, "new": b,
+            "delta": {k: b[k] - a[k] for k in ("messages", "tokens", "bytes")}}

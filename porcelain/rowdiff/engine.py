@@ -1,0 +1,139 @@
+"""Row-level diff of two versions of a tabular file, computed by DuckDB.
+
+``diff_rows(old, new, key=[...])`` loads each version as a DuckDB view (no copy),
+compares schemas, matches rows by key (keyed.py) or as multisets of whole rows
+(multiset.py), and adds per-column drift and chat statistics (drift.py).  Only
+the differing rows' keys and flags land in a DuckDB temporary table; Python
+sees aggregates and the handful of sampled rows, never the whole file.
+
+DuckDB may spill its own temporary files when a join outgrows the memory limit
+(``DiffOptions.temp_directory`` says where); ldv writes none itself.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+import duckdb
+
+from ldv.plumbing.errors import BadInput, UsageError
+
+from . import drift, keyed, multiset
+from .formats import (StreamFS, detect_format, display_name, duckdb_errors,
+                      reader_sql)
+from .model import Column, RowDiff, Side
+from .schema import Loaded, compare_schemas
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """How to diff: format override, key columns, sample size, extras."""
+
+    fmt: str | None = None
+    key: Sequence[str] | None = None
+    sample: int = 5
+    drift: bool = True
+    tokenizer: Callable[[str], int] | None = None
+    threads: int | None = None
+    memory_limit: str | None = None
+    temp_directory: str | None = None
+    filesystems: tuple = ()  # fsspec filesystems DuckDB should read (ldv://)
+
+
+def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff:
+    """Diff two versions of a Parquet, CSV or JSONL file.
+
+    ``old`` or ``new`` may be None for a file that was added or deleted; then
+    every row of the other version counts as added or removed.
+    """
+    opts = _checked(replace(opts or DiffOptions(), **overrides))
+    if old is None and new is None:
+        raise UsageError("nothing to diff: both versions are missing")
+    with session(opts) as con:
+        streams = StreamFS()
+        con.register_filesystem(streams)
+        o, n = _load_pair(con, old, new, opts.fmt, streams)
+        schema = compare_schemas(o, n)
+        where = f"diff of {o.side.path} and {n.side.path}"
+        with duckdb_errors(where):
+            if opts.key:
+                keyed.check_key(con, o, n, opts.key)
+                counts, per_col, sample = keyed.diff(con, o, n, opts.key, opts.sample)
+            else:
+                counts, per_col, sample = multiset.diff(con, o, n, opts.sample)
+            stats = drift.column_drift(con, o, n) if opts.drift else {}
+            chat = drift.chat_diff(con, o, n, opts.tokenizer)
+    return RowDiff(old=o.side, new=n.side, key=opts.key, counts=counts,
+                   columns_changed=per_col, schema=schema, sample=sample,
+                   drift=stats, chat=chat)
+
+
+def _checked(opts: DiffOptions) -> DiffOptions:
+    key = opts.key
+    if isinstance(key, str):
+        key = [k for k in key.split(",")]
+    if key is not None:
+        key = tuple(k.strip() for k in key)
+        if not key or any(not k for k in key) or len(set(key)) != len(key):
+            raise UsageError(f"bad key {','.join(key)!r}",
+                             hint="name one or more distinct columns: --key id,lang")
+    if opts.sample < 0:
+        raise UsageError("the sample size must be 0 or more")
+    return replace(opts, key=key or None)
+
+
+@contextlib.contextmanager
+def session(opts: DiffOptions):
+    """An in-memory DuckDB connection configured for one diff."""
+    config = {"preserve_insertion_order": False}  # we ORDER BY what we show
+    if opts.threads:
+        config["threads"] = opts.threads
+    if opts.memory_limit:
+        config["memory_limit"] = opts.memory_limit
+    if opts.temp_directory:
+        config["temp_directory"] = opts.temp_directory
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        for fs in opts.filesystems:
+            con.register_filesystem(fs)
+        yield con
+    finally:
+        con.close()
+
+
+def _load_pair(con, old, new, fmt, streams) -> tuple[Loaded, Loaded]:
+    present = load(con, "__ldv_old" if old is not None else "__ldv_new",
+                   old if old is not None else new, fmt, streams,
+                   "old" if old is not None else "new")
+    if old is None:
+        return _absent(con, "__ldv_old", "old", present), present
+    if new is None:
+        return present, _absent(con, "__ldv_new", "new", present)
+    return present, load(con, "__ldv_new", new, fmt, streams, "new")
+
+
+def load(con, view: str, source, fmt: str | None, streams: StreamFS,
+         label: str) -> Loaded:
+    """Register ``source`` as view ``view`` and read its columns and row count."""
+    name = display_name(source)
+    fmt = detect_format(source, fmt)
+    if isinstance(source, (str, os.PathLike)):
+        url = os.fspath(source)
+        if "://" not in url and not os.path.isfile(url):
+            raise BadInput(f"{label} version {name}: no such file")
+    else:
+        url = streams.add(f"{label}.{fmt}", source)
+    with duckdb_errors(f"{label} version {name} is not valid {fmt.upper()}"):
+        con.execute(f"CREATE VIEW {view} AS SELECT * FROM {reader_sql(url, fmt)}")
+        cols = tuple(Column(r[0], r[1]) for r in con.execute(f"DESCRIBE {view}").fetchall())
+        rows = con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0]
+    return Loaded(view, label, Side(name, fmt, rows, cols))
+
+
+def _absent(con, view: str, label: str, other: Loaded) -> Loaded:
+    """An empty stand-in, shaped like ``other``, for a version without the file."""
+    con.execute(f"CREATE VIEW {view} AS SELECT * FROM {other.view} LIMIT 0")
+    side = Side("/dev/null", other.side.format, 0, ())
+    return Loaded(view, label, side, missing=True)

@@ -1,0 +1,99 @@
+"""Repack: rewrite the live objects into fresh packs, newest versions full.
+
+At put time a new version is stored as a delta against the old one, so the newest
+version is the deepest.  Repack turns each chain around, as git's pack does: the
+tip (an object no live delta builds on) is stored full and each older version as a
+delta against the next newer one, so reading the current data costs one
+decompression.  Chains stay bounded by ``max_depth``; bases of kept deltas are
+always kept objects, so dropped objects never strand a delta.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .delta import Encoding
+from .errors import ObjectNotFound
+from .lock import Lock
+from .pack import pack_path
+from .pack_index import PackIndex
+
+
+def _chains(entries: dict) -> list[list[bytes]]:
+    """Live objects as chains, newest first, each object exactly once."""
+    newer: dict[bytes, list[bytes]] = {}
+    for oid, (_pack, e) in entries.items():
+        if e.enc == Encoding.DELTA and e.base in entries:
+            newer.setdefault(e.base, []).append(oid)
+    # keep the old pack order so that a file's chunks stay together
+    tips = sorted((oid for oid in entries if oid not in newer),
+                  key=lambda o: (entries[o][0], entries[o][1].offset))
+    seen: set[bytes] = set()
+    chains = []
+    for tip in tips:
+        chain, node = [], tip
+        while node is not None and node in entries and node not in seen:
+            seen.add(node)
+            chain.append(node)
+            e = entries[node][1]
+            node = e.base if e.enc == Encoding.DELTA else None
+        chains.append(chain)
+    # objects on a cycle-free graph are all reached from tips; anything left is a
+    # base whose newer versions were already claimed by another chain
+    for oid in sorted(set(entries) - seen, key=lambda o: (entries[o][0], entries[o][1].offset)):
+        chains.append([oid])
+    return chains
+
+
+def repack(store, live: set[bytes], max_depth: int) -> dict:
+    """Rewrite ``live`` objects of ``store`` into new packs; delete the old packs."""
+    from .object_store import PackedObjectDatabase
+    store.flush()
+    entries = {}
+    for oid in live:
+        hit = store.index.lookup(oid)
+        if hit is None:
+            raise ObjectNotFound(f"object {oid.hex()} is live but not stored",
+                                 hint="run `ldv fsck`; repack did not change anything")
+        entries[oid] = hit
+    old_packs = [name for name, _kind in store.index.pack_names()]
+    before = sum(store.backend.size(pack_path(p)) for p in old_packs)
+    tmp_index = Path(str(store.index.path) + ".repack")
+    tmp_index.unlink(missing_ok=True)
+    sink = PackedObjectDatabase(store.backend, store.keyring, tmp_index, store.lock_dir,
+                                level=store.codec.level, pack_size=store.pack_size,
+                                max_depth=max_depth)
+    deltas = 0
+    for chain in _chains(entries):
+        deltas += _write_chain(store, sink, chain, max_depth)
+    sink.flush()
+    with Lock(store.lock_dir / "index", timeout=30, what="the pack index"):
+        tmp_index.replace(store.index.path)
+        store.index = PackIndex(store.index.path)
+    new_packs = {name for name, _kind in store.index.pack_names()}
+    for p in old_packs:
+        if p not in new_packs:
+            store.backend.delete(pack_path(p))
+    store._ciphers.clear()
+    after = sum(store.backend.size(pack_path(p)) for p in new_packs)
+    return {"objects": len(entries), "deltas": deltas, "packs_before": len(old_packs),
+            "packs_after": len(new_packs), "bytes_before": before, "bytes_after": after}
+
+
+def _write_chain(store, sink, chain: list[bytes], max_depth: int) -> int:
+    """Write one chain newest first; return how many went in as deltas."""
+    deltas, newer_plain, depth, newer_id = 0, None, 0, None
+    for oid in chain:
+        type_code, plain = store.get(oid)
+        if newer_plain is not None and depth < max_depth:
+            enc, body = sink.codec.encode(plain, newer_plain)
+        else:
+            enc, body = sink.codec.encode(plain)
+        if enc == Encoding.DELTA:
+            depth += 1
+            sink._append(oid, type_code, enc, body, newer_id, depth)
+            deltas += 1
+        else:
+            depth = 0
+            sink._append(oid, type_code, enc, body, None, 0)
+        newer_plain, newer_id = plain, oid
+    return deltas

@@ -1,0 +1,328 @@
+"""object_store.py: the packed, encrypted ObjectDatabase and what it rejects."""
+from __future__ import annotations
+
+import os
+import random
+
+import blake3
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ldv.plumbing.backends.local import LocalBackend
+from ldv.plumbing.delta import Encoding
+from ldv.plumbing.errors import (CorruptObject, CorruptPack, IntegrityError, MissingKey,
+                                 MissingPack, ObjectNotFound)
+from ldv.plumbing.keys import Keyring
+from ldv.plumbing.object_store import PackedObjectDatabase
+from ldv.plumbing.odb import ObjectDatabase, ObjType
+from ldv.plumbing.pack import KIND_DATA, KIND_META, PackWriter, pack_path, read_header
+from ldv.plumbing.pack_index import PackIndex
+
+RING = Keyring.generate()
+
+
+def make_store(root, ring=RING, **kw):
+    kw.setdefault("pack_size", 64 << 10)
+    return PackedObjectDatabase(LocalBackend(root / "objects"), ring,
+                                root / "objects" / "pack-index", root / "locks", **kw)
+
+
+_VOCAB = [bytes(random.Random(i).choices(b"abcdefghijklmnopqrstuvwxyz", k=2 + i % 9))
+          for i in range(2000)]
+
+
+def text(rng: random.Random, n: int) -> bytes:
+    """JSONL-like text: compressible, but not so repetitive that zstd's greedy
+    parser prefers short local matches over the long dictionary ones."""
+    out, size = [], 0
+    while size < n:
+        line = b'{"id": %d, "text": "%s"}\n' % (
+            rng.randrange(10 ** 6), b" ".join(rng.choices(_VOCAB, k=rng.randint(5, 40))))
+        out.append(line)
+        size += len(line)
+    return b"".join(out)[:n]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return make_store(tmp_path)
+
+
+def fill(store, n=40, seed=1):
+    rng = random.Random(seed)
+    objs = {}
+    for i in range(n):
+        t = ObjType.CHUNK if i % 3 else ObjType.TREE
+        data = text(rng, rng.randint(0, 6000)) if i % 2 else rng.randbytes(rng.randint(1, 6000))
+        objs[store.put(t, data)] = (t, data)
+    store.flush()
+    return objs
+
+
+def test_is_an_object_database(store):
+    assert isinstance(store, ObjectDatabase)
+
+
+def test_round_trip_across_packs_and_reopen(store, tmp_path):
+    objs = fill(store, 120)
+    assert len(store.pack_names()) > 2
+    assert set(store.iter_ids()) == set(objs)
+    fresh = make_store(tmp_path)
+    for oid, (t, data) in objs.items():
+        assert fresh.has(oid)
+        assert fresh.get(oid) == (t, data)
+
+
+def test_put_is_idempotent_and_readable_before_flush(store):
+    oid = store.put(ObjType.CHUNK, b"abc" * 100)
+    assert store.put(ObjType.CHUNK, b"abc" * 100) == oid
+    assert store.get(oid) == (ObjType.CHUNK, b"abc" * 100)
+    store.flush()
+    assert list(store.iter_ids()) == [oid]
+
+
+def test_data_and_metadata_go_to_separate_packs_named_by_their_hash(store, tmp_path):
+    store.put(ObjType.CHUNK, b"chunk bytes")
+    store.put(ObjType.COMMIT, b"commit bytes")
+    store.flush()
+    kinds = {}
+    for name in store.pack_names():
+        raw = store.backend.get(pack_path(name))
+        assert blake3.blake3(raw).hexdigest() == name
+        kind, entries = read_header(name, store.backend, pack_path(name), RING.data_keys)
+        kinds[kind] = {e.type for e in entries}
+    assert kinds == {KIND_DATA: {ObjType.CHUNK}, KIND_META: {ObjType.COMMIT}}
+
+
+def test_compression_only_when_it_pays(store):
+    a = store.put(ObjType.CHUNK, b"a" * 10000)
+    b = store.put(ObjType.CHUNK, os.urandom(10000))
+    assert store._locate(a).enc == Encoding.ZSTD and store._locate(a).length < 200
+    assert store._locate(b).enc == Encoding.RAW
+
+
+def test_unknown_object(store):
+    with pytest.raises(ObjectNotFound):
+        store.get(bytes(32))
+
+
+def test_delta_is_small_and_exact(store):
+    rng = random.Random(5)
+    old = text(rng, 60000)
+    new = old[:30000] + b"EDITED" + old[30010:]
+    a = store.put(ObjType.CHUNK, old)
+    b = store.put(ObjType.CHUNK, new, delta_base=a)
+    e = store._locate(b)
+    assert e.enc == Encoding.DELTA and e.base == a and e.depth == 1
+    assert e.length < 100
+    store.flush()
+    assert make_store(store.index.path.parent.parent).get(b) == (ObjType.CHUNK, new)
+
+
+def test_delta_needs_a_similar_same_type_stored_base(store):
+    a = store.put(ObjType.CHUNK, os.urandom(5000))
+    b = store.put(ObjType.CHUNK, os.urandom(5000), delta_base=a)
+    c = store.put(ObjType.TREE, b"x" * 100, delta_base=a)
+    d = store.put(ObjType.CHUNK, b"y" * 100, delta_base=bytes(32))
+    assert [store._locate(o).enc == Encoding.DELTA for o in (b, c, d)] == [False] * 3
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3999), st.binary(min_size=0, max_size=40)),
+                min_size=1, max_size=25), st.integers(1, 6))
+def test_delta_chains_round_trip_and_stay_bounded(tmp_path_factory, edits, max_depth):
+    root = tmp_path_factory.mktemp("chain")
+    store = make_store(root, max_depth=max_depth)
+    data = text(random.Random(len(edits)), 4000)
+    versions, prev = [], None
+    for pos, ins in edits:
+        data = data[:pos] + ins + data[pos + len(ins):]
+        prev = store.put(ObjType.CHUNK, data, delta_base=prev)
+        versions.append((prev, data))
+    store.flush()
+    reader = make_store(root, max_depth=max_depth)
+    for oid, want in versions:
+        assert reader.get(oid)[1] == want
+        assert reader._locate(oid).depth <= max_depth
+
+
+def test_rebuild_index_from_packs_alone(store, tmp_path):
+    objs = fill(store, 60)
+    rng = random.Random(2)
+    base = store.put(ObjType.CHUNK, text(rng, 9000))
+    top = store.put(ObjType.CHUNK, text(rng, 9000)[:100] + b"zz", delta_base=base)
+    store.flush()
+    store.index.path.unlink()
+    fresh = make_store(tmp_path)
+    assert fresh.rebuild_index() == len(objs) + 2
+    for oid, (t, data) in objs.items():
+        assert fresh.get(oid) == (t, data)
+    assert fresh.get(top)[0] == ObjType.CHUNK
+    assert fresh._locate(top) == store._locate(top)
+
+
+def _only_pack(store):
+    [name] = store.pack_names()
+    return name, store.backend.root / pack_path(name)
+
+
+def test_every_flipped_byte_is_caught(tmp_path):
+    store = make_store(tmp_path)
+    objs = {store.put(ObjType.CHUNK, d): d for d in (b"one" * 40, os.urandom(300), b"x" * 9)}
+    store.flush()
+    name, path = _only_pack(store)
+    pristine = path.read_bytes()
+    for pos in range(len(pristine)):
+        raw = bytearray(pristine)
+        raw[pos] ^= 0x10
+        path.write_bytes(bytes(raw))
+        reader = make_store(tmp_path)
+        with pytest.raises(CorruptPack):
+            reader.check_pack(name)
+        failures = 0
+        for oid, data in objs.items():
+            try:
+                assert reader.get(oid)[1] == data     # never wrong bytes
+            except (IntegrityError, MissingKey):
+                failures += 1
+        if failures == 0:   # the flip is in the header or trailer
+            with pytest.raises((IntegrityError, MissingKey)):
+                reader.rebuild_index()
+    path.write_bytes(pristine)
+
+
+def test_truncated_pack(store, tmp_path):
+    oids = [store.put(ObjType.CHUNK, os.urandom(500)) for _ in range(5)]
+    store.flush()
+    name, path = _only_pack(store)
+    path.write_bytes(path.read_bytes()[:800])
+    reader = make_store(tmp_path)
+    with pytest.raises(CorruptPack, match="truncated"):
+        reader.get(oids[-1])
+    with pytest.raises(CorruptPack):
+        reader.rebuild_index()
+
+
+def test_missing_pack(store, tmp_path):
+    oid = store.put(ObjType.CHUNK, b"data")
+    store.flush()
+    _name, path = _only_pack(store)
+    path.unlink()
+    with pytest.raises(MissingPack, match="missing"):
+        make_store(tmp_path).get(oid)
+
+
+def test_swapped_object_in_the_index_is_caught(store, tmp_path):
+    a = store.put(ObjType.CHUNK, b"first object")
+    b = store.put(ObjType.CHUNK, b"second object")
+    store.flush()
+    name, _path = _only_pack(store)
+    kind, entries = read_header(name, store.backend, pack_path(name), RING.data_keys)
+    ea, eb = sorted(entries, key=lambda e: e.oid != a)
+    swapped = [type(ea)(a, ea.type, ea.enc, eb.offset, eb.length),
+               type(eb)(b, eb.type, eb.enc, ea.offset, ea.length)]
+    PackIndex.write_fresh(store.index.path, [(name, kind, swapped)])
+    with pytest.raises(CorruptObject):
+        make_store(tmp_path).get(a)
+
+
+def test_valid_ciphertext_under_another_id_is_caught(store, tmp_path):
+    """An attacker holding the keys' ciphertext cannot relabel: the id check catches
+    a valid encryption of other bytes under this id."""
+    victim = store.hasher.oid(ObjType.CHUNK, b"the real content")
+    w = PackWriter(KIND_DATA, RING.current_key_id, RING.data_key)
+    w.add(victim, ObjType.CHUNK, Encoding.RAW, b"substituted content")
+    name, data = w.finish()
+    store.backend.put(pack_path(name), data)
+    store.rebuild_index()
+    with pytest.raises(CorruptObject, match="does not match its id"):
+        store.get(victim)
+
+
+def test_pack_from_an_unknown_data_key(store, tmp_path):
+    oid = store.put(ObjType.CHUNK, b"data")
+    store.flush()
+    with pytest.raises(MissingKey):
+        make_store(tmp_path, ring=Keyring.generate()).get(oid)
+
+
+def test_damaged_index_is_reported(store, tmp_path):
+    fill(store, 5)
+    raw = bytearray(store.index.path.read_bytes())
+    raw[20] ^= 1
+    store.index.path.write_bytes(bytes(raw))
+    with pytest.raises(IntegrityError, match="index"):
+        make_store(tmp_path)
+
+
+def test_two_writers_merge_their_index_entries(tmp_path):
+    one, two = make_store(tmp_path), make_store(tmp_path)
+    a = one.put(ObjType.CHUNK, b"from one")
+    b = two.put(ObjType.CHUNK, b"from two")
+    one.flush()
+    two.flush()
+    fresh = make_store(tmp_path)
+    assert fresh.get(a)[1] == b"from one" and fresh.get(b)[1] == b"from two"
+
+
+def test_packs_flush_at_the_size_bound(tmp_path):
+    store = make_store(tmp_path, pack_size=256 << 10)
+    for _ in range(64):
+        store.put(ObjType.CHUNK, os.urandom(32 << 10))
+        assert all(w.size < (256 + 33) << 10 for w in store._writers.values())
+    store.flush()
+    assert len(store.pack_names()) >= 7
+
+
+def _version_chain(store, n, seed=3):
+    rng = random.Random(seed)
+    data = text(rng, 20000)
+    ids, prev = [], None
+    for i in range(n):
+        pos = rng.randrange(len(data) - 20)
+        data = data[:pos] + b"v%03d" % i + data[pos + 4:]
+        prev = store.put(ObjType.CHUNK, data, delta_base=prev)
+        ids.append((prev, data))
+    return ids
+
+
+def test_repack_stores_the_newest_version_full(tmp_path):
+    store = make_store(tmp_path, max_depth=4)
+    versions = _version_chain(store, 10)
+    extra = {store.put(ObjType.COMMIT, b"commit %d" % i): i for i in range(3)}
+    store.flush()
+    assert store._locate(versions[-1][0]).depth > 0
+    dead = versions[0][0]
+    live = [oid for oid, _ in versions[1:]] + list(extra)
+    stats = store.repack(live)
+    assert stats["objects"] == len(live) and stats["deltas"] >= 5
+    reader = make_store(tmp_path, max_depth=4)
+    assert reader._locate(versions[-1][0]).depth == 0
+    assert reader._locate(versions[-2][0]).depth == 1
+    for oid, data in versions[1:]:
+        assert reader.get(oid)[1] == data
+        assert reader._locate(oid).depth <= 4
+    assert not reader.has(dead)
+    assert set(reader.iter_ids()) == set(live)
+    assert reader.rebuild_index() == len(live)
+
+
+def test_repack_keeps_no_delta_on_a_dropped_base(tmp_path):
+    store = make_store(tmp_path)
+    versions = _version_chain(store, 4)
+    store.flush()
+    live = [versions[1][0], versions[3][0]]     # versions 0 and 2 are dropped
+    store.repack(live)
+    reader = make_store(tmp_path)
+    for oid in live:
+        e = reader._locate(oid)
+        assert e.base is None or e.base in live
+    assert [reader.get(o)[1] for o in live] == [versions[1][1], versions[3][1]]
+
+
+def test_repack_of_an_unknown_live_id_changes_nothing(store, tmp_path):
+    objs = fill(store, 5)
+    with pytest.raises(ObjectNotFound):
+        store.repack(list(objs) + [bytes(32)])
+    fresh = make_store(tmp_path)
+    assert all(fresh.get(o) == v for o, v in objs.items())

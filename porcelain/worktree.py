@@ -12,10 +12,21 @@ total)``; results come back as data; failures are typed errors (plumbing/errors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
 
-if TYPE_CHECKING:  # only for annotations; no import cycle hides here
+from ldv.plumbing.chunking import Chunker
+from ldv.plumbing.ignore import Ignore
+from ldv.plumbing.index import Index, load_index
+from ldv.plumbing.objects import TreeEntry, read_commit
+from ldv.plumbing.trees import walk
+
+from . import workfiles
+
+if TYPE_CHECKING:  # annotations only: importing repository here would load the store
     from ldv.plumbing.repository import Repo
+
+    from .status import Status
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -42,52 +53,132 @@ class AddResult:
 
 
 class Workspace:
-    """The working tree, index and HEAD of one repository."""
+    """The working tree, index and HEAD of one repository.
 
-    def __init__(self, repo: "Repo", *, progress: Progress | None = None):
+    Paths given to the verbs are relative to ``cwd`` (default: the work-tree root)
+    or absolute; they must lie inside the work tree.
+    """
+
+    def __init__(self, repo: "Repo", *, progress: Progress | None = None,
+                 cwd: Path | None = None):
         self.repo = repo
+        self.root = Path(repo.root).resolve()
+        self.cwd = Path(cwd).resolve() if cwd is not None else self.root
         self.progress = progress or (lambda label, done, total: None)
-        self._index = None
+        self._ignore: Ignore | None = None
+        self._chunker: Chunker | None = None
+        self._files_cache: dict[bytes, dict] = {}
 
-    # Implementations land in the verb modules; signatures are the contract with ldv/.
-    def add(self, paths: list[str], *, update_only: bool = False) -> AddResult:
-        raise NotImplementedError
+    # -- shared helpers for the verb modules -----------------------------------
+
+    @property
+    def index(self) -> Index:
+        """The index as stored now (re-read on each access: other writers exist)."""
+        return load_index(self.repo)
+
+    @property
+    def ignore(self) -> Ignore:
+        if self._ignore is None:
+            self._ignore = Ignore(self.root)
+        return self._ignore
+
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:
+            self._chunker = Chunker(self.repo.keyring.chunker_seed)
+        return self._chunker
+
+    def normalize(self, user_path: str) -> str:
+        return workfiles.normalize(self.root, self.cwd, user_path)
+
+    def hash_file(self, path: str, st) -> bytes:
+        return workfiles.hash_file(self.root, path, st, self.chunker,
+                                   self.repo.odb.hasher)
+
+    def head_commit(self) -> bytes | None:
+        return self.repo.refs.read("HEAD")
+
+    def head_branch(self) -> str | None:
+        """The branch HEAD points at ("main"), or None when detached."""
+        target = self.repo.refs.read_symbolic("HEAD")
+        if target and target.startswith("refs/heads/"):
+            return target[len("refs/heads/"):]
+        return target
+
+    def tree_of(self, commit_oid: bytes | None) -> bytes | None:
+        if commit_oid is None:
+            return None
+        return read_commit(self.repo.odb, commit_oid).tree
+
+    def head_tree(self) -> bytes | None:
+        return self.tree_of(self.head_commit())
+
+    def files_of(self, tree_oid: bytes | None) -> dict[str, TreeEntry]:
+        """{path: TreeEntry} of every file below a tree (cached per tree id)."""
+        if tree_oid is None:
+            return {}
+        if tree_oid not in self._files_cache:
+            self._files_cache[tree_oid] = dict(walk(self.repo.odb, tree_oid))
+        return self._files_cache[tree_oid]
+
+    # -- the verbs ------------------------------------------------------------
+
+    def add(self, paths: list[str], *, update_only: bool = False,
+            force: bool = False) -> AddResult:
+        """Stage files (writing their objects); deletions under a path are staged too."""
+        from . import add
+        return add.add(self, paths, update_only=update_only, force=force)
 
     def rm(self, paths: list[str], *, cached: bool = False, recursive: bool = False,
            force: bool = False) -> list[str]:
-        raise NotImplementedError
+        """Untrack paths (and delete them unless ``cached``); returns removed paths."""
+        from . import add
+        return add.rm(self, paths, cached=cached, recursive=recursive, force=force)
 
     def mv(self, src: str, dst: str) -> None:
-        raise NotImplementedError
+        """Move or rename a tracked file or directory, in the index and on disk."""
+        from . import add
+        add.mv(self, src, dst)
 
-    def status(self):
-        raise NotImplementedError
+    def status(self) -> "Status":
+        from . import status
+        return status.compute(self)
 
     def commit(self, message: str, *, all: bool = False, allow_empty: bool = False,
                author: Identity, committer: Identity | None = None,
                now: int | None = None, lineage: list[dict] | None = None) -> bytes:
-        raise NotImplementedError
+        """Record the index as a new commit on HEAD; returns the commit id."""
+        from . import commit
+        return commit.commit(self, message, all=all, allow_empty=allow_empty,
+                             author=author, committer=committer or author, now=now,
+                             lineage=lineage or [])
 
     def switch(self, branch: str, *, create: bool = False, start: bytes | None = None,
                force: bool = False) -> None:
-        raise NotImplementedError
+        """Make ``branch`` current, rewriting only the files that differ."""
+        from . import checkout
+        checkout.switch(self, branch, create=create, start=start, force=force)
 
     def checkout_detached(self, commit_oid: bytes, *, force: bool = False) -> None:
-        raise NotImplementedError
+        """Check out a commit with HEAD detached."""
+        from . import checkout
+        checkout.checkout_detached(self, commit_oid, force=force)
 
     def checkout_paths(self, paths: list[str], *, source: bytes | None = None) -> None:
-        raise NotImplementedError
+        """Overwrite files from the index, or from commit ``source`` (index too)."""
+        from . import checkout
+        checkout.checkout_paths(self, paths, source=source)
 
     def restore(self, paths: list[str], *, source: bytes | None = None,
                 staged: bool = False, worktree: bool = True) -> None:
-        raise NotImplementedError
+        """git restore: the work tree from the index (or ``source``); ``staged``:
+        the index from HEAD (or ``source``)."""
+        from . import checkout
+        checkout.restore(self, paths, source=source, staged=staged, worktree=worktree)
 
     def reset(self, commit_oid: bytes, *,
               mode: Literal["soft", "mixed", "hard"] = "mixed") -> None:
-        raise NotImplementedError
-
-    def head_commit(self) -> bytes | None:
-        raise NotImplementedError
-
-    def head_branch(self) -> str | None:
-        raise NotImplementedError
+        """Move the current branch (or HEAD) to a commit; mixed/hard reset the index,
+        hard the work tree as well."""
+        from . import reset
+        reset.reset(self, commit_oid, mode=mode)

@@ -1,0 +1,167 @@
+"""status: what is staged (index vs HEAD), what is not (work tree vs index), what
+is untracked -- Git's three-way picture, computed with the stat cache.
+
+A tracked file whose lstat equals its index entry is not opened.  A file whose stat
+changed but whose size did not is hashed (into nothing: HashingODB) and, when its
+content turns out unchanged, its entry is refreshed so the next status is stat-only
+again (Git's index refresh).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ldv.plumbing.errors import RepositoryLocked
+from ldv.plumbing.index import Entry, Index, load_index, mode_of, save_index
+from ldv.plumbing.objects import MODE_SYMLINK
+
+from . import workfiles
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    code: str           # A added, M modified, D deleted, T type changed
+
+
+@dataclass
+class Status:
+    branch: str | None
+    head: bytes | None
+    staged: list[Change] = field(default_factory=list)
+    unstaged: list[Change] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)   # directories end with "/"
+
+    @property
+    def clean(self) -> bool:
+        return not (self.staged or self.unstaged or self.untracked)
+
+    def porcelain_lines(self) -> list[str]:
+        """`git status --porcelain` (v1) lines: XY PATH, then ?? PATH."""
+        x = {c.path: c.code for c in self.staged}
+        y = {c.path: c.code for c in self.unstaged}
+        lines = [f"{x.get(p, ' ')}{y.get(p, ' ')} {quote_path(p)}" for p in sorted(x.keys() | y.keys())]
+        lines += [f"?? {quote_path(p)}" for p in self.untracked]
+        return lines
+
+
+_ESCAPES = {7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r", 34: '"', 92: "\\"}
+
+
+def quote_path(path: str, *, quote_space: bool = True) -> str:
+    """Git's C-style quoting (core.quotePath on): non-ASCII bytes as octal."""
+    raw = path.encode("utf-8", "surrogateescape")
+    if not any(b < 0x20 or b >= 0x7f or b in (34, 92) or (quote_space and b == 32)
+               for b in raw):
+        return path
+    out = []
+    for b in raw:
+        if b in _ESCAPES:
+            out.append("\\" + _ESCAPES[b])
+        elif b < 0x20 or b >= 0x7f:
+            out.append(f"\\{b:03o}")
+        else:
+            out.append(chr(b))
+    return '"' + "".join(out) + '"'
+
+
+def entry_code(old, new) -> str | None:
+    """The change code from ``old`` to ``new`` ((mode, oid) pairs or None)."""
+    if old == new:
+        return None
+    if old is None:
+        return "A"
+    if new is None:
+        return "D"
+    if (old[0] == MODE_SYMLINK) != (new[0] == MODE_SYMLINK):
+        return "T"
+    return "M"
+
+
+def staged_changes(ws, index: Index) -> list[Change]:
+    head_tree = ws.head_tree()
+    if index.tree is not None and index.tree == head_tree:
+        return []            # tree cache: the index is HEAD, nothing staged
+    head = {p: (e.mode, e.oid) for p, e in ws.files_of(head_tree).items()}
+    ours = {p: (e.mode, e.oid) for p, e in index.entries.items()}
+    out = []
+    for p in sorted(head.keys() | ours.keys()):
+        code = entry_code(head.get(p), ours.get(p))
+        if code:
+            out.append(Change(p, code))
+    return out
+
+
+def worktree_code(ws, e: Entry, st: os.stat_result | None, refreshed: dict) -> str | None:
+    """How the file differs from its entry (hashing only when stat cannot tell)."""
+    if st is None:
+        return "D"
+    if e.stat_matches(st):
+        return None
+    mode = mode_of(st)
+    if (mode == MODE_SYMLINK) != (e.mode == MODE_SYMLINK):
+        return "T"
+    if mode != e.mode or st.st_size != e.size:
+        return "M"
+    if ws.hash_file(e.path, st) != e.oid:
+        return "M"
+    refreshed[e.path] = Entry.from_stat(e.path, e.mode, e.oid, st)
+    return None
+
+
+def compute(ws) -> Status:
+    index = load_index(ws.repo)
+    seen: dict[str, os.stat_result] = {}
+    untracked_files = []
+    for path, st in workfiles.walk(ws.root, ws.ignore):
+        if path in index.entries:
+            seen[path] = st
+        else:
+            untracked_files.append(path)
+    refreshed: dict[str, Entry] = {}
+    unstaged = []
+    for path in sorted(index.entries):
+        st = seen[path] if path in seen else workfiles.lstat(ws.root, path)
+        code = worktree_code(ws, index.entries[path], st, refreshed)
+        if code:
+            unstaged.append(Change(path, code))
+    status = Status(ws.head_branch(), ws.head_commit(), staged_changes(ws, index),
+                    unstaged, collapse_untracked(untracked_files, index))
+    if refreshed:
+        write_refreshed(ws, refreshed)
+    return status
+
+
+def collapse_untracked(files: list[str], index: Index) -> list[str]:
+    """Git's default: a directory holding no tracked file shows as "dir/"."""
+    tracked_dirs = set()
+    for p in index.entries:
+        i = p.rfind("/")
+        while i > 0 and p[:i] not in tracked_dirs:
+            tracked_dirs.add(p[:i])
+            i = p.rfind("/", 0, i)
+    out = set()
+    for f in files:
+        parts = f.split("/")
+        shown = f
+        for k in range(1, len(parts)):
+            d = "/".join(parts[:k])
+            if d not in tracked_dirs:
+                shown = d + "/"
+                break
+        out.add(shown)
+    return sorted(out)
+
+
+def write_refreshed(ws, refreshed: dict[str, Entry]) -> None:
+    """Record fresh stat data for files found unchanged; skipped if someone writes."""
+    try:
+        with ws.repo.lock():
+            index = load_index(ws.repo)
+            for path, e in refreshed.items():
+                cur = index.get(path)
+                if cur is not None and cur.same_content(e):
+                    index.entries[path] = e
+            save_index(ws.repo, index)
+    except RepositoryLocked:
+        pass   # another writer holds the index; the next status refreshes

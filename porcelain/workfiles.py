@@ -1,0 +1,205 @@
+"""Files in the work tree: walking, hashing, storing and writing them back.
+
+Paths are work-tree relative, '/'-separated strings ("" is the root).  The walk
+never enters ``.ldv`` or an ignored directory and stats each entry once; symlinks
+are never followed.  Writing a file goes through a temporary name and a rename, so
+a crash leaves either the old or the new file; all-zero chunks become holes, so a
+sparse file stays sparse.
+"""
+from __future__ import annotations
+
+import os
+import stat as statmod
+from pathlib import Path
+from typing import Iterator
+
+from ldv.plumbing.blobs import iter_chunk_ids, write_blob, write_bytes
+from ldv.plumbing.chunking import Chunker
+from ldv.plumbing.errors import InvalidPath
+from ldv.plumbing.ignore import Ignore
+from ldv.plumbing.index import mode_of
+from ldv.plumbing.objects import MODE_EXEC, MODE_SYMLINK
+from ldv.plumbing.odb import ObjType
+
+REPO_DIR = ".ldv"
+
+
+class HashingODB:
+    """An ObjectDatabase that computes ids and keeps only small metadata objects.
+
+    Used to learn a file's blob id (status, clobber checks) without storing chunks.
+    """
+
+    def __init__(self, hasher):
+        self.hasher = hasher
+        self._meta: dict[bytes, tuple[ObjType, bytes]] = {}
+
+    def has(self, oid: bytes) -> bool:
+        return oid in self._meta
+
+    def get(self, oid: bytes):
+        return self._meta[oid]
+
+    def put(self, type_code, data, *, delta_base=None) -> bytes:
+        oid = self.hasher.oid(type_code, data)
+        if type_code != ObjType.CHUNK:
+            self._meta[oid] = (ObjType(type_code), bytes(data))
+        return oid
+
+    def flush(self) -> None:
+        pass
+
+    def iter_ids(self):
+        return iter(list(self._meta))
+
+
+def lstat(root: Path, path: str) -> os.stat_result | None:
+    """lstat of a tracked-kind file (regular or symlink), else None."""
+    try:
+        st = os.lstat(root / path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return st if mode_of(st) is not None else None
+
+
+def walk(root: Path, ignore: Ignore, start: str = "") -> Iterator[tuple[str, os.stat_result]]:
+    """Every non-ignored file and symlink under ``start``, with its lstat."""
+    stack = [start]
+    while stack:
+        rel = stack.pop()
+        try:
+            it = os.scandir(root / rel if rel else root)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            continue
+        with it:
+            for d in it:
+                path = f"{rel}/{d.name}" if rel else d.name
+                if d.is_dir(follow_symlinks=False):
+                    if not (d.name == REPO_DIR and not rel) and not ignore.excluded(path, True):
+                        stack.append(path)
+                    continue
+                st = d.stat(follow_symlinks=False)
+                if mode_of(st) is not None and not ignore.excluded(path, False):
+                    yield path, st
+
+
+def hash_file(root: Path, path: str, st: os.stat_result, chunker: Chunker, hasher) -> bytes:
+    """The blob id the file would get, without storing anything."""
+    odb = HashingODB(hasher)
+    return store_file(odb, root, path, st, chunker)[0]
+
+
+def store_file(odb, root: Path, path: str, st: os.stat_result, chunker: Chunker,
+               base: bytes | None = None) -> tuple[bytes, int]:
+    """Write the file's content as a blob; ``base`` is its previous blob (deltas)."""
+    full = root / path
+    if statmod.S_ISLNK(st.st_mode):
+        return write_bytes(odb, os.fsencode(os.readlink(full)), chunker=chunker)
+    with open(full, "rb", buffering=0) as f:
+        return write_blob(odb, f, chunker=chunker, base=base)
+
+
+def read_symlink_target(odb, oid: bytes) -> bytes:
+    return b"".join(odb.get(c)[1] for c, _ in iter_chunk_ids(odb, oid))
+
+
+def write_file(odb, root: Path, path: str, mode: int, oid: bytes) -> os.stat_result:
+    """Materialize blob ``oid`` at ``path`` with ``mode``; return the new lstat."""
+    full = root / path
+    make_parents(root, path)
+    if full.is_dir() and not full.is_symlink():
+        full.rmdir()   # callers checked it holds nothing untracked; empty by now
+    if mode == MODE_SYMLINK:
+        target = read_symlink_target(odb, oid)
+        tmp = full.with_name(f".{full.name}.ldvtmp")
+        _unlink(tmp)
+        os.symlink(target, tmp)
+        os.replace(tmp, full)
+        return os.lstat(full)
+    tmp = full.with_name(f".{full.name}.ldvtmp")
+    _unlink(tmp)
+    perm = 0o777 if mode == MODE_EXEC else 0o666   # the umask decides the rest
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, perm)
+    try:
+        _copy_blob(odb, oid, fd)
+    except BaseException:
+        os.close(fd)
+        _unlink(tmp)
+        raise
+    os.close(fd)
+    os.replace(tmp, full)
+    return os.lstat(full)
+
+
+def _copy_blob(odb, oid: bytes, fd: int) -> None:
+    """Write the blob's chunks to ``fd``; all-zero chunks become holes."""
+    zero_ids: set[bytes] = set()
+    size = 0
+    for cid, n in iter_chunk_ids(odb, oid):
+        if cid not in zero_ids:
+            data = odb.get(cid)[1]
+            if data.count(0) == n:     # memchr-fast; holes keep sparse files sparse
+                zero_ids.add(cid)
+            else:
+                os.lseek(fd, size, os.SEEK_SET)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+        size += n
+    os.ftruncate(fd, size)
+
+
+def make_parents(root: Path, path: str) -> None:
+    """Create the parent directories of ``path``, replacing files in the way."""
+    parts = path.split("/")[:-1]
+    cur = root
+    for p in parts:
+        cur = cur / p
+        if cur.is_symlink() or (cur.exists() and not cur.is_dir()):
+            cur.unlink()   # callers checked that it was tracked and clean
+        if not cur.exists():
+            cur.mkdir()
+
+
+def remove_file(root: Path, path: str) -> None:
+    """Delete ``path`` and the directories it leaves empty (as git does)."""
+    full = root / path
+    _unlink(full)
+    parent = full.parent
+    while parent != root:
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
+
+
+def _unlink(p: Path) -> None:
+    try:
+        p.unlink()
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:
+        pass
+
+
+def normalize(root: Path, cwd: Path, user_path: str) -> str:
+    """A user's path (relative to ``cwd`` or absolute) as a work-tree path."""
+    p = Path(user_path)
+    full = Path(os.path.normpath(p if p.is_absolute() else cwd / p))
+    try:
+        rel = full.relative_to(root)
+    except ValueError:
+        raise InvalidPath(f"{user_path!r} is outside the work tree {str(root)!r}",
+                          hint="give paths inside the repository") from None
+    rel_s = rel.as_posix()
+    rel_s = "" if rel_s == "." else rel_s
+    if rel_s == REPO_DIR or rel_s.startswith(REPO_DIR + "/"):
+        raise InvalidPath(f"{user_path!r} is inside the repository's {REPO_DIR} directory",
+                          hint="ldv manages .ldv itself; give work-tree paths")
+    return rel_s
+
+
+def under(path: str, prefix: str) -> bool:
+    """Is ``path`` equal to or below ``prefix`` ("" matches everything)?"""
+    return not prefix or path == prefix or path.startswith(prefix + "/")

@@ -73,7 +73,7 @@ def duckdb_errors(what: str):
         raise LdvError(f"{what}: DuckDB ran out of memory",
                        hint="raise the memory limit or diff fewer columns") from e
     except duckdb.Error as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = str(e).strip().splitlines()[0].strip() if str(e).strip() else type(e).__name__
         raise BadFormat(f"{what}: {first}",
                         hint="check that the file is valid and its format right") from e
 

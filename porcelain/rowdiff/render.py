@@ -7,6 +7,7 @@ Each renderer returns a string; only ldv/ prints it.
 from __future__ import annotations
 
 import json
+import re
 
 from .model import RowDiff
 from .tree import TreeRowDiff
@@ -160,6 +161,11 @@ def render_markdown(diff, tripped: list[str] | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def _longest_backtick_run(lines: list[str]) -> int:
+    """Data may hold Markdown fences; ours must be longer to contain it."""
+    return max((len(run) for ln in lines for run in re.findall(r"`+", ln)), default=0)
+
+
 def _md_counts_table(rows: list[tuple[str, RowDiff]]) -> list[str]:
     out = ["| file | rows (old → new) | added | removed | modified | unchanged | schema |",
            "|---|---:|---:|---:|---:|---:|---|"]
@@ -190,8 +196,9 @@ def _md_file(d: RowDiff, heading: str) -> list[str]:
         out += ["", "</details>"]
     sample = _sample_lines(d)
     if sample:
-        out += ["", "<details><summary>Sample rows</summary>", "", "```diff"]
-        out += sample + ["```", "", "</details>"]
+        fence = "`" * max(3, _longest_backtick_run(sample) + 1)
+        out += ["", "<details><summary>Sample rows</summary>", "", fence + "diff"]
+        out += sample + [fence, "", "</details>"]
     return out
 
 

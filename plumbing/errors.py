@@ -69,6 +69,10 @@ class BadRevision(BadInput):
     """A revision that does not parse or does not resolve."""
 
 
+class WrongObjectType(BadRevision):
+    """An id that names an object of another type than the one asked for."""
+
+
 class BadFormat(BadInput):
     """An input file that is not what it claims to be (not Parquet, bad JSONL, ...)."""
 

@@ -1,0 +1,281 @@
+"""Trees: directories as sorted entry lists, split into TREENODEs when large.
+
+A TREE object is a directory's root node.  At height 0 it holds the entries
+themselves (name, mode, id, size), sorted in Git's order (a directory sorts as if
+its name ended in '/', so a recursive walk comes out sorted by full path).  A large
+directory is cut into content-defined TREENODEs (prolly.py); the root and inner
+nodes then hold (first sort key, node id, entry count) per child, so a one-entry
+change rewrites O(log n) nodes and a lookup reads O(log n) nodes.
+"""
+from __future__ import annotations
+
+import bisect
+from typing import Iterator, Mapping
+
+from .errors import CorruptObject, InvalidPath
+from .objects import (MODE_DIR, MODES, Decoder, Encoder, TreeEntry, check_name,
+                      read_object)
+from .odb import ObjectDatabase, ObjType
+from .prolly import TreeBuilder, is_boundary_hash
+
+# (first sort key, node id, number of entries below)
+Inner = tuple[bytes, bytes, int]
+
+
+# -- serialization ----------------------------------------------------------
+
+def _encode_entry(e: Encoder, t: TreeEntry) -> None:
+    e.str_(t.name)
+    e.u(t.mode)
+    e.oid(t.oid)
+    e.u(t.size)
+
+
+def encode_node(height: int, entries: list) -> bytes:
+    e = Encoder()
+    e.u(height)
+    for x in entries:
+        if height == 0:
+            _encode_entry(e, x)
+        else:
+            key, oid, count = x
+            e.bytes_(key)
+            e.oid(oid)
+            e.u(count)
+    return e.done()
+
+
+def decode_node(data) -> tuple[int, list]:
+    """Return (height, entries): TreeEntry at height 0, Inner tuples above."""
+    d = Decoder(data, "tree")
+    height = d.u()
+    entries: list = []
+    while not d.at_end():
+        if height == 0:
+            name = d.str_()
+            t = TreeEntry(name, d.u(), d.oid(), d.u())
+            if t.mode not in MODES:
+                raise CorruptObject(f"tree entry {name!r} has unknown mode {t.mode:o}")
+            try:
+                check_name(name)
+            except InvalidPath:
+                raise CorruptObject(f"tree holds an invalid name {name!r}") from None
+            entries.append(t)
+        else:
+            entries.append((d.bytes_(), d.oid(), d.u()))
+    keys = [_key(x, height) for x in entries]
+    if any(a >= b for a, b in zip(keys, keys[1:])):
+        raise CorruptObject("tree entries are not sorted")
+    if height and not entries:
+        raise CorruptObject("tree node is empty")
+    return height, entries
+
+
+def _key(x, height: int) -> bytes:
+    return x.sort_key() if height == 0 else x[0]
+
+
+# -- writing ----------------------------------------------------------------
+
+class _Writer:
+    def __init__(self, odb: ObjectDatabase):
+        self.odb = odb
+        self.builder: TreeBuilder = TreeBuilder(self._boundary, self._emit)
+
+    def _boundary(self, level: int, x) -> bool:
+        if level:
+            return is_boundary_hash(x[1])
+        e = Encoder()
+        _encode_entry(e, x)
+        # keyed, so node sizes do not reveal names to the server
+        return is_boundary_hash(self.odb.hasher.oid(ObjType.TREENODE, e.buf))
+
+    def _emit(self, level: int, entries: list) -> Inner:
+        oid = self.odb.put(ObjType.TREENODE, encode_node(level, entries))
+        count = len(entries) if level == 0 else sum(x[2] for x in entries)
+        return _key(entries[0], level), oid, count
+
+
+def write_tree(odb: ObjectDatabase, entries: list[TreeEntry]) -> bytes:
+    """Store one directory; entries may come in any order, names must be unique."""
+    entries = sorted(entries, key=TreeEntry.sort_key)
+    names = set()
+    for t in entries:
+        check_name(t.name)
+        if t.mode not in MODES:
+            raise InvalidPath(f"unknown mode {t.mode:o} for {t.name!r}")
+        if t.name in names:
+            raise InvalidPath(f"two entries named {t.name!r} in one directory",
+                              hint="a path cannot be both a file and a directory")
+        names.add(t.name)
+    w = _Writer(odb)
+    for t in entries:
+        w.builder.add(t)
+    height, top = w.builder.finish()
+    return odb.put(ObjType.TREE, encode_node(height, top))
+
+
+def build_tree(odb: ObjectDatabase, files: Mapping[str, object]) -> bytes:
+    """Write nested trees for flat ``{"a/b.txt": entry}``; return the root id.
+
+    An entry is a TreeEntry (its name is ignored) or a (mode, oid, size) tuple.
+    Directories exist only through the files in them.
+    """
+    root: dict = {}
+    for path, e in files.items():
+        parts = split_path(path)
+        node = root
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise InvalidPath(f"{path!r} lies under a file",
+                                  hint="a path cannot be both a file and a directory")
+        if parts[-1] in node:
+            raise InvalidPath(f"{path!r} is both a file and a directory")
+        mode, oid, size = (e.mode, e.oid, e.size) if isinstance(e, TreeEntry) else e
+        node[parts[-1]] = (mode, oid, size)
+    return _write_nested(odb, root)[0]
+
+
+def _write_nested(odb: ObjectDatabase, node: dict) -> tuple[bytes, int]:
+    entries = []
+    for name, v in node.items():
+        if isinstance(v, dict):
+            oid, size = _write_nested(odb, v)
+            entries.append(TreeEntry(name, MODE_DIR, oid, size))
+        else:
+            entries.append(TreeEntry(name, *v))
+    return write_tree(odb, entries), sum(t.size for t in entries)
+
+
+def split_path(path: str) -> list[str]:
+    """'a/b/c' -> ['a', 'b', 'c'], rejecting empty, '.' and '..' components."""
+    parts = path.split("/")
+    for p in parts:
+        if not p or p in (".", "..") or "\0" in p:
+            raise InvalidPath(f"invalid path {path!r}",
+                              hint="use relative paths with '/' between names")
+    return parts
+
+
+# -- reading ----------------------------------------------------------------
+
+def _read_node(odb: ObjectDatabase, oid: bytes, *types: ObjType) -> tuple[int, list]:
+    _, data = read_object(odb, oid, *types)
+    try:
+        return decode_node(data)
+    except CorruptObject as exc:
+        raise CorruptObject(f"tree {oid.hex()}: {exc.message}", hint="run `ldv fsck`") from None
+
+
+def _child(odb: ObjectDatabase, x: Inner, height: int) -> list:
+    h, entries = _read_node(odb, x[1], ObjType.TREENODE)
+    if h != height - 1 or _key(entries[0], h) != x[0]:
+        raise CorruptObject(f"tree node {x[1].hex()} does not match its parent",
+                            hint="run `ldv fsck`")
+    return entries
+
+
+def _iter_leaves(odb, height: int, entries: list) -> Iterator[TreeEntry]:
+    if height == 0:
+        yield from entries
+        return
+    for x in entries:
+        yield from _iter_leaves(odb, height - 1, _child(odb, x, height))
+
+
+def iter_tree(odb: ObjectDatabase, oid: bytes) -> Iterator[TreeEntry]:
+    """One directory's entries in order, streaming over its nodes."""
+    height, entries = _read_node(odb, oid, ObjType.TREE)
+    prev = None
+    for t in _iter_leaves(odb, height, entries):
+        key = t.sort_key()
+        if prev is not None and key <= prev:
+            raise CorruptObject(f"tree {oid.hex()} is not sorted", hint="run `ldv fsck`")
+        prev = key
+        yield t
+
+
+def read_tree(odb: ObjectDatabase, oid: bytes) -> list[TreeEntry]:
+    return list(iter_tree(odb, oid))
+
+
+def find_entry(odb: ObjectDatabase, tree_oid: bytes, name: str) -> TreeEntry | None:
+    """One name in one directory, reading O(log n) nodes."""
+    height, root = _read_node(odb, tree_oid, ObjType.TREE)
+    raw = name.encode("utf-8", "surrogatepass")
+    for key in (raw, raw + b"/"):
+        h, entries = height, root
+        while h:
+            keys = [x[0] for x in entries]
+            i = bisect.bisect_right(keys, key) - 1
+            if i < 0:
+                break
+            entries, h = _child(odb, entries[i], h), h - 1
+        if h:
+            continue
+        for t in entries:
+            if t.name == name:
+                return t
+    return None
+
+
+def lookup(odb: ObjectDatabase, tree_oid: bytes, path: str) -> TreeEntry | None:
+    """The entry at ``path`` ("a/b/c.txt") under the tree, or None."""
+    parts = split_path(path)
+    oid = tree_oid
+    for i, name in enumerate(parts):
+        t = find_entry(odb, oid, name)
+        if t is None or i == len(parts) - 1:
+            return t
+        if t.mode != MODE_DIR:
+            return None
+        oid = t.oid
+    return None
+
+
+def walk(odb: ObjectDatabase, tree_oid: bytes, prefix: str = "") -> Iterator[tuple[str, TreeEntry]]:
+    """Every file and symlink below the tree as (path, entry), sorted by path."""
+    for t in iter_tree(odb, tree_oid):
+        if t.mode == MODE_DIR:
+            yield from walk(odb, t.oid, prefix + t.name + "/")
+        else:
+            yield prefix + t.name, t
+
+
+def diff_trees(odb: ObjectDatabase, a: bytes | None, b: bytes | None,
+               prefix: str = "") -> Iterator[tuple[str, TreeEntry | None, TreeEntry | None]]:
+    """Changed files between two trees as (path, old, new), sorted by path.
+
+    Subtrees with equal ids are skipped without reading them.
+    """
+    if a == b:
+        return
+    old = iter_tree(odb, a) if a else iter(())
+    new = iter_tree(odb, b) if b else iter(())
+    x, y = next(old, None), next(new, None)
+    while x is not None or y is not None:
+        kx = x.sort_key() if x is not None else None
+        ky = y.sort_key() if y is not None else None
+        if y is None or (x is not None and kx < ky):
+            yield from _one_side(odb, prefix, x, None)
+            x = next(old, None)
+        elif x is None or ky < kx:
+            yield from _one_side(odb, prefix, None, y)
+            y = next(new, None)
+        else:
+            if x.mode == MODE_DIR:
+                yield from diff_trees(odb, x.oid, y.oid, prefix + x.name + "/")
+            elif (x.mode, x.oid) != (y.mode, y.oid):
+                yield prefix + x.name, x, y
+            x, y = next(old, None), next(new, None)
+
+
+def _one_side(odb, prefix: str, x: TreeEntry | None, y: TreeEntry | None):
+    t = x if x is not None else y
+    if t.mode != MODE_DIR:
+        yield prefix + t.name, x, y
+        return
+    sub = prefix + t.name + "/"
+    for path, e in walk(odb, t.oid, sub):
+        yield (path, e, None) if x is not None else (path, None, e)

@@ -1,0 +1,181 @@
+"""Blobs: streaming write/read, seeking, chunk-list trees, delta base choice."""
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ldv.plumbing.blobs import (BlobReader, blob_size, decode_node, iter_chunk_ids,
+                                iter_node_ids, open_blob, read_blob, write_blob, write_bytes,
+                                write_chunk_list)
+from ldv.plumbing.chunking import Chunker
+from ldv.plumbing.errors import CorruptObject, WrongObjectType
+from ldv.plumbing.odb import MemoryObjectDatabase, ObjType
+
+SMALL = Chunker(7, avg_size=1024, min_size=256, max_size=4096)
+
+
+def records(n: int, seed: int = 0) -> list[bytes]:
+    rng = random.Random(seed)
+    return [b'{"id": %d, "text": "%s", "score": %d}\n'
+            % (i, bytes(rng.choices(b"abcdefgh ", k=rng.randint(20, 120))), rng.randint(0, 999))
+            for i in range(n)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=60_000), st.lists(st.integers(0, 70_000), max_size=8))
+def test_write_read_seek_round_trip(data, seeks):
+    odb = MemoryObjectDatabase()
+    oid, size = write_blob(odb, io.BytesIO(data), chunker=SMALL)
+    assert size == len(data) == blob_size(odb, oid)
+    assert write_bytes(odb, data, chunker=SMALL) == (oid, size)
+    assert read_blob(odb, oid) == data
+    r = open_blob(odb, oid)
+    for pos in seeks:
+        r.seek(pos)
+        assert r.read(777) == data[pos:pos + 777]
+        assert r.tell() == (min(pos + 777, len(data)) if pos < len(data) else pos)
+    assert sum(n for _, n in iter_chunk_ids(odb, oid)) == len(data)
+
+
+def test_empty_file():
+    odb = MemoryObjectDatabase()
+    oid, size = write_bytes(odb, b"", chunker=SMALL)
+    assert size == 0 and read_blob(odb, oid) == b"" and list(iter_chunk_ids(odb, oid)) == []
+    assert open_blob(odb, oid).read(10) == b""
+
+
+def test_reader_is_a_buffered_file():
+    odb = MemoryObjectDatabase()
+    data = b"".join(records(3000))
+    oid, _ = write_bytes(odb, data, chunker=SMALL)
+    with io.BufferedReader(open_blob(odb, oid)) as f:
+        assert f.readline() == data.split(b"\n")[0] + b"\n"
+        f.seek(-10, io.SEEK_END)
+        assert f.read() == data[-10:]
+
+
+def test_files_over_4_gib_use_64_bit_sizes():
+    odb = MemoryObjectDatabase()
+    piece = bytes(range(256)) * 4096          # 1 MiB
+    chunk = odb.put(ObjType.CHUNK, piece)
+    tail = odb.put(ObjType.CHUNK, b"the end")
+    n = 5 * 1024 + 3                          # just over 5 GiB of chunks
+    oid, size = write_chunk_list(odb, [(chunk, len(piece))] * n + [(tail, 7)])
+    assert size == n * len(piece) + 7 > 1 << 32
+    assert blob_size(odb, oid) == size
+    r = open_blob(odb, oid)
+    r.seek(size - 9)
+    assert r.read() == piece[-2:] + b"the end"
+    r.seek((1 << 32) + 5)
+    assert r.read(3) == piece[5:8]
+
+
+def chunk_ids(i: int) -> tuple[bytes, int]:
+    return i.to_bytes(8, "little") * 4, 1000 + i % 977
+
+
+def test_one_chunk_edit_of_100k_chunks_writes_log_n_nodes():
+    n = 100_000
+    odb = MemoryObjectDatabase()
+    old = [chunk_ids(i) for i in range(n)]
+    oid, size = write_chunk_list(odb, old)
+    _, height, _ = decode_node(odb.get(oid)[1], root=True)
+    assert height >= 2
+    assert sum(1 for _ in iter_node_ids(odb, oid)) > n // 200
+    before = set(odb.iter_ids())
+    new = list(old)
+    new[61_234] = (b"\xee" * 32, 5000)           # one chunk replaced by a larger one
+    oid2, size2 = write_chunk_list(odb, new)
+    written = set(odb.iter_ids()) - before
+    assert size2 == size + 5000 - old[61_234][1]
+    assert oid2 in written
+    # one node per level, plus a neighbour where the edit moved a boundary
+    assert 1 <= len(written) - 1 <= 2 * height
+    assert all(odb.get(w)[0] == ObjType.BLOBNODE for w in written - {oid2})
+    assert list(iter_chunk_ids(odb, oid2)) == new
+
+
+def test_seek_reads_only_log_n_nodes():
+    odb = MemoryObjectDatabase()
+    piece = odb.put(ObjType.CHUNK, b"x" * 1000)
+    oid, _ = write_chunk_list(odb, [(piece, 1000)] * 100_000)
+    r = open_blob(odb, oid)
+    r.seek(73_456_789)
+    assert r.read(5) == b"xxxxx"
+    assert len(r._nodes) <= r.height
+
+
+def edited(recs: list[bytes], rng: random.Random, frac: float) -> list[bytes]:
+    out = list(recs)
+    for i in rng.sample(range(len(out)), max(1, int(len(out) * frac))):
+        out[i] = out[i].replace(b'"score": ', b'"score": 1')
+    return out
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from(["edit", "insert", "delete"]))
+def test_delta_base_is_the_aligned_old_chunk(seed, how):
+    rng = random.Random(seed)
+    recs = records(2000, seed)
+    odb = MemoryObjectDatabase()
+    old_oid, _ = write_bytes(odb, b"".join(recs), chunker=SMALL)
+    old_chunks = list(iter_chunk_ids(odb, old_oid))
+    old_data = read_blob(odb, old_oid)
+    new = edited(recs, rng, 0.01)
+    fresh = range(0)                 # new bytes with no old counterpart
+    mid = rng.randrange(100, 1900)
+    if how == "insert":
+        new[mid:mid] = records(40, seed + 1)
+        fresh = range(sum(map(len, new[:mid])) - 4096, sum(map(len, new[:mid + 40])) + 4096)
+    elif how == "delete":
+        del new[mid:mid + 50]
+    new_data = b"".join(new)
+    new_oid, _ = write_bytes(odb, new_data, chunker=SMALL, base=old_oid)
+    assert read_blob(odb, new_oid) == new_data
+    old_set = {c for c, _ in old_chunks}
+    checked = good = pos = 0
+    for c, n in iter_chunk_ids(odb, new_oid):
+        pos += n
+        if c in old_set:
+            continue
+        base = odb.delta_hints.get(c)
+        assert base in old_set           # every new chunk is offered an old chunk
+        if pos - n in fresh or pos in fresh:
+            continue
+        data = odb.get(c)[1]
+
+        def shared(old: bytes) -> int:
+            return sum(data[k:k + 48] in old for k in range(0, n - 48, 61))
+        # aligned: no old chunk shares clearly more of the new chunk's bytes
+        best = max(shared(odb.get(o)[1]) for o in old_set)
+        checked += 1
+        good += shared(odb.get(base)[1]) >= best - 1
+    assert checked and good >= 0.95 * checked
+    assert old_data  # the base blob is untouched
+
+
+def test_missing_base_blob_falls_back_to_no_delta():
+    odb = MemoryObjectDatabase()
+    oid, _ = write_bytes(odb, b"abc" * 1000, chunker=SMALL, base=b"\x01" * 32)
+    assert read_blob(odb, oid) == b"abc" * 1000
+    assert odb.delta_hints == {}
+
+
+def test_corrupt_and_wrong_typed_blobs():
+    odb = MemoryObjectDatabase()
+    c = odb.put(ObjType.CHUNK, b"hello")
+    with pytest.raises(WrongObjectType):
+        blob_size(odb, c)
+    from ldv.plumbing.blobs import encode_node
+    lying = odb.put(ObjType.BLOB, encode_node(0, [(c, 5)], size=6))
+    with pytest.raises(CorruptObject):
+        blob_size(odb, lying)
+    short = odb.put(ObjType.BLOB, encode_node(0, [(c, 4)], size=4))
+    with pytest.raises(CorruptObject):
+        read_blob(odb, short)
+    partial = odb.put(ObjType.BLOB, encode_node(0, [(c, 5)], size=5)[:-1])
+    with pytest.raises(CorruptObject):
+        BlobReader(odb, partial)

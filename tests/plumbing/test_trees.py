@@ -1,0 +1,135 @@
+"""Trees: canonical directories, nested builds, walks, lookups, diffs, large dirs."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ldv.plumbing.errors import CorruptObject, InvalidPath, WrongObjectType
+from ldv.plumbing.objects import MODE_DIR, MODE_EXEC, MODE_FILE, MODE_SYMLINK, TreeEntry
+from ldv.plumbing.odb import MemoryObjectDatabase, ObjType
+from ldv.plumbing.trees import (build_tree, decode_node, diff_trees, encode_node, lookup,
+                                read_tree, walk, write_tree)
+
+names = st.text(st.sampled_from("ab.-_/xyz"), min_size=1, max_size=6).filter(
+    lambda s: all(p not in ("", ".", "..") for p in s.split("/")))
+
+
+def oid_of(i: int) -> bytes:
+    return i.to_bytes(4, "big") + bytes(28)
+
+
+def files_from(paths: list[str]) -> dict:
+    """Keep a prefix-free set (a path cannot be a file and a directory)."""
+    out: dict = {}
+    for i, p in enumerate(sorted(set(paths))):
+        parts = p.split("/")
+        if any("/".join(parts[:k]) in out for k in range(1, len(parts))):
+            continue
+        if any(q.startswith(p + "/") for q in out):
+            continue
+        out[p] = (MODE_EXEC if i % 3 == 0 else MODE_FILE, oid_of(i), i)
+    return out
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(names, max_size=25))
+def test_build_walk_lookup_round_trip(paths):
+    files = files_from(paths)
+    odb = MemoryObjectDatabase()
+    root = build_tree(odb, files)
+    walked = list(walk(odb, root))
+    assert [p for p, _ in walked] == sorted(files)
+    for path, e in walked:
+        assert (e.mode, e.oid, e.size) == files[path]
+        assert lookup(odb, root, path) == e
+    # insertion order does not matter
+    assert build_tree(odb, dict(reversed(list(files.items())))) == root
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(names, max_size=20), st.lists(names, max_size=20))
+def test_diff_trees_matches_a_dict_diff(pa, pb):
+    fa, fb = files_from(pa), files_from(pb)
+    fb = {p: (m, oid_of(s + 1000), s) if s % 2 else (m, o, s) for p, (m, o, s) in fb.items()}
+    odb = MemoryObjectDatabase()
+    a, b = build_tree(odb, fa), build_tree(odb, fb)
+    got = [(p, o and (o.mode, o.oid, o.size), n and (n.mode, n.oid, n.size))
+           for p, o, n in diff_trees(odb, a, b)]
+    want = [(p, fa.get(p), fb.get(p)) for p in sorted(set(fa) | set(fb)) if fa.get(p) != fb.get(p)]
+    assert got == want
+    assert list(diff_trees(odb, a, a)) == []
+    assert [p for p, _, _ in diff_trees(odb, None, b)] == sorted(fb)
+
+
+def test_git_order_and_directory_sizes():
+    odb = MemoryObjectDatabase()
+    root = build_tree(odb, {"a/x": (MODE_FILE, oid_of(1), 5), "a.txt": (MODE_FILE, oid_of(2), 7),
+                            "a/y": (MODE_SYMLINK, oid_of(3), 3)})
+    top = read_tree(odb, root)
+    assert [t.name for t in top] == ["a.txt", "a"]
+    assert top[1].mode == MODE_DIR and top[1].size == 8
+    assert lookup(odb, root, "a") == top[1]
+    assert lookup(odb, root, "a/z") is None
+    assert lookup(odb, root, "a.txt/q") is None
+    assert build_tree(odb, {}) == write_tree(odb, [])
+    assert read_tree(odb, build_tree(odb, {})) == []
+
+
+@pytest.mark.parametrize("bad", [{"a": (MODE_FILE, oid_of(1), 1), "a/b": (MODE_FILE, oid_of(1), 1)},
+                                 {"/abs": (MODE_FILE, oid_of(1), 1)},
+                                 {"a//b": (MODE_FILE, oid_of(1), 1)},
+                                 {"a/../b": (MODE_FILE, oid_of(1), 1)}])
+def test_bad_paths_are_rejected(bad):
+    with pytest.raises(InvalidPath):
+        build_tree(MemoryObjectDatabase(), bad)
+
+
+def test_duplicate_names_and_bad_modes_are_rejected():
+    odb = MemoryObjectDatabase()
+    with pytest.raises(InvalidPath):
+        write_tree(odb, [TreeEntry("a", MODE_FILE, oid_of(1), 1),
+                         TreeEntry("a", MODE_DIR, oid_of(2), 1)])
+    with pytest.raises(InvalidPath):
+        write_tree(odb, [TreeEntry("a", 0o777, oid_of(1), 1)])
+
+
+def test_unsorted_or_wrong_type_trees_are_errors():
+    odb = MemoryObjectDatabase()
+    raw = encode_node(0, [TreeEntry("b", MODE_FILE, oid_of(1), 1),
+                          TreeEntry("a", MODE_FILE, oid_of(2), 1)])
+    with pytest.raises(CorruptObject):
+        decode_node(raw)
+    oid = odb.put(ObjType.TREE, raw)
+    with pytest.raises(CorruptObject):
+        read_tree(odb, oid)
+    blob_like = odb.put(ObjType.CHUNK, b"hello")
+    with pytest.raises(WrongObjectType):
+        read_tree(odb, blob_like)
+
+
+def big_dir(n: int, changed: int | None = None) -> list[TreeEntry]:
+    return [TreeEntry(f"f{i:07d}", MODE_FILE, oid_of(i + (10**8 if i == changed else 0)), i)
+            for i in range(n)]
+
+
+def test_large_directory_rewrites_log_n_nodes():
+    n = 100_000
+    odb = MemoryObjectDatabase()
+    root = write_tree(odb, big_dir(n))
+    h, top = decode_node(odb.get(root)[1])
+    assert h >= 2                      # really split into TREENODEs
+    nodes = sum(1 for i in odb.iter_ids() if odb.get(i)[0] == ObjType.TREENODE)
+    before = set(odb.iter_ids())
+    root2 = write_tree(odb, big_dir(n, changed=54_321))
+    new = set(odb.iter_ids()) - before
+    assert root2 != root and root2 in new
+    # one node per level (plus a neighbour when the edit moved a boundary)
+    assert len(new) <= 2 * (h + 1)
+    assert nodes > n // 200
+    assert lookup(odb, root2, "f0054321").oid == oid_of(54_321 + 10**8)
+    assert lookup(odb, root2, "f0099999").size == 99_999
+    assert lookup(odb, root2, "g") is None
+    diff = list(diff_trees(odb, root, root2))
+    assert [(p, o.oid, nw.oid) for p, o, nw in diff] == [
+        ("f0054321", oid_of(54_321), oid_of(54_321 + 10**8))]
+    assert [t.name for t in read_tree(odb, root2)] == [f"f{i:07d}" for i in range(n)]

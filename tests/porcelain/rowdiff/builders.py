@@ -65,7 +65,10 @@ def write(rows: list[dict], path: Path, fmt: str, columns: list[str] | None = No
         path.write_text("".join(json.dumps({c: r.get(c) for c in columns}) + "\n"
                                 for r in rows))
         return path
-    table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
+    if rows:
+        table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
+    else:  # from_pylist([]) would have no columns at all
+        table = pa.table({c: pa.array([], pa.string()) for c in columns})
     if fmt == "parquet":
         pq.write_table(table, path)
     else:

@@ -163,3 +163,8 @@ class RemoteError(NetworkError):
         super().__init__(message, hint=hint)
         self.code = code
         self.status = status
+
+
+class RefRollback(IntegrityError):
+    """A remote served a ref older than one this client has seen, or one whose
+    sealed value does not match its name or target (rolled back or redirected)."""

@@ -19,9 +19,10 @@ from pathlib import Path
 class Repository:
     """One repository: its plumbing ``Repo`` plus the working tree around it."""
 
-    def __init__(self, repo, *, progress=None):
+    def __init__(self, repo, *, progress=None, cwd=None):
         self._repo = repo
         self._progress = progress
+        self._cwd = Path(cwd) if cwd is not None else None
         self._workspace = None
 
     # -- opening ----------------------------------------------------------------
@@ -35,8 +36,10 @@ class Repository:
         """
         from ldv import keysource
         from ldv.plumbing.repository import Repo
-        root = Repo.discover(Path(path).resolve())
-        return cls(Repo.open(root, keysource.resolve(root, key)), progress=progress)
+        start = Path(path).resolve()
+        root = Repo.discover(start)
+        return cls(Repo.open(root, keysource.resolve(root, key)), progress=progress,
+                   cwd=start if start.is_dir() else start.parent)
 
     @classmethod
     def init(cls, path=".", *, key=None, kdf: str = "scrypt"):
@@ -56,7 +59,7 @@ class Repository:
         if source == "generated":
             key_file = keysource.key_file_for(root)
             write_key_file(key_file, master)
-        return cls(repo, progress=None), key_file
+        return cls(repo, progress=None, cwd=root), key_file
 
     def close(self) -> None:
         if self._repo is not None:
@@ -84,7 +87,7 @@ class Repository:
         """The working tree and index (porcelain.worktree.Workspace)."""
         if self._workspace is None:
             from ldv.porcelain.worktree import Workspace
-            self._workspace = Workspace(self._repo, progress=self._progress)
+            self._workspace = Workspace(self._repo, progress=self._progress, cwd=self._cwd)
         return self._workspace
 
     # -- revisions --------------------------------------------------------------
@@ -134,8 +137,9 @@ class Repository:
         from ldv.porcelain import log, revparse
         starts = [revparse.resolve_commit(self._repo, rev)] if isinstance(rev, str) \
             else [revparse.resolve_commit(self._repo, r) for r in rev]
-        return list(log.walk(self._repo, starts, max_count=max_count,
-                             paths=list(paths or []), first_parent=first_parent))
+        paths = [self.workspace.normalize(p) for p in paths or []]
+        return list(log.walk(self._repo, starts, max_count=max_count, paths=paths,
+                             first_parent=first_parent))
 
     def diff(self, a: str | None = None, b: str | None = None, *, cached: bool = False,
              paths=None):

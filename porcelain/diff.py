@@ -93,7 +93,11 @@ class DiffResult:
 
 def diff(repo, workspace, a: str | None = None, b: str | None = None, *,
          cached: bool = False, paths: list[str] | None = None) -> DiffResult:
-    """``git diff`` side selection: see ldv.api.Repository.diff."""
+    """``git diff`` side selection: see ldv.api.Repository.diff.
+
+    ``paths`` are relative to the workspace's cwd, as on the command line.
+    """
+    paths = [workspace.normalize(p) for p in paths or []]
     if a is not None and b is not None:
         old = TreeSide(repo, revparse.resolve_tree(repo, a))
         new = TreeSide(repo, revparse.resolve_tree(repo, b))

@@ -51,13 +51,14 @@ class IndexSide(Side):
 
     def __init__(self, workspace):
         self.workspace = workspace
+        self.index = workspace.index      # read once: the property re-reads the file
 
     def entries(self) -> dict:
         from .diff import Entry
-        return {e.path: Entry(e.mode, e.oid, e.size) for e in self.workspace.index}
+        return {e.path: Entry(e.mode, e.oid, e.size) for e in self.index}
 
     def read(self, path: str) -> bytes:
-        return read_blob(self.workspace.repo.odb, self.workspace.index.get(path).oid)
+        return read_blob(self.workspace.repo.odb, self.index.get(path).oid)
 
 
 class WorktreeSide(Side):
@@ -66,11 +67,12 @@ class WorktreeSide(Side):
     def __init__(self, workspace):
         self.workspace = workspace
         self.root = str(workspace.repo.root)
+        self.index = workspace.index
 
     def entries(self) -> dict:
         from .diff import Entry
         out = {}
-        for e in self.workspace.index:
+        for e in self.index:
             try:
                 st = os.lstat(os.path.join(self.root, e.path))
             except (FileNotFoundError, NotADirectoryError):

@@ -67,3 +67,25 @@ def quiet_option(f):
 
 def out(text: str = "", nl: bool = True) -> None:
     click.echo(text, nl=nl)
+
+
+class PathspecCommand(click.Command):
+    """A command taking ``[REV...] [-- PATHS...]`` as Git does.
+
+    What follows ``--`` lands in ``ctx.meta["pathspec"]`` (None when there was
+    no ``--``), so commands can tell revisions from paths.
+    """
+
+    def parse_args(self, ctx, args):
+        args = list(args)
+        if "--" in args:
+            i = args.index("--")
+            ctx.meta["pathspec"] = args[i + 1:]
+            args = args[:i]
+        else:
+            ctx.meta["pathspec"] = None
+        return super().parse_args(ctx, args)
+
+
+def pathspec() -> list[str] | None:
+    return click.get_current_context().meta.get("pathspec")

@@ -1,0 +1,65 @@
+"""ldv checkout"""
+from __future__ import annotations
+
+import click
+
+from ._app import App, PathspecCommand, pass_app, pathspec, quiet_option
+
+
+@click.command("checkout", cls=PathspecCommand)
+@click.argument("target", required=False)
+@click.option("-b", "new_branch", metavar="NAME", help="Create branch NAME at TARGET and switch to it.")
+@click.option("-B", "reset_branch", metavar="NAME", help="Like -b, resetting NAME if it exists.")
+@click.option("-f", "--force", is_flag=True, help="Throw away local changes that would be overwritten.")
+@quiet_option
+@pass_app
+def command(app: App, target, new_branch, reset_branch, force):
+    """Switch branches, detach at a commit, or restore files.
+
+    \b
+      ldv checkout BRANCH          switch to BRANCH
+      ldv checkout REV             detach HEAD at REV
+      ldv checkout -b NAME [REV]   create NAME and switch to it
+      ldv checkout [REV] -- PATHS  restore PATHS from the index (or from REV)
+    """
+    repo = app.repository()
+    paths = pathspec()
+    if paths is not None:
+        if not paths:
+            raise click.UsageError("no paths after --")
+        source = repo.resolve_commit(target) if target else None
+        repo.workspace.checkout_paths(paths, source=source)
+        return
+    if new_branch or reset_branch:
+        from ldv.porcelain import refs_ops
+        name = new_branch or reset_branch
+        if reset_branch:
+            refs_ops.create_branch(repo.plumbing, name, repo.resolve_commit(target or "HEAD"),
+                                   force=True)
+            repo.switch(name, force=force)
+        else:
+            repo.switch(name, create=True, start=target, force=force)
+        app.say(f"Switched to a new branch '{name}'")
+        return
+    if not target:
+        raise click.UsageError("nothing to check out (give a branch, a revision or -- PATHS)")
+    _checkout_target(app, repo, target, force)
+
+
+def _checkout_target(app, repo, target, force) -> None:
+    from ldv.plumbing.errors import BadRevision
+    r = repo.plumbing
+    if r.refs.read(f"refs/heads/{target}") is not None:
+        repo.switch(target, force=force)
+        app.say(f"Switched to branch '{target}'")
+        return
+    try:
+        oid = repo.resolve_commit(target)
+    except BadRevision:
+        # Git's guess: a name that is no revision but a tracked path restores it.
+        if target in repo.workspace.index or (repo.workspace.cwd / target).exists():
+            repo.workspace.checkout_paths([target])
+            return
+        raise
+    repo.workspace.checkout_detached(oid, force=force)
+    app.say(f"HEAD is now at {oid.hex()[:7]} (detached)")

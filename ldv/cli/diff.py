@@ -1,0 +1,77 @@
+"""ldv diff"""
+from __future__ import annotations
+
+import click
+
+from ._app import App, PathspecCommand, out, pass_app, pathspec
+
+
+@click.command("diff", cls=PathspecCommand)
+@click.argument("revs", nargs=-1)
+@click.option("--cached", "--staged", "cached", is_flag=True,
+              help="Compare the index with HEAD (or with REV).")
+@click.option("--stat", is_flag=True, help="A diffstat: lines changed per file.")
+@click.option("--name-status", is_flag=True, help="Changed paths with A/M/D/T.")
+@click.option("--name-only", is_flag=True, help="Changed paths only.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", help="Output format (json and markdown for CI).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences, 0 otherwise.")
+@pass_app
+def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code):
+    """Show changes between the working tree, the index and commits.
+
+    \b
+      ldv diff                 working tree vs index (what `add` would stage)
+      ldv diff --cached        index vs HEAD (what `commit` would record)
+      ldv diff REV             working tree vs REV (--cached: index vs REV)
+      ldv diff A B  /  A..B    commit A vs commit B
+      ldv diff ... -- PATHS    only these paths
+
+    Text files show a unified diff; binary files one line.
+    """
+    repo = app.repository()
+    a, b = _revs(list(revs))
+    result = repo.diff(a, b, cached=cached, paths=pathspec() or [])
+    _render(result, fmt, stat, name_status, name_only)
+    return 1 if exit_code and result else 0
+
+
+def _revs(revs: list[str]):
+    if len(revs) == 1 and ".." in revs[0] and "..." not in revs[0]:
+        a, _, b = revs[0].partition("..")
+        return a or "HEAD", b or "HEAD"
+    if len(revs) > 2:
+        raise click.UsageError("at most two revisions (use -- before paths)")
+    return (revs + [None, None])[0], (revs + [None, None])[1]
+
+
+def _render(result, fmt, stat, name_status, name_only) -> None:
+    if fmt == "json":
+        import json
+        out(json.dumps(result.to_json(), indent=2))
+    elif fmt == "markdown":
+        out(_markdown(result), nl=False)
+    elif stat:
+        out(result.stat(), nl=False)
+    elif name_status:
+        out(result.name_status(), nl=False)
+    elif name_only:
+        out(result.name_only(), nl=False)
+    else:
+        out(result.patch(), nl=False)
+
+
+def _markdown(result) -> str:
+    j = result.to_json()
+    if not j["changes"]:
+        return "No changes.\n"
+    rows = ["| status | path | +lines | -lines | size |", "|---|---|---:|---:|---|"]
+    for c in j["changes"]:
+        old = c["old"]["size"] if c["old"] else "-"
+        new = c["new"]["size"] if c["new"] else "-"
+        ins = "bin" if c["binary"] else c["insertions"]
+        dels = "bin" if c["binary"] else c["deletions"]
+        rows.append(f"| {c['status']} | `{c['path']}` | {ins} | {dels} | {old} -> {new} |")
+    rows.append(f"\n{j['files_changed']} files changed, {j['insertions']} insertions(+), "
+                f"{j['deletions']} deletions(-)")
+    return "\n".join(rows) + "\n"

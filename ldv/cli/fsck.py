@@ -1,0 +1,32 @@
+"""ldv fsck"""
+from __future__ import annotations
+
+import click
+
+from ._app import App, out, pass_app, quiet_option
+
+EXIT_CORRUPT = 4
+
+
+@click.command("fsck")
+@quiet_option
+@pass_app
+def command(app: App):
+    """Verify the repository: every pack's hash, every object (decrypted and
+    checked against its id), every ref and everything reachable from it.
+
+    Prints one line per problem and exits 4 if there is any; 0 when clean.
+    """
+    from ldv.porcelain.maintenance import fsck
+    repo = app.repository()
+    report = fsck(repo.plumbing, progress=app.progress())
+    for line in report.problems():
+        out(line)
+    app.say(f"checked {report.packs} packs, {report.objects} objects; "
+            f"{report.dangling} dangling; " + ("ok" if report.ok else
+                                               f"{len(report.problems())} problem(s)"))
+    if not report.ok:
+        click.echo("error: the repository has integrity problems (hint: restore the damaged "
+                   "packs from a remote or backup; committed data elsewhere is intact)", err=True)
+        return EXIT_CORRUPT
+    return 0

@@ -1,0 +1,95 @@
+"""ldv log"""
+from __future__ import annotations
+
+import click
+
+from ._app import App, PathspecCommand, out, pass_app, pathspec
+
+
+@click.command("log", cls=PathspecCommand)
+@click.argument("revs", nargs=-1)
+@click.option("--oneline", is_flag=True, help="One line per commit: short id and subject.")
+@click.option("--graph", is_flag=True, help="Draw the commit graph on the left.")
+@click.option("-n", "--max-count", type=click.IntRange(min=0), help="Show at most N commits.")
+@click.option("--first-parent", is_flag=True, help="Follow only the first parent of merges.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: one object per commit, for scripts.")
+@pass_app
+def command(app: App, revs, oneline, graph, max_count, first_parent, fmt):
+    """Show the commits reachable from REVS (default HEAD), newest first.
+
+    `ldv log -- PATHS` (or PATHS that are not revisions) shows only commits that
+    changed those paths.
+    """
+    repo = app.repository()
+    revs, paths = _split(repo, list(revs), pathspec())
+    entries = repo.log(revs or "HEAD", max_count=max_count, paths=paths,
+                       first_parent=first_parent)
+    if fmt == "json":
+        _json(entries)
+        return
+    from ._format import decorations
+    _text(entries, decorations(repo.plumbing), oneline, graph)
+
+
+def _split(repo, args, paths):
+    """Git's guess: without `--`, trailing args that are not revisions are paths."""
+    if paths is not None:
+        return args, paths
+    from ldv.plumbing.errors import BadRevision
+    revs, rest = [], []
+    for a in args:
+        if rest:
+            rest.append(a)
+            continue
+        try:
+            repo.resolve_commit(a)
+            revs.append(a)
+        except BadRevision:
+            if not (repo.workspace.cwd / a).exists():
+                raise
+            rest.append(a)
+    return revs, rest
+
+
+def _text(entries, deco, oneline, graph) -> None:
+    from ldv.porcelain.log import Graph
+
+    from ._format import commit_header
+    from ._format import oneline as one
+    g = Graph() if graph else None
+    for i, e in enumerate(entries):
+        body = one(e.oid, e.commit, deco.get(e.oid)) if oneline else \
+            commit_header(e.oid, e.commit, deco.get(e.oid))
+        if g is None:
+            if not oneline and i:
+                out()
+            out(body)
+            continue
+        before, row, after = g.lines(e.oid, e.parents)
+        for b in before:
+            out(b)
+        lines = body.split("\n")
+        pad = " " * len(row) if row else ""
+        out(f"{row} {lines[0]}")
+        rest = lines[1:] + ([""] if not oneline else [])
+        cont = "|" if g.lanes else " "
+        for ln in rest:
+            out(f"{_continuation(row, cont, pad)} {ln}".rstrip())
+        for a in after:
+            out(a)
+
+
+def _continuation(row: str, cont: str, pad: str) -> str:
+    return row.replace("*", cont) if row else pad
+
+
+def _json(entries) -> None:
+    import json
+    for e in entries:
+        c = e.commit
+        out(json.dumps({"id": e.oid.hex(), "parents": [p.hex() for p in c.parents],
+                        "tree": c.tree.hex(), "author": c.author, "author_time": c.author_time,
+                        "author_tz": c.author_tz, "committer": c.committer,
+                        "commit_time": c.commit_time, "message": c.message,
+                        "lineage": c.lineage}))

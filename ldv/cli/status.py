@@ -1,0 +1,60 @@
+"""ldv status"""
+from __future__ import annotations
+
+import click
+
+from ._app import App, out, pass_app
+
+_WORDS = {"A": "new file", "M": "modified", "D": "deleted", "T": "typechange"}
+
+
+@click.command("status")
+@click.option("-s", "--short", "short", is_flag=True, help="Two-letter codes, one line per path.")
+@click.option("--porcelain", is_flag=True, help="Stable `git status --porcelain` (v1) output for scripts.")
+@click.option("-b", "--branch", "show_branch", is_flag=True, help="Show the branch in short formats.")
+@pass_app
+def command(app: App, short, porcelain, show_branch):
+    """Show what is staged, what changed but is not staged, and what is untracked.
+
+    Unchanged files are recognised from their stat data (the index is a stat
+    cache), so status does not read them.
+    """
+    repo = app.repository()
+    st = repo.status()
+    if short or porcelain:
+        if show_branch:
+            out(f"## {st.branch or 'HEAD (no branch)'}")
+        for line in st.porcelain_lines():
+            out(line)
+        return
+    _long(st)
+
+
+def _long(st) -> None:
+    from ldv.porcelain.status import quote_path
+    out(f"On branch {st.branch}" if st.branch else "HEAD detached")
+    if st.head is None:
+        out("\nNo commits yet")
+    if st.staged:
+        out("\nChanges to be committed:")
+        out('  (use "ldv restore --staged <file>..." to unstage)')
+        for c in st.staged:
+            out(f"\t{_WORDS.get(c.code, c.code) + ':':<12}{quote_path(c.path, quote_space=False)}")
+    if st.unstaged:
+        out("\nChanges not staged for commit:")
+        out('  (use "ldv add <file>..." to update what will be committed)')
+        out('  (use "ldv restore <file>..." to discard changes in working directory)')
+        for c in st.unstaged:
+            out(f"\t{_WORDS.get(c.code, c.code) + ':':<12}{quote_path(c.path, quote_space=False)}")
+    if st.untracked:
+        out("\nUntracked files:")
+        out('  (use "ldv add <file>..." to include in what will be committed)')
+        for p in st.untracked:
+            out(f"\t{quote_path(p, quote_space=False)}")
+    if st.clean:
+        out("nothing to commit, working tree clean" if st.head else
+            '\nnothing to commit (create/copy files and use "ldv add" to track)')
+    elif not st.staged and st.unstaged:
+        out('\nno changes added to commit (use "ldv add" and/or "ldv commit -a")')
+    elif not st.staged:
+        out('\nnothing added to commit but untracked files present (use "ldv add" to track)')

@@ -8,7 +8,9 @@ Glossary:
 """
 from __future__ import annotations
 
-from collections import OrderedDict
+import threading
+from collections import OrderedDict, deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -55,7 +57,8 @@ class PackedObjectDatabase:
     """Objects in encrypted packs on a Backend, found through a PackIndex."""
 
     def __init__(self, backend, keyring: Keyring, index_path: Path, lock_dir: Path, *,
-                 level: int = 1, pack_size: int = PACK_SIZE, max_depth: int = MAX_DEPTH):
+                 level: int = 1, pack_size: int = PACK_SIZE, max_depth: int = MAX_DEPTH,
+                 workers: int = 2):
         self.backend = backend
         self.keyring = keyring
         self.hasher = IdHasher(keyring.id_key)
@@ -64,6 +67,12 @@ class PackedObjectDatabase:
         self.codec = Codec(level)
         self.pack_size = pack_size
         self.max_depth = max_depth
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(workers, "ldv-zstd") if workers else None
+        self._io = ThreadPoolExecutor(1, "ldv-pack-upload")
+        self._queue: deque = deque()
+        self._queued: set[bytes] = set()
+        self._uploads: deque = deque()
         self._writers: dict[int, PackWriter] = {}
         self._pending: dict[bytes, tuple[PackWriter, PackEntry]] = {}
         self._ciphers: OrderedDict[str, object] = OrderedDict()
@@ -72,18 +81,24 @@ class PackedObjectDatabase:
     # -- the ObjectDatabase protocol -------------------------------------------
 
     def has(self, oid: bytes) -> bool:
-        return oid in self._pending or oid in self.index
+        return oid in self._pending or oid in self._queued or oid in self.index
 
     def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None) -> bytes:
         oid = self.hasher.oid(type_code, data)
-        if oid in self._pending or oid in self.index:
+        if self.has(oid):
             return oid
         base, depth = self._usable_base(type_code, delta_base)
         base_plain = self._plain(base) if base else None
-        enc, body = self.codec.encode(data, base_plain)
-        if enc != Encoding.DELTA:
-            base, depth = None, 0
-        self._append(oid, type_code, enc, body, base, depth)
+        if self._pool is None:
+            enc, body = self.codec.encode(data, base_plain)
+            self._append(oid, type_code, enc, body, base, depth)
+            return oid
+        # compress on a worker (zstd releases the GIL); append in submission order
+        # so that pack contents do not depend on thread timing
+        job = self._pool.submit(_encode, self.codec.level, bytes(data), base_plain)
+        self._queue.append((oid, type_code, job, base, depth))
+        self._queued.add(oid)
+        self._drain(keep=2 * self.workers)
         return oid
 
     def get(self, oid: bytes) -> tuple[ObjType, bytes]:
@@ -98,13 +113,16 @@ class PackedObjectDatabase:
         return ObjType(entry.type), plain
 
     def flush(self) -> None:
+        self._drain(keep=0)
         for kind in list(self._writers):
             self._finish(kind)
+        self._wait_uploads()
         if self.index.dirty:
             with Lock(self.lock_dir / "index", timeout=30, what="the pack index"):
                 self.index.save()
 
     def iter_ids(self) -> Iterator[bytes]:
+        self._drain(keep=0)
         yield from list(self._pending)
         yield from self.index.ids()
 
@@ -119,6 +137,16 @@ class PackedObjectDatabase:
             return None, 0
         return base, entry.depth + 1
 
+    def _drain(self, keep: int) -> None:
+        """Append finished encodings, oldest first, until at most ``keep`` wait."""
+        while self._queue and (len(self._queue) > keep or self._queue[0][2].done()):
+            oid, type_code, job, base, depth = self._queue.popleft()
+            enc, body = job.result()
+            self._queued.discard(oid)
+            if enc != Encoding.DELTA:
+                base, depth = None, 0
+            self._append(oid, type_code, enc, body, base, depth)
+
     def _append(self, oid, type_code, enc, body, base, depth) -> PackEntry:
         kind = KIND_DATA if ObjType(type_code).is_data else KIND_META
         writer = self._writers.get(kind)
@@ -126,27 +154,38 @@ class PackedObjectDatabase:
             ring = self.keyring
             writer = self._writers[kind] = PackWriter(kind, ring.current_key_id,
                                                       ring.data_key)
+        if enc != Encoding.DELTA:
+            base, depth = None, 0
         entry = writer.add(oid, int(type_code), int(enc), body, base, depth)
         self._pending[oid] = (writer, entry)
         if writer.size >= self.pack_size:
             self._finish(kind)
         return entry
 
-    def _finish(self, kind: int) -> str | None:
+    def _finish(self, kind: int) -> None:
+        """Seal the pack and hand it to the uploader; its objects stay readable
+        from memory until the upload is done."""
         writer = self._writers.pop(kind, None)
         if writer is None or not writer.entries:
-            return None
-        name, data = writer.finish()
-        self.backend.put(pack_path(name), data)
-        del data
-        self.index.add(name, kind, writer.entries)
-        for e in writer.entries:
-            self._pending.pop(e.oid, None)
-        return name
+            return
+        name, stream = writer.finish()
+        self._wait_uploads(keep=1)     # at most two packs in memory
+        job = self._io.submit(self.backend.put, pack_path(name), stream)
+        self._uploads.append((job, name, kind, writer))
+
+    def _wait_uploads(self, keep: int = 0) -> None:
+        while len(self._uploads) > keep:
+            job, name, kind, writer = self._uploads.popleft()
+            job.result()
+            self.index.add(name, kind, writer.entries)
+            for e in writer.entries:
+                self._pending.pop(e.oid, None)
 
     # -- reading ---------------------------------------------------------------
 
     def _locate(self, oid: bytes) -> PackEntry:
+        if oid in self._queued:
+            self._drain(keep=0)
         hit = self._pending.get(oid)
         if hit is not None:
             return hit[1]
@@ -229,4 +268,19 @@ class PackedObjectDatabase:
         return repack(self, set(live_ids), max_depth or self.max_depth)
 
     def close(self) -> None:
+        """Flush and stop the worker threads."""
         self.flush()
+        if self._pool is not None:
+            self._pool.shutdown()
+        self._io.shutdown()
+
+
+_codecs = threading.local()
+
+
+def _encode(level: int, data: bytes, base: bytes | None):
+    """Encode on a worker thread with that thread's own zstd contexts."""
+    codec = getattr(_codecs, "codec", None)
+    if codec is None or codec.level != level:
+        codec = _codecs.codec = Codec(level)
+    return codec.encode(data, base)

@@ -13,6 +13,7 @@ upload without keys.  The header lets the index be rebuilt from the packs alone.
 """
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
 
@@ -69,6 +70,7 @@ class PackWriter:
         self.parts: list[bytes] = [self.preamble]
         self.entries: list[PackEntry] = []
         self.size = PREAMBLE_LEN
+        self._hash = blake3.blake3(self.preamble)
 
     def add(self, oid: bytes, type_code: int, enc: int, body,
             base: bytes | None = None, depth: int = 0) -> PackEntry:
@@ -76,6 +78,7 @@ class PackWriter:
                                  entry_aad(oid, type_code, enc, self.key_id))
         entry = PackEntry(oid, type_code, enc, self.size, len(ct), base, depth)
         self.parts.append(ct)
+        self._hash.update(ct)
         self.entries.append(entry)
         self.size += len(ct)
         return entry
@@ -95,14 +98,55 @@ class PackWriter:
                 hi = mid
         return self.parts[1 + lo]
 
-    def finish(self) -> tuple[str, bytes]:
-        """Seal the header; return (name, pack bytes) and drop the buffers."""
+    def finish(self) -> tuple[str, "PartsReader"]:
+        """Seal the header; return (name, a stream of the pack's bytes)."""
         header = b"".join(_encode_record(e) for e in self.entries)
         hct = self.cipher.encrypt(self.size, header, HEADER_AAD + self.preamble)
-        self.parts += [hct, TRAILER.pack(len(hct))]
-        data = b"".join(self.parts)
-        self.parts = []
-        return blake3.blake3(data, max_threads=blake3.blake3.AUTO).hexdigest(), data
+        tail = [hct, TRAILER.pack(len(hct))]
+        for part in tail:
+            self._hash.update(part)
+        self.parts += tail
+        return self._hash.hexdigest(), PartsReader(self.parts)
+
+
+class PartsReader(io.RawIOBase):
+    """A read-only stream over a list of byte strings, without joining them
+    (a 16 MiB join costs a copy and fresh pages for nothing)."""
+
+    def __init__(self, parts: list[bytes]):
+        self._parts = parts
+        self._i = 0
+        self._pos = 0
+        self.size = sum(len(p) for p in parts)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            rest = [p[self._pos:] if k == 0 else p
+                    for k, p in enumerate(self._parts[self._i:])]
+            self._i, self._pos = len(self._parts), 0
+            return b"".join(rest)
+        if self._i >= len(self._parts):
+            return b""
+        part = self._parts[self._i]
+        if self._pos == 0 and len(part) <= n:
+            self._i += 1
+            return part
+        out = part[self._pos:self._pos + n]
+        self._pos += len(out)
+        if self._pos >= len(part):
+            self._i, self._pos = self._i + 1, 0
+        return out
+
+    def readinto(self, buf) -> int:
+        data = self.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+    def getvalue(self) -> bytes:
+        return b"".join(self._parts)
 
 
 def _encode_record(e: PackEntry) -> bytes:

@@ -65,7 +65,7 @@ def repack(store, live: set[bytes], max_depth: int) -> dict:
     deltas = 0
     for chain in _chains(entries):
         deltas += _write_chain(store, sink, chain, max_depth)
-    sink.flush()
+    sink.close()
     with Lock(store.lock_dir / "index", timeout=30, what="the pack index"):
         tmp_index.replace(store.index.path)
         store.index = PackIndex(store.index.path)

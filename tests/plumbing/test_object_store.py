@@ -43,9 +43,11 @@ def text(rng: random.Random, n: int) -> bytes:
     return b"".join(out)[:n]
 
 
-@pytest.fixture
-def store(tmp_path):
-    return make_store(tmp_path)
+@pytest.fixture(params=[0, 2], ids=["inline", "2 workers"])
+def store(tmp_path, request):
+    s = make_store(tmp_path, workers=request.param)
+    yield s
+    s.close()
 
 
 def fill(store, n=40, seed=1):
@@ -232,7 +234,8 @@ def test_valid_ciphertext_under_another_id_is_caught(store, tmp_path):
     victim = store.hasher.oid(ObjType.CHUNK, b"the real content")
     w = PackWriter(KIND_DATA, RING.current_key_id, RING.data_key)
     w.add(victim, ObjType.CHUNK, Encoding.RAW, b"substituted content")
-    name, data = w.finish()
+    name, stream = w.finish()
+    data = stream.getvalue()
     store.backend.put(pack_path(name), data)
     store.rebuild_index()
     with pytest.raises(CorruptObject, match="does not match its id"):
@@ -326,3 +329,14 @@ def test_repack_of_an_unknown_live_id_changes_nothing(store, tmp_path):
         store.repack(list(objs) + [bytes(32)])
     fresh = make_store(tmp_path)
     assert all(fresh.get(o) == v for o, v in objs.items())
+
+
+def test_pack_order_is_put_order_with_workers(tmp_path):
+    store = make_store(tmp_path, workers=2, pack_size=1 << 30)
+    rng = random.Random(9)
+    oids = [store.put(ObjType.CHUNK, text(rng, rng.randint(1, 50000)) if i % 2
+                      else rng.randbytes(rng.randint(1, 50000))) for i in range(40)]
+    store.close()
+    [name] = store.pack_names()
+    _kind, entries = read_header(name, store.backend, pack_path(name), RING.data_keys)
+    assert [e.oid for e in entries] == oids

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from ldv.plumbing import crypto
 from ldv.plumbing.backends.memory import MemoryBackend
 from ldv.plumbing.errors import CorruptIndex, CorruptPack
-from ldv.plumbing.pack import (KIND_META, PREAMBLE_LEN, PackEntry, PackWriter,
+from ldv.plumbing.pack import (KIND_META, PREAMBLE_LEN, PackEntry, PackWriter, PartsReader,
                                entry_aad, pack_cipher, read_header)
 from ldv.plumbing.pack_index import PackIndex
 
@@ -27,7 +27,8 @@ def test_pack_round_trip(items):
     for oid, t, enc, body in items:
         w.add(oid, t, enc, body, base=bytes(32) if enc == 2 else None,
               depth=3 if enc == 2 else 0)
-    name, data = w.finish()
+    name, stream = w.finish()
+    data = stream.getvalue()
     backend = MemoryBackend()
     backend.put(name, data)
     kind, entries = read_header(name, backend, name, KEYS)
@@ -83,3 +84,14 @@ def test_damaged_index(tmp_path):
     (tmp_path / "i").write_bytes(b"nonsense")
     with pytest.raises(CorruptIndex):
         PackIndex(tmp_path / "i")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.binary(max_size=50), max_size=10), st.lists(st.integers(-1, 70), max_size=30))
+def test_parts_reader_streams_exact_bytes(parts, sizes):
+    r, out = PartsReader(list(parts)), []
+    for n in sizes:
+        out.append(r.read(n))
+    out.append(r.read())
+    assert b"".join(out) == b"".join(parts)
+    assert r.read(5) == b""

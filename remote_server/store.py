@@ -93,6 +93,28 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
+def check_entries(pack: str, size: int, kind: str, entries: Iterable) -> list[tuple]:
+    """Validate a pack's entry list; return it as (oid, off, len, kind) tuples."""
+    check_hex_id(pack)
+    if kind not in KINDS:
+        raise ValidationFailed(f"pack kind must be data or meta, not {kind!r}")
+    if not isinstance(size, int) or size <= 0:
+        raise ValidationFailed(f"bad size for pack {pack[:12]}")
+    rows = []
+    for entry in entries:
+        try:
+            oid, off, length, ekind = entry
+        except (TypeError, ValueError):
+            raise ValidationFailed(f"bad entry in pack {pack[:12]}: {str(entry)[:80]}",
+                                   hint="entries are [oid, offset, length, kind]") from None
+        check_hex_id(oid)
+        if ekind not in KINDS or not isinstance(off, int) or not isinstance(length, int) \
+                or off < 0 or length <= 0 or off + length > size:
+            raise ValidationFailed(f"bad entry for {oid[:12]} in pack {pack[:12]}")
+        rows.append((oid, off, length, ekind))
+    return rows
+
+
 class SqlStore:
     """Metadata store over a DB-API connection factory; see sqlite.py, postgres.py."""
 
@@ -303,15 +325,7 @@ class SqlStore:
     def register_pack(self, repo: str, pack: str, size: int, kind: str,
                       entries: Iterable[tuple[str, int, int, str]]) -> None:
         """Record a verified pack and its entries (the caller checked the hash)."""
-        check_hex_id(pack)
-        if kind not in KINDS:
-            raise ValidationFailed(f"pack kind must be data or meta, not {kind!r}")
-        rows = []
-        for oid, off, length, ekind in entries:
-            check_hex_id(oid)
-            if ekind not in KINDS or off < 0 or length <= 0 or off + length > size:
-                raise ValidationFailed(f"bad entry for {oid[:12]} in pack {pack[:12]}")
-            rows.append((oid, off, length, ekind))
+        rows = check_entries(pack, size, kind, entries)
         rid = self.repo_id(repo)
         with self._tx(write=True) as cur:
             cur.execute("INSERT INTO packs (repo_id, name, size, kind, created_at)"

@@ -50,7 +50,7 @@ def scan_parquet(path: Path, label: str, key: tuple[str, ...] | None) -> RecordT
            "ORDER BY seq")
     con = duckdb.connect()
     try:
-        table = con.execute(sql, [str(path)]).to_arrow_table()
+        table = con.sql(sql, params=[str(path)]).to_arrow_table()
     except duckdb.Error as e:
         raise BadFormat(f"{label} {path.name} could not be read: {e}",
                         hint="check the file or set format= in .ldvattributes") from None

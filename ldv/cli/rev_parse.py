@@ -8,8 +8,7 @@ from ._app import App, out, pass_app
 
 @click.command("rev-parse")
 @click.argument("revs", nargs=-1)
-@click.option("--short", "short", is_flag=False, flag_value=7, type=int, default=None,
-              help="Abbreviate ids (to N characters, default 7).")
+@click.option("--short", is_flag=True, help="Abbreviate ids to 7 characters.")
 @click.option("--abbrev-ref", is_flag=True, help="Print the branch name a ref points to (e.g. HEAD).")
 @click.option("--verify", is_flag=True, help="Exactly one revision that must name an object.")
 @click.option("--show-toplevel", is_flag=True, help="Print the work tree's root folder.")
@@ -30,7 +29,7 @@ def command(app: App, revs, short, abbrev_ref, verify, show_toplevel):
             out(_abbrev(repo, rev))
             continue
         oid = repo.resolve(rev)
-        out(oid.hex()[:short] if short else oid.hex())
+        out(oid.hex()[:7] if short else oid.hex())
 
 
 def _abbrev(repo, rev: str) -> str:

@@ -1,0 +1,66 @@
+"""Exit codes and one-line errors, in one place for every kind of failure."""
+from __future__ import annotations
+
+import pytest
+
+
+def _one_line(r):
+    assert "Traceback" not in r.output + r.stderr
+    assert r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith("error: ")
+
+
+def test_not_a_repository_is_3(ldv):
+    r = ldv("status", code=3)
+    _one_line(r)
+    assert "ldv init" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["show", "nosuch"], ["log", "HEAD~9"],
+                                  ["rev-parse", "main:missing.txt"], ["diff", "a", "b", "c"],
+                                  ["cat-file", "-t", "ab"], ["branch", "bad..name"],
+                                  ["commit", "-m", ""], ["add"], ["config", "get", "nodot"]])
+def test_bad_input_is_2(repo, args):
+    r = repo(*args, code=2)
+    assert "Traceback" not in r.output + r.stderr
+    assert "rror" in r.stderr
+
+
+def test_nothing_to_commit_is_1(repo):
+    r = repo("commit", "-m", "again", code=1)
+    _one_line(r)
+    repo("commit", "-q", "--allow-empty", "-m", "empty")
+
+
+def test_corrupt_pack_fsck_is_4(repo):
+    packs = sorted((repo.root / ".ldv" / "objects").rglob("*"))
+    packs = [p for p in packs if p.is_file() and "pack-index" not in p.name]
+    assert packs
+    victim = max(packs, key=lambda p: p.stat().st_size)
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    victim.write_bytes(bytes(data))
+    r = repo("fsck", code=4)
+    assert "corrupt" in r.output
+    assert r.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_unknown_command_and_option_are_2(repo):
+    assert repo("frobnicate", code=2).exit_code == 2
+    assert repo("log", "--no-such-flag", code=2).exit_code == 2
+
+
+def test_locked_repository_is_3(repo):
+    from ldv.plumbing.keys import MasterKey  # noqa: F401 - the lock needs no key
+    import fcntl
+    lock = repo.root / ".ldv" / "locks" / "repo"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pytest.fail("could not take the lock for the test")
+        repo.write("a.txt", "changed\n")
+        r = repo("commit", "-am", "blocked", code=3)
+        _one_line(r)
+        assert "locked" in r.stderr

@@ -118,3 +118,17 @@ def test_garbage_ref_file_is_reported(refs, tmp_path):
     (tmp_path / "refs" / "heads" / "bad").write_text("not an id\n")
     with pytest.raises(CorruptObject):
         refs.read("refs/heads/bad")
+
+
+def test_detached_head_and_back(refs):
+    refs.set("HEAD", A, message="commit")
+    refs.set_detached("HEAD", B, message="checkout: detach")
+    assert refs.read_symbolic("HEAD") is None
+    assert refs.read("HEAD") == B and refs.read("refs/heads/main") == A
+    refs.set("HEAD", C, old=B)                  # a commit on a detached HEAD
+    assert refs.read("refs/heads/main") == A
+    with pytest.raises(RefConflict):
+        refs.set_detached("HEAD", A, old=B)
+    refs.set_symbolic("HEAD", "refs/heads/main", message="checkout: main")
+    assert refs.read("HEAD") == A
+    assert [e.new for e in refs.reflog("HEAD")] == [A, B, C, A]

@@ -59,7 +59,6 @@ def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff
         where = f"diff of {o.side.path} and {n.side.path}"
         with duckdb_errors(where):
             if opts.key:
-                keyed.check_key(con, o, n, opts.key)
                 counts, per_col, sample = keyed.diff(con, o, n, opts.key, opts.sample)
             else:
                 counts, per_col, sample = multiset.diff(con, o, n, opts.sample)

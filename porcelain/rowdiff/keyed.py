@@ -5,6 +5,13 @@ NULL).  A row only in the new version is added, only in the old one removed; a
 row in both is modified when any other common column differs, and each such
 column's counter goes up by one.  Columns added or removed by a schema change do
 not make a row modified: the schema section reports them.
+
+One aggregate over the join computes every count and picks the sample keys
+(``min(k, n)``), so the files are joined once.  Uniqueness costs no extra pass:
+with unique keys the join has exactly |old| - removed = |new| - added matched
+rows and as many distinct unmatched keys as unmatched rows; any duplicate breaks
+one of those equations.  A cheap HyperLogLog pre-check catches a key with many
+duplicates before the join could multiply them out.
 """
 from __future__ import annotations
 
@@ -15,11 +22,12 @@ from .model import Column, Counts, Sample
 from .schema import Loaded, common_columns, comparable
 from .values import jsonable
 
-_DIFF = "__ldv_d"  # DuckDB temp table: keys, status and change flags of differing rows
+_AGG = "__ldv_agg"  # one-row DuckDB temp table: the counts and the sample keys
+_HLL_SLACK = 0.9  # HyperLogLog is off by a few percent; below this, look closer
 
 
-def check_key(con, old: Loaded, new: Loaded, key: tuple[str, ...]) -> None:
-    """Raise BadInput unless every key column exists and the key is unique."""
+def check_columns(old: Loaded, new: Loaded, key: tuple[str, ...]) -> None:
+    """Raise BadInput unless every key column is in both versions."""
     for lo in (old, new):
         if lo.missing:
             continue
@@ -29,34 +37,68 @@ def check_key(con, old: Loaded, new: Loaded, key: tuple[str, ...]) -> None:
             raise BadInput(
                 f"key column {absent[0]!r} is not in the {lo.label} version "
                 f"{lo.side.path}", hint="its columns are: " + ", ".join(names[:30]))
-    for lo in (old, new):
-        cols = ", ".join(quote_ident(k) for k in key)
-        # fetchall, not fetchone: DuckDB keeps a half-read result open.
-        dup = (con.execute(f"SELECT {cols}, count(*) FROM {lo.view} GROUP BY ALL "
-                           f"HAVING count(*) > 1 LIMIT 1").fetchall() or [None])[0]
-        if dup:
-            shown = ", ".join(f"{k}={jsonable(v)!r}" for k, v in zip(key, dup))
-            raise BadInput(
-                f"key ({', '.join(key)}) is not unique in the {lo.label} version "
-                f"{lo.side.path}: {shown} occurs {dup[-1]} times",
-                hint="name columns that identify one row (--key a,b) or drop --key")
+
+
+def _kstruct(key: tuple[str, ...], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return "{" + ", ".join(f"'k{i}': {prefix}{quote_ident(k)}" for i, k in enumerate(key)) + "}"
+
+
+def precheck_unique(con, lo: Loaded, key: tuple[str, ...]) -> None:
+    """Refuse a key with many duplicates before joining (the join would explode)."""
+    if lo.missing or not lo.side.rows:
+        return
+    approx = con.execute(f"SELECT approx_count_distinct({_kstruct(key)}) "
+                         f"FROM {lo.view}").fetchall()[0][0]
+    if approx < _HLL_SLACK * lo.side.rows:
+        raise_duplicate(con, lo, key)
+
+
+def raise_duplicate(con, lo: Loaded, key: tuple[str, ...]) -> None:
+    """Find a duplicated key value in ``lo`` and raise BadInput naming it."""
+    cols = ", ".join(quote_ident(k) for k in key)
+    # fetchall, not fetchone: DuckDB keeps a half-read result open.
+    dup = (con.execute(f"SELECT {cols}, count(*) FROM {lo.view} GROUP BY ALL "
+                       f"HAVING count(*) > 1 LIMIT 1").fetchall() or [None])[0]
+    if dup:
+        shown = ", ".join(f"{k}={jsonable(v)!r}" for k, v in zip(key, dup))
+        raise BadInput(
+            f"key ({', '.join(key)}) is not unique in the {lo.label} version "
+            f"{lo.side.path}: {shown} occurs {dup[-1]} times",
+            hint="name columns that identify one row (--key a,b) or drop --key")
 
 
 def diff(con, old: Loaded, new: Loaded, key: tuple[str, ...], sample: int):
     """Counts, per-column change counts and a sample, matched by ``key``."""
+    check_columns(old, new, key)
+    for lo in (old, new):
+        precheck_unique(con, lo, key)
     pairs = common_columns(old, new)
-    keys = [p for p in pairs if p[0].name in key]
-    keys.sort(key=lambda p: key.index(p[0].name))
+    keys = sorted((p for p in pairs if p[0].name in key), key=lambda p: key.index(p[0].name))
     values = [p for p in pairs if p[0].name not in key]
-    _build(con, old, new, keys, values)
-    flags = "".join(f", count(*) FILTER (s = 'm' AND c{j})" for j in range(len(values)))
-    row = con.execute(f"SELECT count(*) FILTER (s = 'a'), count(*) FILTER (s = 'r'), "
-                      f"count(*) FILTER (s = 'm'){flags} FROM {_DIFF}").fetchall()[0]
-    added, removed, modified = row[:3]
-    counts = Counts(added, removed, modified, old.side.rows - removed - modified)
-    per_col = {p[0].name: n for p, n in zip(values, row[3:]) if n}
-    smp = _sample(con, old, new, keys, values, sample, counts) if sample else Sample()
+    _aggregate(con, old, new, keys, values, sample)
+    names = ["added", "removed", "matched", "modified", "added_keys", "removed_keys"]
+    row = con.execute(f"SELECT {', '.join(names)}, * EXCLUDE ({', '.join(names)}, "
+                      f"sample_a, sample_r, sample_m) FROM {_AGG}").fetchall()[0]
+    got = dict(zip(names, row))
+    _verify_unique(con, old, new, key, got)
+    counts = Counts(got["added"], got["removed"], got["modified"],
+                    got["matched"] - got["modified"])
+    per_col = {p[0].name: n for p, n in zip(values, row[len(names):]) if n}
+    smp = _sample(con, old, new, keys, values) if sample else Sample()
     return counts, per_col, smp
+
+
+def _verify_unique(con, old, new, key, got) -> None:
+    """The cardinality equations of the module docstring; raise on a duplicate."""
+    if got["matched"] == old.side.rows - got["removed"] == new.side.rows - got["added"] \
+            and got["removed_keys"] == got["removed"] and got["added_keys"] == got["added"]:
+        return
+    # A duplicate on one side can break the other side's equation: look in both.
+    raise_duplicate(con, old, key)
+    raise_duplicate(con, new, key)
+    raise BadInput(f"key ({', '.join(key)}) does not match rows one to one",
+                   hint="name columns that identify one row (--key a,b) or drop --key")
 
 
 def _key_exprs(keys, alias_o="o", alias_n="n"):
@@ -78,63 +120,82 @@ def _differs(co: Column, cn: Column) -> str:
     return f"CAST(o.{q} AS VARCHAR) IS DISTINCT FROM CAST(n.{q} AS VARCHAR)"
 
 
-def _build(con, old, new, keys, values) -> None:
-    """The one big join: keys, status (a/r/m) and flags of every differing row."""
+def _aggregate(con, old, new, keys, values, n: int) -> None:
+    """The one join: every count and the sample keys, into a one-row table.
+
+    Distinct unmatched keys are counted with list_distinct(list(...)): DuckDB's
+    count(DISTINCT ...) FILTER hashes every joined row and doubled the time.
+    """
     kx = _key_exprs(keys)
     on = " AND ".join(f"{ko} IS NOT DISTINCT FROM {kn}" for ko, kn in kx)
-    kcols = ", ".join(f"coalesce({ko}, {kn}) AS k{i}" for i, (ko, kn) in enumerate(kx))
+    kk = "{" + ", ".join(f"'k{i}': coalesce({ko}, {kn})" for i, (ko, kn) in enumerate(kx)) + "}"
     diffs = [_differs(co, cn) for co, cn in values]
     flags = "".join(f", {d} AS c{j}" for j, d in enumerate(diffs))
-    any_diff = " OR ".join(f"({d})" for d in diffs) or "false"
+    any_diff = " OR ".join(f"c{j}" for j in range(len(diffs))) or "false"
+    per_col = "".join(f", count(*) FILTER (s = 'm' AND c{j}) AS c{j}"
+                      for j in range(len(diffs)))
+    fl = "[" + ", ".join(f"c{j}" for j in range(len(diffs))) + "]::BOOLEAN[]"
+    top = max(n, 1)  # min(x, 0) is an error; an unused sample of 1 is harmless
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {_DIFF} AS
-        SELECT {kcols},
-               CASE WHEN o.__ldv_p IS NULL THEN 'a'
-                    WHEN n.__ldv_p IS NULL THEN 'r' ELSE 'm' END AS s{flags}
-        FROM (SELECT *, true AS __ldv_p FROM {old.view}) o
-        FULL OUTER JOIN (SELECT *, true AS __ldv_p FROM {new.view}) n ON {on}
-        WHERE o.__ldv_p IS NULL OR n.__ldv_p IS NULL OR {any_diff}""")
-
-
-def _sample(con, old, new, keys, values, n, counts) -> Sample:
-    """The first ``n`` rows of each kind in key order, fetched by key."""
-    order = ", ".join(f"k{i}" for i in range(len(keys)))
-    pick = f"SELECT * FROM {_DIFF} WHERE s = '{{s}}' ORDER BY {order} LIMIT {int(n)}"
-    added = _rows(con, new, "n", keys, pick.format(s="a")) if counts.added else ()
-    removed = _rows(con, old, "o", keys, pick.format(s="r")) if counts.removed else ()
-    modified = _modified(con, old, new, keys, values, pick.format(s="m")) \
-        if counts.modified else ()
-    return Sample(added=added, removed=removed, modified=modified)
+        CREATE OR REPLACE TEMP TABLE {_AGG} AS
+        SELECT count(*) FILTER (s = 'a') AS added,
+               count(*) FILTER (s = 'r') AS removed,
+               count(*) FILTER (s = 'm') AS matched,
+               count(*) FILTER (s = 'm' AND ({any_diff})) AS modified,
+               coalesce(len(list_distinct(list(kk) FILTER (s = 'a'))), 0) AS added_keys,
+               coalesce(len(list_distinct(list(kk) FILTER (s = 'r'))), 0)
+                   AS removed_keys{per_col},
+               min(kk, {top}) FILTER (s = 'a') AS sample_a,
+               min(kk, {top}) FILTER (s = 'r') AS sample_r,
+               min_by({{'kk': kk, 'f': {fl}}}, kk, {top})
+                   FILTER (s = 'm' AND ({any_diff})) AS sample_m
+        FROM (SELECT {kk} AS kk,
+                     CASE WHEN o.__ldv_p IS NULL THEN 'a'
+                          WHEN n.__ldv_p IS NULL THEN 'r' ELSE 'm' END AS s{flags}
+              FROM (SELECT *, true AS __ldv_p FROM {old.view}) o
+              FULL OUTER JOIN (SELECT *, true AS __ldv_p FROM {new.view}) n ON {on})""")
 
 
 def _match(keys, alias: str) -> str:
     side = 0 if alias == "o" else 1
-    return " AND ".join(f"{ex[side]} IS NOT DISTINCT FROM s.k{i}"
+    return " AND ".join(f"{ex[side]} IS NOT DISTINCT FROM s.kk.k{i}"
                         for i, ex in enumerate(_key_exprs(keys)))
 
 
-def _rows(con, lo: Loaded, alias: str, keys, pick: str) -> tuple[dict, ...]:
+def _sample(con, old, new, keys, values) -> Sample:
+    """The rows behind the sample keys, fetched by key, in key order."""
+    return Sample(added=_rows(con, new, "n", keys, "sample_a"),
+                  removed=_rows(con, old, "o", keys, "sample_r"),
+                  modified=_modified(con, old, new, keys, values))
+
+
+def _rows(con, lo: Loaded, alias: str, keys, column: str) -> tuple[dict, ...]:
     order = ", ".join(ex[0 if alias == "o" else 1] for ex in _key_exprs(keys))
-    cur = con.execute(f"SELECT {alias}.* FROM {lo.view} {alias} "
-                      f"SEMI JOIN ({pick}) s ON {_match(keys, alias)} ORDER BY {order}")
+    cur = con.execute(
+        f"SELECT {alias}.* FROM {lo.view} {alias} "
+        f"SEMI JOIN (SELECT unnest({column}) AS kk FROM {_AGG}) s "
+        f"ON {_match(keys, alias)} ORDER BY {order}")
     names = [d[0] for d in cur.description]
     return tuple({"row": {k: jsonable(v) for k, v in zip(names, r)}, "count": 1}
                  for r in cur.fetchall())
 
 
-def _modified(con, old, new, keys, values, pick: str) -> tuple[dict, ...]:
+def _modified(con, old, new, keys, values) -> tuple[dict, ...]:
+    if not values:
+        return ()
     vo = ", ".join(f"o.{quote_ident(co.name)} AS o{j}" for j, (co, _) in enumerate(values))
     vn = ", ".join(f"n.{quote_ident(cn.name)} AS n{j}" for j, (_, cn) in enumerate(values))
-    order = ", ".join(f"s.k{i}" for i in range(len(keys)))
+    kcols = ", ".join(f"s.kk.k{i}" for i in range(len(keys)))
     rows = con.execute(
-        f"SELECT s.*, {vo}, {vn} FROM ({pick}) s "
+        f"SELECT {kcols}, s.f, {vo}, {vn} "
+        f"FROM (SELECT m.kk AS kk, m.f AS f FROM "
+        f"      (SELECT unnest(sample_m) AS m FROM {_AGG})) s "
         f"JOIN {old.view} o ON {_match(keys, 'o')} "
-        f"JOIN {new.view} n ON {_match(keys, 'n')} ORDER BY {order}").fetchall()
+        f"JOIN {new.view} n ON {_match(keys, 'n')} ORDER BY {kcols}").fetchall()
     nk, nv = len(keys), len(values)
     out = []
     for r in rows:
-        flags, vals_o, vals_n = r[nk + 1:nk + 1 + nv], r[nk + 1 + nv:nk + 1 + 2 * nv], \
-            r[nk + 1 + 2 * nv:]
+        flags, vals_o, vals_n = r[nk], r[nk + 1:nk + 1 + nv], r[nk + 1 + nv:]
         out.append({
             "key": {co.name: jsonable(v) for (co, _), v in zip(keys, r[:nk])},
             "changes": {co.name: {"old": jsonable(a), "new": jsonable(b)}

@@ -98,3 +98,25 @@ def test_format_override_reads_a_misnamed_file(tmp_path, good):
     misnamed.write_bytes(good["csv"].read_bytes())
     d = diff_rows(misnamed, good["csv"], fmt="csv", key=["uid"])
     assert d.counts.unchanged == 30 and not d.changed
+
+
+@pytest.mark.parametrize("where,dup_id,version", [
+    ("old", 5, "old"),     # duplicated key also in the new version (a matched key)
+    ("new", 5, "new"),
+    ("old", 150, "old"),   # duplicated key only in the old version (both copies removed)
+    ("new", 250, "new"),   # duplicated key only in the new version (both copies added)
+])
+def test_a_single_duplicate_among_many_keys(tmp_path, where, dup_id, version):
+    # One duplicate in 200 rows slips under the HyperLogLog pre-check; the join's
+    # cardinality checks must still catch it.
+    old_ids = list(range(200))
+    new_ids = list(range(100)) + list(range(200, 300))
+    if where == "old":
+        old_ids.append(dup_id)
+    else:
+        new_ids.append(dup_id)
+    old = write([{"id": i, "v": 1} for i in old_ids], tmp_path / "o.parquet", "parquet")
+    new = write([{"id": i, "v": 1} for i in new_ids], tmp_path / "n.parquet", "parquet")
+    with pytest.raises(BadInput) as e:
+        diff_rows(old, new, key=["id"], threads=1)
+    _assert_one_line(e.value, f"{version} version", f"id={dup_id}", "2 times")

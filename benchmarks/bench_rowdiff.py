@@ -1,0 +1,126 @@
+"""Row diff of two versions of a large Parquet file, ldv's engine against plain DuckDB.
+
+Target (issue 6): a keyed row diff of a 10M-row (~1 GB) Parquet within 1.5x of
+the same DuckDB query on the plaintext files, peak memory under 2x the larger
+file.  Each measurement runs in its own process so its peak RSS is its own.
+
+    python benchmarks/bench_rowdiff.py --rows 1000000 [--repeat 3] [--dir /tmp/x]
+
+Modes:
+  plain    the DuckDB query a user would write: FULL OUTER JOIN on id, counting
+           added, removed and rows whose value columns differ
+  counts   ldv's diff_rows(key=id, sample=5, drift=False): the same counts plus
+           per-column counts, key uniqueness checks and a sample
+  full     diff_rows(key=id) with per-column drift statistics as well
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+VALUE_COLS = ("text", "score", "label")
+
+PLAIN_SQL = """
+SELECT count(*) FILTER (o.id IS NULL) AS added,
+       count(*) FILTER (n.id IS NULL) AS removed,
+       count(*) FILTER (o.id IS NOT NULL AND n.id IS NOT NULL AND (
+           o.text IS DISTINCT FROM n.text OR o.score IS DISTINCT FROM n.score
+           OR o.label IS DISTINCT FROM n.label)) AS modified
+FROM read_parquet('{old}') o FULL OUTER JOIN read_parquet('{new}') n ON o.id = n.id
+"""
+
+
+def generate(directory: Path, rows: int) -> tuple[Path, Path]:
+    """Two versions: 1% removed, 1% modified, 1% added; deterministic (hash-based)."""
+    import duckdb
+    old, new = directory / f"old-{rows}.parquet", directory / f"new-{rows}.parquet"
+    if old.exists() and new.exists():
+        return old, new
+    con = duckdb.connect()
+    base = f"""SELECT range AS id,
+                      md5(range::VARCHAR) || md5((range * 7)::VARCHAR) AS text,
+                      (hash(range) % 100000) / 1000.0 AS score,
+                      (hash(range * 3) % 10)::INTEGER AS label
+               FROM range({rows})"""
+    con.execute(f"COPY ({base}) TO '{old}' (FORMAT parquet)")
+    con.execute(f"""COPY (
+        SELECT id, CASE WHEN id % 100 = 1 THEN text || '!' ELSE text END AS text,
+               score, label FROM ({base}) WHERE id % 100 <> 0
+        UNION ALL
+        SELECT {rows} + range, md5(range::VARCHAR), 1.0, 1 FROM range({rows // 100})
+        ) TO '{new}' (FORMAT parquet)""")
+    con.close()
+    return old, new
+
+
+def _child(mode: str, old: str, new: str, threads: int) -> dict:
+    """Run one measurement in this (fresh) process."""
+    t0 = time.perf_counter()
+    if mode == "plain":
+        import duckdb
+        con = duckdb.connect(config={"threads": threads})
+        row = con.execute(PLAIN_SQL.format(old=old, new=new)).fetchall()[0]
+        result = dict(zip(("added", "removed", "modified"), row))
+    else:
+        from ldv.porcelain.rowdiff import diff_rows
+        d = diff_rows(old, new, key=["id"], sample=5, drift=(mode == "full"),
+                      threads=threads)
+        result = {"added": d.counts.added, "removed": d.counts.removed,
+                  "modified": d.counts.modified}
+    seconds = time.perf_counter() - t0
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"mode": mode, "seconds": seconds, "peak_rss": rss_kib * 1024, **result}
+
+
+def measure(mode: str, old: Path, new: Path, threads: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", mode, str(old), str(new),
+                          "--threads", str(threads)],
+                         capture_output=True, text=True, check=True, timeout=3600)
+    return json.loads(out.stdout)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--child", nargs=3, metavar=("MODE", "OLD", "NEW"))
+    args = ap.parse_args(argv)
+    if args.child:
+        sys.stdout.write(json.dumps(_child(*args.child, args.threads)))
+        return 0
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="ldv-bench-rowdiff-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    old, new = generate(directory, args.rows)
+    larger = max(old.stat().st_size, new.stat().st_size)
+    runs: dict[str, list[dict]] = {"plain": [], "counts": [], "full": []}
+    for _ in range(args.repeat):  # interleaved, so machine load hits every mode alike
+        for mode in runs:
+            runs[mode].append(measure(mode, old, new, args.threads))
+    expected = {k: runs["plain"][0][k] for k in ("added", "removed", "modified")}
+    report = {"rows": args.rows, "threads": args.threads, "larger_file_bytes": larger}
+    base = statistics.median(r["seconds"] for r in runs["plain"])
+    for mode, rs in runs.items():
+        assert all({k: r[k] for k in expected} == expected for r in rs), (mode, rs)
+        secs = statistics.median(r["seconds"] for r in rs)
+        peak = max(r["peak_rss"] for r in rs)
+        report[mode] = {"seconds_median": round(secs, 3),
+                        "ratio_to_plain": round(secs / base, 3),
+                        "peak_rss_bytes": peak,
+                        "peak_rss_over_larger_file": round(peak / larger, 3)}
+    report["expected_counts"] = expected
+    sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -290,6 +290,18 @@ def test_server_restart_mid_clone_resumes(server, tmp_path):
     assert dest.read_bytes() == data
 
 
+def test_renewed_certificate_with_the_same_key_stays_pinned(server, tmp_path):
+    from ldv.remote_server.tls import init_tls
+    with client_for(server) as c:
+        assert c.list_refs() == []
+        server.stop()
+        cert_before = server.cert.read_bytes()
+        _cert, _key, fp = init_tls(tmp_path, ["127.0.0.1"])
+        assert fp == server.fingerprint and server.cert.read_bytes() != cert_before
+        server.start()
+        assert c.list_refs() == []          # re-pinned on the new certificate
+
+
 def test_plain_http_is_refused_for_remote_hosts():
     from ldv.plumbing.errors import BadInput
     with pytest.raises(BadInput):

@@ -48,8 +48,7 @@ def command(app: App, target, new_branch, reset_branch, force):
 
 def _checkout_target(app, repo, target, force) -> None:
     from ldv.plumbing.errors import BadRevision
-    r = repo.plumbing
-    if r.refs.read(f"refs/heads/{target}") is not None:
+    if _is_branch(repo.plumbing, target):
         repo.switch(target, force=force)
         app.say(f"Switched to branch '{target}'")
         return
@@ -63,3 +62,11 @@ def _checkout_target(app, repo, target, force) -> None:
         raise
     repo.workspace.checkout_detached(oid, force=force)
     app.say(f"HEAD is now at {oid.hex()[:7]} (detached)")
+
+
+def _is_branch(r, name: str) -> bool:
+    from ldv.plumbing.errors import InvalidRefName
+    try:
+        return r.refs.read(f"refs/heads/{name}") is not None
+    except InvalidRefName:      # HEAD~2, v1^{} ...: a revision, not a branch name
+        return False

@@ -7,10 +7,12 @@ fingerprint known files.  The parameters are part of the repository format: the
 same seed and parameters always cut the same bytes the same way.
 
 Parameters (chosen by measurement, see benchmarks/bench_chunking.py and
-docs/FORMAT.md): FastCDC's ``avg_size`` 512 KiB with ``min_size`` 128 KiB (so the
-real mean is about 640 KiB), ``max_size`` 2 MiB, normalization level 2.
-Large chunks keep per-chunk Python work and index entries few; deltas against the
-aligned old chunk (blobs.py) keep small edits cheap to store anyway.
+docs/FORMAT.md): FastCDC's ``avg_size`` 256 KiB with ``min_size`` 64 KiB (so the
+real mean is about 320 KiB), ``max_size`` 1 MiB, normalization level 2.  Large
+chunks keep per-chunk Python work and index entries few; deltas against the
+aligned old chunk (blobs.py) keep small edits cheap to store anyway.  Chunks stay
+small enough that an old chunk plus its successor fit in zstd's 2 MiB window at
+the delta level; at a 1 MiB average the deltas stop finding the old bytes.
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from typing import BinaryIO, Iterator
 
 from pyfastcdc import FastCDC
 
-AVG_SIZE = 512 * 1024
-MIN_SIZE = 128 * 1024
-MAX_SIZE = 2 * 1024 * 1024
+AVG_SIZE = 256 * 1024
+MIN_SIZE = 64 * 1024
+MAX_SIZE = 1024 * 1024
 NORMALIZATION = 2
 _U64 = 1 << 64
 

@@ -179,3 +179,50 @@ def test_corrupt_and_wrong_typed_blobs():
     partial = odb.put(ObjType.BLOB, encode_node(0, [(c, 5)], size=5)[:-1])
     with pytest.raises(CorruptObject):
         BlobReader(odb, partial)
+
+
+STREAM_SCRIPT = r"""
+import hashlib, os, resource, sys
+from ldv.plumbing.blobs import open_blob, write_blob
+from ldv.plumbing.chunking import Chunker
+from ldv.plumbing.odb import MemoryObjectDatabase
+
+class Stream:
+    # `total` bytes of a 16 MiB random block, repeated: non-sparse, never in memory
+    # whole; the repeats dedupe, so the in-memory store stays small.
+    def __init__(self, total):
+        self.block = memoryview(os.urandom(16 << 20))
+        self.left, self.pos = total, 0
+    def readinto(self, buf):
+        n = min(len(buf), self.left, len(self.block) - self.pos)
+        buf[:n] = self.block[self.pos:self.pos + n]
+        self.pos = (self.pos + n) % len(self.block)
+        self.left -= n
+        return n
+
+total = int(sys.argv[1])
+src = Stream(total)
+h_in = hashlib.blake2b(src.block, digest_size=16).hexdigest()
+odb = MemoryObjectDatabase()
+oid, size = write_blob(odb, src, chunker=Chunker(5))
+r = open_blob(odb, oid)
+buf, got, ok = bytearray(1 << 20), 0, True
+while True:
+    n = r.readinto(buf)
+    if not n:
+        break
+    ok &= buf[:n] == src.block[got % (16 << 20):got % (16 << 20) + n]
+    got += n
+print(size, got, ok, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def test_3_gib_streams_in_bounded_memory(tmp_path):
+    import subprocess
+    import sys
+    total = 3 << 30
+    out = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, str(total)],
+                         capture_output=True, text=True, timeout=280, check=True).stdout
+    size, got, ok, peak = out.split()
+    assert int(size) == int(got) == total and ok == "True"
+    assert int(peak) < 256 << 20

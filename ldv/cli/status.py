@@ -32,7 +32,10 @@ def command(app: App, short, porcelain, show_branch):
 
 def _long(st) -> None:
     from ldv.porcelain.status import quote_path
-    out(f"On branch {st.branch}" if st.branch else "HEAD detached")
+    if st.branch:
+        out(f"On branch {st.branch}")
+    else:
+        out(f"HEAD detached at {st.head.hex()[:7]}" if st.head else "HEAD detached")
     if st.head is None:
         out("\nNo commits yet")
     if st.staged:

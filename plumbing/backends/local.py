@@ -7,10 +7,11 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ..errors import BadInput, MissingPack
+from ..errors import BadInput, MissingPack, RepositoryError
 
 _COPY_BUF = 1 << 20
 
@@ -26,24 +27,31 @@ def _fsync_dir(path: Path) -> None:
 def atomic_write(path: Path, data: bytes | BinaryIO, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # pid and thread id: concurrent writers never share a temporary file
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        with os.fdopen(fd, "wb", closefd=False) as f:
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                f.write(data)
-            else:
-                shutil.copyfileobj(data, f, _COPY_BUF)
-            f.flush()
-            os.fsync(fd)
-    except BaseException:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            with os.fdopen(fd, "wb", closefd=False) as f:
+                if isinstance(data, (bytes, bytearray, memoryview)):
+                    f.write(data)
+                else:
+                    shutil.copyfileobj(data, f, _COPY_BUF)
+                f.flush()
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
         os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as e:
+        # a full disk or a read-only file system: the old file is untouched
+        raise RepositoryError(f"cannot write {path}: {e.strerror or e}",
+                              hint="free disk space or fix permissions and retry; "
+                                   "nothing already committed was changed") from None
 
 
 class LocalBackend:

@@ -340,3 +340,39 @@ def test_pack_order_is_put_order_with_workers(tmp_path):
     [name] = store.pack_names()
     _kind, entries = read_header(name, store.backend, pack_path(name), RING.data_keys)
     assert [e.oid for e in entries] == oids
+
+
+def test_sync_helpers_carry_delta_bases_and_import_packs(tmp_path, tmp_path_factory):
+    src = make_store(tmp_path)
+    versions = _version_chain(src, 3)
+    src.flush()
+    tip = versions[-1][0]
+    assert src.with_delta_bases([tip]) == {oid for oid, _ in versions}
+    dest = make_store(tmp_path_factory.mktemp("dest"))
+    for name, _kind in src.index.pack_names():
+        assert dest.add_pack(name, src.backend.get(pack_path(name))) >= 1
+    assert dest.get(tip)[1] == versions[-1][1]
+    assert dest.locate(tip) == src.locate(tip)
+    name = src.index.pack_names()[0][0]
+    damaged = bytearray(src.backend.get(pack_path(name)))
+    damaged[40] ^= 1
+    with pytest.raises(CorruptPack):
+        make_store(tmp_path_factory.mktemp("d2")).add_pack(name, bytes(damaged))
+
+
+def test_write_failure_is_a_typed_error(tmp_path):
+    from ldv.plumbing.backends.local import atomic_write
+    from ldv.plumbing.errors import RepositoryError
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro" / "f").write_bytes(b"old")
+    os.chmod(tmp_path / "ro", 0o500)
+    try:
+        if os.access(tmp_path / "ro", os.W_OK):     # root ignores permissions
+            target = tmp_path / "ro" / "f" / "under-a-file"
+        else:
+            target = tmp_path / "ro" / "f"
+        with pytest.raises(RepositoryError, match="cannot write"):
+            atomic_write(target, b"new")
+    finally:
+        os.chmod(tmp_path / "ro", 0o700)
+    assert (tmp_path / "ro" / "f").read_bytes() == b"old"

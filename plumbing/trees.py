@@ -10,6 +10,7 @@ change rewrites O(log n) nodes and a lookup reads O(log n) nodes.
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from typing import Iterator, Mapping
 
 from .errors import CorruptObject, InvalidPath
@@ -243,32 +244,61 @@ def walk(odb: ObjectDatabase, tree_oid: bytes, prefix: str = "") -> Iterator[tup
             yield prefix + t.name, t
 
 
+class _Sub(tuple):
+    """An unread node in a diff: (height of its entries, id, first sort key)."""
+
+    height = property(lambda self: self[0])
+    oid = property(lambda self: self[1])
+
+
+def _units(height: int, entries: list) -> list:
+    if height == 0:
+        return list(entries)
+    return [_Sub((height - 1, x[1], x[0])) for x in entries]
+
+
+def _diff_side(odb, oid: bytes | None) -> deque:
+    if oid is None:
+        return deque()
+    return deque(_units(*_read_node(odb, oid, ObjType.TREE)))
+
+
+def _expand(odb, side: deque) -> None:
+    sub = side.popleft()
+    entries = _child(odb, (sub[2], sub.oid, 0), sub.height + 1)
+    side.extendleft(reversed(_units(sub.height, entries)))
+
+
 def diff_trees(odb: ObjectDatabase, a: bytes | None, b: bytes | None,
                prefix: str = "") -> Iterator[tuple[str, TreeEntry | None, TreeEntry | None]]:
     """Changed files between two trees as (path, old, new), sorted by path.
 
-    Subtrees with equal ids are skipped without reading them.
+    Subtrees, and nodes of a large directory, with equal ids on both sides are
+    skipped without reading them.
     """
     if a == b:
         return
-    old = iter_tree(odb, a) if a else iter(())
-    new = iter_tree(odb, b) if b else iter(())
-    x, y = next(old, None), next(new, None)
-    while x is not None or y is not None:
-        kx = x.sort_key() if x is not None else None
-        ky = y.sort_key() if y is not None else None
-        if y is None or (x is not None and kx < ky):
-            yield from _one_side(odb, prefix, x, None)
-            x = next(old, None)
-        elif x is None or ky < kx:
-            yield from _one_side(odb, prefix, None, y)
-            y = next(new, None)
+    old, new = _diff_side(odb, a), _diff_side(odb, b)
+    while old or new:
+        x, y = (old[0] if old else None), (new[0] if new else None)
+        if isinstance(x, _Sub) and isinstance(y, _Sub) and x.oid == y.oid:
+            old.popleft()
+            new.popleft()
+        elif isinstance(x, _Sub) and not (isinstance(y, _Sub) and y.height > x.height):
+            _expand(odb, old)
+        elif isinstance(y, _Sub):
+            _expand(odb, new)
+        elif y is None or (x is not None and x.sort_key() < y.sort_key()):
+            yield from _one_side(odb, prefix, old.popleft(), None)
+        elif x is None or y.sort_key() < x.sort_key():
+            yield from _one_side(odb, prefix, None, new.popleft())
         else:
+            old.popleft()
+            new.popleft()
             if x.mode == MODE_DIR:
                 yield from diff_trees(odb, x.oid, y.oid, prefix + x.name + "/")
             elif (x.mode, x.oid) != (y.mode, y.oid):
                 yield prefix + x.name, x, y
-            x, y = next(old, None), next(new, None)
 
 
 def _one_side(odb, prefix: str, x: TreeEntry | None, y: TreeEntry | None):

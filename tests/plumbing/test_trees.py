@@ -133,3 +133,30 @@ def test_large_directory_rewrites_log_n_nodes():
     assert [(p, o.oid, nw.oid) for p, o, nw in diff] == [
         ("f0054321", oid_of(54_321), oid_of(54_321 + 10**8))]
     assert [t.name for t in read_tree(odb, root2)] == [f"f{i:07d}" for i in range(n)]
+
+
+class CountingODB(MemoryObjectDatabase):
+    """The in-memory store, counting reads."""
+
+    reads = 0
+
+    def get(self, oid):
+        self.reads += 1
+        return super().get(oid)
+
+
+def test_diff_of_large_directories_skips_shared_nodes():
+    odb = CountingODB()
+    n = 50_000
+    a = write_tree(odb, big_dir(n))
+    entries = big_dir(n, changed=31_337)
+    entries.insert(0, TreeEntry("a-new", MODE_FILE, oid_of(7), 7))
+    del entries[40_001]                                  # drops f0040000
+    b = write_tree(odb, entries)
+    odb.reads = 0
+    got = [(p, o and o.oid, nw and nw.oid) for p, o, nw in diff_trees(odb, a, b)]
+    assert got == [("a-new", None, oid_of(7)),
+                   ("f0031337", oid_of(31_337), oid_of(31_337 + 10**8)),
+                   ("f0040000", oid_of(40_000), None)]
+    assert odb.reads < 60            # a few root-to-leaf paths, not ~800 nodes
+    assert list(diff_trees(odb, b, a)) == [(p, nw, o) for p, o, nw in diff_trees(odb, a, b)]

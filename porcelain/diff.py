@@ -17,7 +17,7 @@ from ldv.plumbing.trees import diff_trees
 from . import revparse
 from .diff_sides import IndexSide, Side, TreeSide, WorktreeSide
 
-TEXT_LIMIT = 16 << 20       # larger files get a "Bin" line, not a line diff
+TEXT_LIMIT = 64 << 20       # larger files get a one-line summary, not a line diff
 SNIFF = 8000                # Git's heuristic: a NUL in the first 8000 bytes is binary
 
 
@@ -39,6 +39,7 @@ class FileChange:
     read_old: Callable[[], bytes] | None = field(default=None, repr=False)
     read_new: Callable[[], bytes] | None = field(default=None, repr=False)
     _text: tuple | None = field(default=None, repr=False)
+    _ops: tuple | None = field(default=None, repr=False)
 
     def contents(self) -> tuple[bytes, bytes]:
         a = self.read_old() if self.read_old and self.old else b""
@@ -51,13 +52,24 @@ class FileChange:
             self._text = (_as_lines(self),)
         return self._text[0]
 
+    def opcodes(self) -> list[tuple[str, int, int, int, int]] | None:
+        """difflib opcodes over the lines, None for a binary or huge file."""
+        if self._ops is None:
+            lines = self.text_lines()
+            self._ops = (None if lines is None else line_opcodes(*lines),)
+        return self._ops[0]
+
+    @property
+    def too_large(self) -> bool:
+        return any(e is not None and e.size > TEXT_LIMIT for e in (self.old, self.new))
+
     def counts(self) -> tuple[int, int] | None:
         """(insertions, deletions) in lines, None for a binary file."""
-        lines = self.text_lines()
-        if lines is None:
+        ops = self.opcodes()
+        if ops is None:
             return None
         ins = dels = 0
-        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, *lines, autojunk=False).get_opcodes():
+        for op, i1, i2, j1, j2 in ops:
             if op in ("replace", "delete"):
                 dels += i2 - i1
             if op in ("replace", "insert"):
@@ -195,6 +207,37 @@ def _as_lines(c: FileChange):
         return a.decode("utf-8").splitlines(True), b.decode("utf-8").splitlines(True)
     except UnicodeDecodeError:
         return None
+
+
+def line_opcodes(a: list, b: list) -> list[tuple[str, int, int, int, int]]:
+    """SequenceMatcher's opcodes, with common leading and trailing lines set
+    aside first: a dataset file with a few edited rows then diffs in time
+    proportional to the edited region, not to the file."""
+    n = min(len(a), len(b))
+    p = 0
+    while p < n and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < n - p and a[len(a) - 1 - s] == b[len(b) - 1 - s]:
+        s += 1
+    mid = difflib.SequenceMatcher(None, a[p:len(a) - s], b[p:len(b) - s], autojunk=False)
+    ops = [("equal", 0, p, 0, p)] if p else []
+    for tag, i1, i2, j1, j2 in mid.get_opcodes():
+        ops.append((tag, i1 + p, i2 + p, j1 + p, j2 + p))
+    if s:
+        ops.append(("equal", len(a) - s, len(a), len(b) - s, len(b)))
+    return _merge_equal(ops)
+
+
+def _merge_equal(ops):
+    out = []
+    for op in ops:
+        if out and op[0] == "equal" and out[-1][0] == "equal":
+            t, i1, _, j1, _ = out[-1]
+            out[-1] = ("equal", i1, op[2], j1, op[4])
+        else:
+            out.append(op)
+    return out
 
 
 def mode_text(mode: int) -> str:

@@ -44,6 +44,10 @@ def _patch_one(c) -> str:
     lines = c.text_lines()
     a_name = "/dev/null" if c.old is None else f"a/{c.path}"
     b_name = "/dev/null" if c.new is None else f"b/{c.path}"
+    if lines is None and c.too_large:
+        out.append(f"Large files {a_name} and {b_name} differ ({_bin(c)[4:]}; "
+                   "too large for a line diff)\n")
+        return "".join(out)
     if lines is None:
         out.append(f"Binary files {a_name} and {b_name} differ\n")
         return "".join(out)
@@ -51,9 +55,44 @@ def _patch_one(c) -> str:
     if a == b:
         return "".join(out)
     out.append(f"--- {a_name}\n+++ {b_name}\n")
-    for line in list(difflib.unified_diff(a, b, n=3))[2:]:
+    for line in _hunks(a, b, c.opcodes()):
         out.append(line if line.endswith("\n") else line + "\n" + _NO_EOL)
     return "".join(out)
+
+
+class _Grouper(difflib.SequenceMatcher):
+    """Reuses difflib's hunk grouping over opcodes computed elsewhere."""
+
+    def __init__(self, ops):
+        self._ops = ops
+
+    def get_opcodes(self):
+        return list(self._ops)
+
+
+def _hunks(a, b, ops, context: int = 3):
+    """The lines of unified-diff hunks, as difflib.unified_diff writes them."""
+    for group in _Grouper(ops).get_grouped_opcodes(context):
+        first, last = group[0], group[-1]
+        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                yield from (" " + x for x in a[i1:i2])
+                continue
+            if tag in ("replace", "delete"):
+                yield from ("-" + x for x in a[i1:i2])
+            if tag in ("replace", "insert"):
+                yield from ("+" + x for x in b[j1:j2])
+
+
+def _range(start: int, stop: int) -> str:
+    """Git's hunk range: 'start,length', without ',1'; an empty range names the line before."""
+    beginning, length = start + 1, stop - start
+    if length == 1:
+        return f"{beginning}"
+    if not length:
+        beginning -= 1
+    return f"{beginning},{length}"
 
 
 def render_stat(result, width: int = 80) -> str:

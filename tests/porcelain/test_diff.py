@@ -78,3 +78,57 @@ def test_stat_and_json(repo):
     assert by_path["bin"]["binary"] is True and by_path["bin"]["new"]["size"] == 9
     assert by_path["x.txt"]["status"] == "M" and by_path["x.txt"]["old"]["mode"] == "100644"
     assert MODE_FILE == int(by_path["x.txt"]["new"]["mode"], 8)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from ldv.porcelain.diff import line_opcodes  # noqa: E402
+from ldv.porcelain.diff_render import _hunks  # noqa: E402
+
+_lines = st.lists(st.sampled_from(["a\n", "b\n", "c\n", "d\n", "e"]), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_lines, _lines)
+def test_hunks_apply_to_give_the_new_file(a, b):
+    """The hunks (common ends trimmed before matching) are a correct patch, in
+    difflib's format, and never longer than difflib's own when no end is shared."""
+    ours = list(_hunks(a, b, line_opcodes(a, b)))
+    assert _apply(a, ours) == b
+    if not a or not b or (a[0] != b[0] and a[-1] != b[-1]):
+        assert ours == list(difflib.unified_diff(a, b, n=3))[2:]
+
+
+def _apply(a, hunks):
+    import re
+    out, pos = [], 0
+    for line in hunks:
+        m = re.match(r"@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", line)
+        if m:
+            start = int(m.group(1)) - (0 if m.group(2) != "0" else -1)
+            out += a[pos:start - 1]
+            pos = start - 1
+        elif line[0] == " ":
+            assert a[pos] == line[1:]
+            out.append(line[1:])
+            pos += 1
+        elif line[0] == "-":
+            assert a[pos] == line[1:]
+            pos += 1
+        else:
+            out.append(line[1:])
+    return out + a[pos:]
+
+
+def test_large_file_with_one_edit_diffs_fast(repo):
+    import time
+    rows = [f'{{"id": {i}, "text": "row {i}"}}\n' for i in range(200_000)]
+    old = "".join(rows)
+    rows[123_456] = '{"id": 123456, "text": "edited"}\n'
+    a = make_commit(repo, {"big.jsonl": old.encode()}, (), "a", 1)
+    b = make_commit(repo, {"big.jsonl": "".join(rows).encode()}, (a,), "b", 2)
+    t = time.perf_counter()
+    patch = _diff(repo, a, b).patch()
+    assert time.perf_counter() - t < 10
+    assert "@@ -123454,7 +123454,7 @@\n" in patch
+    assert '+{"id": 123456, "text": "edited"}\n' in patch

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 
 from . import crypto
 from .delta import Codec, Encoding
-from .errors import CorruptObject, CorruptPack, ObjectNotFound
+from .errors import CorruptObject, CorruptPack, MissingPack, ObjectNotFound
 from .ids import IdHasher
 from .keys import Keyring
 from .lock import Lock
@@ -190,10 +190,20 @@ class PackedObjectDatabase:
         if hit is not None:
             return hit[1]
         found = self.index.lookup(oid)
+        if found is None and self._refresh_index():
+            found = self.index.lookup(oid)
         if found is None:
             raise ObjectNotFound(f"object {oid.hex()} not found",
                                  hint="fetch it from a remote, or run `ldv fsck`")
         return found[1]
+
+    def _refresh_index(self) -> bool:
+        """Reload the index if another process rewrote it; True if it did."""
+        if not self.index.changed_on_disk():
+            return False
+        self.index.reload()
+        self._ciphers.clear()
+        return True
 
     def _plain(self, oid: bytes) -> bytes:
         """Plaintext of a delta base, through the cache."""
@@ -204,7 +214,7 @@ class PackedObjectDatabase:
         return cached
 
     def _decode(self, oid: bytes, entry: PackEntry) -> bytes:
-        key_id, cipher, ct, where = self._ciphertext(oid, entry)
+        key_id, cipher, ct, where, entry = self._ciphertext(oid, entry)
         try:
             body = cipher.decrypt(entry.offset, ct,
                                   entry_aad(oid, entry.type, entry.enc, key_id))
@@ -219,15 +229,21 @@ class PackedObjectDatabase:
         hit = self._pending.get(oid)
         if hit is not None:
             w = hit[0]
-            return w.key_id, w.cipher, w.read(entry), "the pack being written"
+            return w.key_id, w.cipher, w.read(entry), "the pack being written", entry
         pack, _e = self.index.lookup(oid)
         path = pack_path(pack)
-        _kind, key_id, cipher = self._pack_cipher(pack, path)
-        ct = self.backend.get(path, entry.offset, entry.length)
+        try:
+            _kind, key_id, cipher = self._pack_cipher(pack, path)
+            ct = self.backend.get(path, entry.offset, entry.length)
+        except MissingPack:
+            # another process may have repacked: follow its index, once
+            if not self._refresh_index() or self.index.lookup(oid) is None:
+                raise
+            return self._ciphertext(oid, self.index.lookup(oid)[1])
         if len(ct) != entry.length:
             raise CorruptPack(f"pack {pack} is truncated (object {oid.hex()} is cut off)",
                               hint=_FSCK_HINT)
-        return key_id, cipher, ct, f"pack {pack}"
+        return key_id, cipher, ct, f"pack {pack}", entry
 
     def _pack_cipher(self, pack: str, path: str):
         hit = self._ciphers.get(pack)

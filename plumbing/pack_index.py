@@ -75,6 +75,10 @@ class PackIndex:
         if self._d0 + self._nd * _DREC + 32 != len(buf):
             raise CorruptIndex(f"{self.path} has an inconsistent size", hint=_HINT)
 
+    def reload(self) -> None:
+        """Re-read the file (entries added here and not yet saved are kept)."""
+        self._load()
+
     def changed_on_disk(self) -> bool:
         try:
             st = os.stat(self.path)

@@ -85,3 +85,20 @@ def test_rotation_adds_keys_with_distinct_ids():
     assert len(ids) == 6 == len(ring.data_keys)
     assert ring.data_key == ring.data_keys[ring.current_key_id]
     assert len({ring.id_key, ring.ref_key, ring.seal_key, *ring.data_keys.values()}) == 9
+
+
+def test_production_passphrase_profile_is_scrypt_2_17():
+    import json
+    import struct
+    from ldv.plumbing.keys import KEYRING_MAGIC
+    ring = Keyring.generate()
+    raw = wrap_keyring(ring, MasterKey.from_passphrase("pw"), "scrypt")
+    (n,) = struct.unpack_from(">I", raw, len(KEYRING_MAGIC))
+    params = json.loads(raw[len(KEYRING_MAGIC) + 4:len(KEYRING_MAGIC) + 4 + n])
+    assert params["kdf"] == "scrypt" and params["n"] == 2 ** 17 and len(params["salt"]) == 32
+    assert unwrap_keyring(raw, MasterKey.from_passphrase("pw")) == ring
+
+
+def test_unknown_kdf_profile_is_bad_input():
+    with pytest.raises(BadInput):
+        wrap_keyring(Keyring.generate(), MasterKey.from_passphrase("pw"), "md5")

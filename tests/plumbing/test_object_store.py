@@ -376,3 +376,17 @@ def test_write_failure_is_a_typed_error(tmp_path):
     finally:
         os.chmod(tmp_path / "ro", 0o700)
     assert (tmp_path / "ro" / "f").read_bytes() == b"old"
+
+
+def test_a_long_lived_reader_follows_another_process_repack(tmp_path):
+    writer = make_store(tmp_path)
+    versions = _version_chain(writer, 4)
+    writer.close()
+    reader = make_store(tmp_path)
+    other = make_store(tmp_path)
+    late = other.put(ObjType.CHUNK, b"written after the reader opened")
+    other.flush()
+    assert reader.get(late)[1] == b"written after the reader opened"
+    other.repack([oid for oid, _ in versions] + [late])
+    for oid, data in versions:
+        assert reader.get(oid)[1] == data

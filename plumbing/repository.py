@@ -17,7 +17,8 @@ from pathlib import Path
 from . import crypto
 from .backends.local import LocalBackend, atomic_write
 from .config import Config
-from .errors import BadInput, CorruptObject, NotARepository, RepositoryError
+from .errors import (BadInput, CorruptObject, MissingKey, NotARepository,
+                     RepositoryError)
 from .keys import Keyring, unwrap_keyring, wrap_keyring
 from .lock import Lock
 from .object_store import PackedObjectDatabase
@@ -75,7 +76,11 @@ class Repo:
     def open(cls, path: Path, master) -> "Repo":
         root = Path(path)
         repo_id = cls.read_repo_id(root)
-        raw = (root / LDV_DIR / "keyring").read_bytes()
+        try:
+            raw = (root / LDV_DIR / "keyring").read_bytes()
+        except FileNotFoundError:
+            raise MissingKey(f"{root / LDV_DIR / 'keyring'} is missing",
+                             hint="restore it from a clone, a remote or a backup") from None
         return cls(root, repo_id, unwrap_keyring(raw, master), master)
 
     @staticmethod

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ldv.plumbing.errors import (BadInput, CorruptObject, NotARepository,
+from ldv.plumbing.errors import (BadInput, CorruptObject, MissingKey, NotARepository,
                                  RepositoryError, RepositoryLocked, WrongKey)
 from ldv.plumbing.keys import MasterKey
 from ldv.plumbing.odb import ObjType
@@ -136,3 +136,9 @@ def test_nothing_under_ldv_is_plaintext(repo):
     for path in repo.ldv_dir.rglob("*"):
         if path.is_file():
             assert marker not in path.read_bytes(), path
+
+
+def test_missing_keyring_is_a_typed_error(repo, master):
+    (repo.ldv_dir / "keyring").unlink()
+    with pytest.raises(MissingKey, match="keyring"):
+        Repo.open(repo.root, master)

@@ -36,6 +36,7 @@ from .sequence import sequence_merge
 BASE, OURS, THEIRS = 0, 1, 2
 LABELS = {BASE: "base", OURS: "ours", THEIRS: "theirs"}
 WINDOW = 1 << 20
+DUCKDB_MEMORY = "512MB"
 
 
 def merge_records(base: Path | None, ours: Path, theirs: Path, out: Path, *,
@@ -64,7 +65,7 @@ def merge_records(base: Path | None, ours: Path, theirs: Path, out: Path, *,
     if key is None and BASE not in tables:
         return _whole_file_conflict(result, tables, paths, out, ADD_ADD, "<file>")
     if key is not None:
-        runs, conflicts = _keyed(tables, key, st, max_conflicts)
+        runs, conflicts = _keyed(tables, key, st, max_conflicts, Path(out).parent)
     else:
         runs, conflicts = _positional(tables, st, max_conflicts)
     st.out = _write(out, runs, tables, paths, fmt)
@@ -158,8 +159,16 @@ def _check_unique(con, name: str, label: str, key) -> None:
                              "to merge by position")
 
 
-def _keyed(tables, key, st: MergeStats, max_conflicts: int):
-    con = duckdb.connect()
+def connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with bounded memory that spills only into ``spill_dir``
+    (the caller's private directory: spilled keys are plaintext)."""
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "threads": 2,
+                                 "temp_directory": str(spill_dir / ".ldv-merge-spill")})
+    return con
+
+
+def _keyed(tables, key, st: MergeStats, max_conflicts: int, spill_dir: Path):
+    con = connect(spill_dir)
     try:
         empty = tables[OURS].table.schema.empty_table()
         for s, name in ((BASE, "b"), (OURS, "o"), (THEIRS, "t")):

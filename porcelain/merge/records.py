@@ -26,6 +26,7 @@ import pyarrow as pa
 from ldv.plumbing.errors import BadFormat
 
 BATCH = 65536
+READ_BYTES = 1 << 22
 _SCHEMA_FIELDS = [("seq", pa.int64()), ("off", pa.int64()), ("len", pa.int64()),
                   ("h", pa.binary(16))]
 
@@ -50,10 +51,23 @@ def digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def canonical_key(values: list) -> str:
-    """A key's identity: equal values and types give equal strings."""
-    return json.dumps(values, separators=(",", ":"), sort_keys=True, ensure_ascii=False,
+_encode_str = json.encoder.encode_basestring     # C-accelerated JSON string form
+
+
+def _canon_value(v) -> str:
+    t = type(v)
+    if t is str:
+        return _encode_str(v)
+    if t is int:
+        return str(v)
+    return json.dumps(v, separators=(",", ":"), sort_keys=True, ensure_ascii=False,
                       default=str)
+
+
+def canonical_key(values: list) -> str:
+    """A key's identity: the compact JSON of its values (equal values and types give
+    equal strings; "1" and 1 differ)."""
+    return "[" + ",".join(map(_canon_value, values)) + "]"
 
 
 def display_key(key: tuple[str, ...], canonical: str) -> str:
@@ -83,6 +97,19 @@ class _Builder:
         if self.keyed:
             c["k"].append(key)
         self.seq += 1
+        if len(c["seq"]) >= BATCH:
+            self.flush()
+
+    def add_many(self, offs: list[int], raws: list[bytes], keys: list[str] | None) -> None:
+        c, n = self.cols, len(raws)
+        c["seq"].extend(range(self.seq, self.seq + n))
+        c["off"].extend(offs)
+        c["len"].extend(map(len, raws))
+        b2 = hashlib.blake2b
+        c["h"].extend([b2(r, digest_size=16).digest() for r in raws])
+        if self.keyed:
+            c["k"].extend(keys)
+        self.seq += n
         if len(c["seq"]) >= BATCH:
             self.flush()
 
@@ -117,24 +144,47 @@ def _lookup(obj, field: str, where: str):
     return cur
 
 
+def _jsonl_key(raw: bytes, key: tuple[str, ...], where: str) -> str:
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BadFormat(f"{where} is not JSON: {e}",
+                        hint="fix the record or merge with merge=text") from None
+    return canonical_key([_lookup(obj, fld, where) for fld in key])
+
+
+def _jsonl_keys(raws: list[bytes], key: tuple[str, ...], where) -> list[str]:
+    """Keys of a batch of records; the fast path covers one top-level field."""
+    if len(key) == 1:
+        loads, fld = json.loads, key[0]
+        try:
+            return ["[" + _canon_value(loads(r.decode("utf-8"))[fld]) + "]" for r in raws]
+        except (ValueError, KeyError, TypeError, IndexError):
+            pass        # the careful path below says which record and why
+    return [_jsonl_key(r, key, where(i)) for i, r in enumerate(raws)]
+
+
 def scan_jsonl(path: Path, label: str, key: tuple[str, ...] | None) -> RecordTable:
     b = _Builder(key is not None)
     off = 0
     with open(path, "rb") as f:
-        for n, line in enumerate(f, 1):
-            raw = line[:-1] if line.endswith(b"\n") else line
-            if raw.strip():
-                k = None
-                if key is not None:
-                    where = f"{label} {path.name} line {n}"
-                    try:
-                        obj = json.loads(raw)
-                    except ValueError as e:
-                        raise BadFormat(f"{where} is not JSON: {e}",
-                                        hint="fix the line or merge with merge=text") from None
-                    k = canonical_key([_lookup(obj, fld, where) for fld in key])
-                b.add(off, raw, k)
-            off += len(line)
+        while True:
+            lines = f.readlines(READ_BYTES)
+            if not lines:
+                break
+            offs, raws = [], []
+            for line in lines:
+                raw = line[:-1] if line.endswith(b"\n") else line
+                if raw and not raw.isspace():
+                    offs.append(off)
+                    raws.append(raw)
+                off += len(line)
+            keys = None
+            if key is not None:
+                first = b.seq + 1
+                keys = _jsonl_keys(raws, key,
+                                   lambda i: f"{label} {path.name} record {first + i}")
+            b.add_many(offs, raws, keys)
     return RecordTable(label, path, b.table())
 
 

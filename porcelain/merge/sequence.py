@@ -12,7 +12,9 @@ chain, form one group:
 * any other group is a conflict over its base range; ours' records for that range
   are written.
 
-Insertions at the same point from both sides do not overlap: ours' come first,
+A replacement of n records by m is read as min(n, m) modified records followed by
+the m - n inserted (or n - m deleted) ones.  Insertions at the same point from
+both sides do not overlap: ours' come first,
 then theirs' (once, if identical).  Unlike Git's line merge, edits that merely
 touch (adjacent records) do not conflict: records are independent units.
 """
@@ -61,7 +63,17 @@ class SeqMerge:
 
 
 def _edits(base: list, side: list, who: int) -> list[Edit]:
-    return [Edit(who, c.i1, c.chg1, c.i2, c.chg2) for c in diff(base, side)]
+    """The side's edits; a replacement of n records by m is read as min(n, m)
+    modified records, then m - n inserted (or n - m deleted) ones, so that an
+    append next to a modified last record is an insertion like any other."""
+    out = []
+    for c in diff(base, side):
+        k = min(c.chg1, c.chg2)
+        if k:
+            out.append(Edit(who, c.i1, k, c.i2, k))
+        if c.chg1 != c.chg2:
+            out.append(Edit(who, c.i1 + k, c.chg1 - k, c.i2 + k, c.chg2 - k))
+    return out
 
 
 def _groups(edits: list[Edit]) -> list[list[Edit]]:

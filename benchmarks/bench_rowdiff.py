@@ -6,7 +6,7 @@ file.  Each measurement runs in its own process so its peak RSS is its own.
 
     python benchmarks/bench_rowdiff.py --rows 1000000 [--repeat 3] [--dir /tmp/x]
 
-Modes:
+Modes (peak RSS is also reported net of an idle interpreter with DuckDB loaded):
   plain    the DuckDB query a user would write: FULL OUTER JOIN on id, counting
            added, removed and rows whose value columns differ
   counts   ldv's diff_rows(key=id, sample=5, drift=False): the same counts plus
@@ -64,7 +64,12 @@ def generate(directory: Path, rows: int) -> tuple[Path, Path]:
 def _child(mode: str, old: str, new: str, threads: int) -> dict:
     """Run one measurement in this (fresh) process."""
     t0 = time.perf_counter()
-    if mode == "plain":
+    if mode == "idle":  # the interpreter with DuckDB and ldv loaded, no work
+        import duckdb
+        import ldv.porcelain.rowdiff  # noqa: F401
+        duckdb.connect().execute("SELECT 1").fetchall()
+        result = {}
+    elif mode == "plain":
         import duckdb
         con = duckdb.connect(config={"threads": threads})
         row = con.execute(PLAIN_SQL.format(old=old, new=new)).fetchall()[0]
@@ -107,7 +112,9 @@ def main(argv=None) -> int:
         for mode in runs:
             runs[mode].append(measure(mode, old, new, args.threads))
     expected = {k: runs["plain"][0][k] for k in ("added", "removed", "modified")}
-    report = {"rows": args.rows, "threads": args.threads, "larger_file_bytes": larger}
+    idle = measure("idle", old, new, args.threads)["peak_rss"]
+    report = {"rows": args.rows, "threads": args.threads, "larger_file_bytes": larger,
+              "idle_rss_bytes": idle}
     base = statistics.median(r["seconds"] for r in runs["plain"])
     for mode, rs in runs.items():
         assert all({k: r[k] for k in expected} == expected for r in rs), (mode, rs)
@@ -116,7 +123,9 @@ def main(argv=None) -> int:
         report[mode] = {"seconds_median": round(secs, 3),
                         "ratio_to_plain": round(secs / base, 3),
                         "peak_rss_bytes": peak,
-                        "peak_rss_over_larger_file": round(peak / larger, 3)}
+                        "peak_rss_over_larger_file": round(peak / larger, 3),
+                        # what the diff itself adds over an idle interpreter
+                        "net_rss_over_larger_file": round((peak - idle) / larger, 3)}
     report["expected_counts"] = expected
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
     return 0

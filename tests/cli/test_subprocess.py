@@ -64,28 +64,29 @@ def test_cli_import_is_lazy():
 def test_status_starts_fast(tmp_path, env):
     """Issue 3: `ldv status` in a small repository answers well under 200 ms.
 
-    Measured in-process after imports are warm is meaningless; this runs the
-    real script and keeps the best of a few runs (the machine is shared).
+    Runs the installed script with byte-code caching on (as on a user's machine)
+    and measures the child's CPU time, best of three, minus that of a bare
+    interpreter: wall time on this shared machine mostly measures the neighbours.
     """
+    env = dict(env, PYTHONDONTWRITEBYTECODE=None, PYTHONPYCACHEPREFIX=str(tmp_path / "pyc"))
     ds = tmp_path / "ds"
     _run(["init", "-q", str(ds)], tmp_path, env)
     for i in range(20):
         (ds / f"f{i}.txt").write_text(f"{i}\n")
     _run(["add", "."], ds, env)
     _run(["commit", "-q", "-m", "x"], ds, env)
-    best = min(_timed(["status"], ds, env) for _ in range(3))
-    baseline = min(_timed_python(env) for _ in range(3))
-    # the interpreter alone takes a share we do not control on a loaded machine
-    assert best - baseline < 0.2, (best, baseline)
+    _run(["status"], ds, env)                      # warm-up: writes the .pyc files
+    best = min(_cpu(lambda: _run(["status"], ds, env)) for _ in range(3))
+    bare = min(_cpu(lambda: subprocess.run([sys.executable, "-c", "pass"],
+                                           env=subprocess_env(env), timeout=60))
+               for _ in range(3))
+    print(f"status cpu {best:.3f}s, bare python {bare:.3f}s")
+    assert best - bare < 0.15, (best, bare)
 
 
-def _timed(args, cwd, env) -> float:
-    t = time.perf_counter()
-    _run(args, cwd, env)
-    return time.perf_counter() - t
-
-
-def _timed_python(env) -> float:
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], env=subprocess_env(env), timeout=60)
-    return time.perf_counter() - t
+def _cpu(call) -> float:
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    call()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

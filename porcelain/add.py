@@ -56,7 +56,7 @@ def _expand(ws, index: Index, user_path: str, *, update_only: bool,
         found = {p: s for p, s in found.items() if p in index}
     if not found and not tracked and _GLOB & set(spec):
         found = _glob(ws, index, spec, update_only)
-    if not found and not tracked:
+    if not found and not tracked and spec and not os.path.lexists(full):
         raise BadInput(f"pathspec {user_path!r} did not match any files",
                        hint="check the path; `ldv status` lists what can be added")
     return found
@@ -94,12 +94,27 @@ def _stage(ws, index: Index, todo: dict) -> AddResult:
             result.bytes_read += size
             new = Entry.from_stat(path, mode_of(st), oid, st)
             if old is None:
+                _drop_conflicts(index, path, result)
                 result.added.append(path)
             elif not old.same_content(new):
                 result.modified.append(path)
             index.put(new)
         ws.progress("add", done, total)
     return result
+
+
+def _drop_conflicts(index: Index, path: str, result: AddResult) -> None:
+    """A new file replaces a tracked file at a parent path, or tracked files below it
+    (git's add_index_entry with OK_TO_REPLACE)."""
+    parts = path.split("/")
+    for k in range(1, len(parts)):
+        parent = "/".join(parts[:k])
+        if index.remove(parent) is not None:
+            result.removed.append(parent)
+    for below in index.paths_under(path):
+        if below != path:
+            index.remove(below)
+            result.removed.append(below)
 
 
 def stage_tracked(ws, index: Index) -> None:
@@ -128,6 +143,12 @@ def rm(ws, paths: list[str], *, cached: bool = False, recursive: bool = False,
                                hint="add -r to remove a directory")
             victims.extend(tracked)
         victims = sorted(set(victims))
+        if not cached:
+            for path in victims:
+                full = ws.root / path
+                if full.is_dir() and not full.is_symlink():
+                    raise BadInput(f"cannot remove {path!r}: it is a directory in the "
+                                   "work tree", hint="use --cached to untrack it only")
         if not force:
             _check_rm(ws, index, victims, cached)
         for path in victims:
@@ -146,7 +167,9 @@ def _check_rm(ws, index: Index, victims: list[str], cached: bool) -> None:
         h = head.get(path)
         staged = h is None or (h.mode, h.oid) != (e.mode, e.oid)
         st = workfiles.lstat(ws.root, path)
-        dirty = st is not None and not e.stat_matches(st) and (
+        if st is None:
+            continue      # vanished (or became a directory): nothing to lose
+        dirty = not e.stat_matches(st) and (
             mode_of(st) != e.mode or ws.hash_file(path, st) != e.oid)
         if staged and dirty:
             raise Conflict(f"{path!r} has staged content different from both the file "

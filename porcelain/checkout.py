@@ -46,6 +46,11 @@ def uptodate(ws, e: Entry) -> bool:
     return mode_of(st) == e.mode and st.st_size == e.size and ws.hash_file(e.path, st) == e.oid
 
 
+def _intact(ws, e: Entry) -> bool:
+    """Present and equal to its entry (a forced checkout restores missing files)."""
+    return os.path.lexists(ws.root / e.path) and uptodate(ws, e)
+
+
 def plan_two_way(ws, index: Index, old: dict, new: dict, force: bool) -> Plan:
     plan = Plan()
     for p in sorted(old.keys() | new.keys()):
@@ -54,17 +59,16 @@ def plan_two_way(ws, index: Index, old: dict, new: dict, force: bool) -> Plan:
         if o == n and not force:
             continue
         if cur is not None:
-            if i == n and (not force or uptodate(ws, cur)):
+            if i == n and (not force or _intact(ws, cur)):
                 continue
             if force or (i == o and uptodate(ws, cur)):
                 (plan.writes if n else plan.deletes).append(p)
             else:
                 plan.dirty.append(p)
         elif n is None:
+            # not in the index: an untracked file now; even a forced move keeps it
             if _occupied(ws, p) and not force:
                 plan.removed_untracked.append(p)
-            elif force:
-                plan.deletes.append(p)
         elif o is not None and not force:
             plan.dirty.append(p)          # a staged deletion would be undone
         else:
@@ -228,13 +232,11 @@ def _restore_file(ws, index: Index, p: str, e) -> None:
     """Write ``e`` at ``p`` unless the file already equals it; record it in the index."""
     cur = index.get(p)
     probe = Entry(p, e.mode, e.oid, e.size)
-    if cur is not None and cur.same_content(probe) and uptodate(ws, cur) \
-            and os.path.lexists(ws.root / p):
+    if cur is not None and cur.same_content(probe) and _intact(ws, cur):
         return
     full = ws.root / p
     if full.is_dir() and not full.is_symlink():
-        raise WouldClobber(f"{p!r} is a directory in the work tree",
-                           hint="move it away first")
+        shutil.rmtree(full)    # as git's checkout_entry: the named path wins
     st = workfiles.write_file(ws.repo.odb, ws.root, p, e.mode, e.oid)
     index.put(Entry.from_stat(p, e.mode, e.oid, st))
 

@@ -52,7 +52,8 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
         head = ws.head_commit()
         head_tree = ws.tree_of(head)
         tree = index.tree or build_tree(ws.repo.odb, index.files())
-        if tree == head_tree and not allow_empty:
+        unchanged = tree == head_tree or (head is None and not index.entries)
+        if unchanged and not allow_empty:
             raise NothingToCommit("nothing to commit: the index equals HEAD",
                                   hint="stage changes with `ldv add` (or commit -a), or "
                                   "pass --allow-empty")

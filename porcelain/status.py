@@ -147,9 +147,11 @@ def collapse_untracked(files: list[str], index: Index) -> list[str]:
         for k in range(1, len(parts)):
             d = "/".join(parts[:k])
             if d not in tracked_dirs:
-                shown = d + "/"
+                # git lists no untracked directory named like a tracked file
+                shown = None if d in index.entries else d + "/"
                 break
-        out.add(shown)
+        if shown:
+            out.add(shown)
     return sorted(out)
 
 

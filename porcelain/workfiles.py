@@ -177,10 +177,8 @@ def remove_file(root: Path, path: str) -> None:
 def _unlink(p: Path) -> None:
     try:
         p.unlink()
-    except FileNotFoundError:
-        pass
-    except IsADirectoryError:
-        pass
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        pass      # already gone, or a directory now: git leaves those alone too
 
 
 def normalize(root: Path, cwd: Path, user_path: str) -> str:

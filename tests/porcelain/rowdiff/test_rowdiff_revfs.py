@@ -92,3 +92,16 @@ def test_branch_names_with_slashes(repo):
     with fs.open("ldv://feature/x/data.parquet") as f:
         assert pq.ParquetFile(f).metadata.num_rows == ROWS + 200
     assert fs.info("ldv://feature/x")["type"] == "directory"
+
+
+def test_the_ldv_protocol_is_registered_with_fsspec(repo):
+    import fsspec
+    fs = fsspec.filesystem("ldv", repo_path=str(repo.root), key=KEY.hex())
+    try:
+        with fsspec.open("ldv://HEAD~1/data.parquet", repo_path=str(repo.root),
+                         key=KEY.hex()) as f:
+            assert pq.ParquetFile(f).metadata.num_rows == ROWS
+        assert fs.info("ldv://HEAD/data.parquet")["size"] == \
+            (repo.root / "data.parquet").stat().st_size
+    finally:
+        fs.close()

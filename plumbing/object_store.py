@@ -54,7 +54,12 @@ class _LRU:
 
 
 class PackedObjectDatabase:
-    """Objects in encrypted packs on a Backend, found through a PackIndex."""
+    """Objects in encrypted packs on a Backend, found through a PackIndex.
+
+    One instance serves one thread; ``workers`` threads only compress (0: inline).
+    Several processes may write at once: packs are immutable and index updates
+    merge under a lock.
+    """
 
     def __init__(self, backend, keyring: Keyring, index_path: Path, lock_dir: Path, *,
                  level: int = 1, pack_size: int = PACK_SIZE, max_depth: int = MAX_DEPTH,
@@ -62,7 +67,8 @@ class PackedObjectDatabase:
         self.backend = backend
         self.keyring = keyring
         self.hasher = IdHasher(keyring.id_key)
-        self.index = PackIndex(index_path)
+        self._index_path = Path(index_path)
+        self._index: PackIndex | None = None
         self.lock_dir = Path(lock_dir)
         self.codec = Codec(level)
         self.pack_size = pack_size
@@ -77,6 +83,17 @@ class PackedObjectDatabase:
         self._pending: dict[bytes, tuple[PackWriter, PackEntry]] = {}
         self._ciphers: OrderedDict[str, object] = OrderedDict()
         self._cache = _LRU(CACHE_BYTES)
+
+    @property
+    def index(self) -> PackIndex:
+        """Loaded on first use, so commands that never touch objects do not pay."""
+        if self._index is None:
+            self._index = PackIndex(self._index_path)
+        return self._index
+
+    @index.setter
+    def index(self, value: PackIndex) -> None:
+        self._index = value
 
     # -- the ObjectDatabase protocol -------------------------------------------
 

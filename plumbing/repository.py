@@ -123,6 +123,21 @@ class Repo:
             self._store_keyring(self._master, _profile_of(self.keyring_file()))
         return key_id
 
+    def merge_keyring(self, keyring_file: bytes) -> int:
+        """Adopt data keys from another copy of this repository's keyring (a fetch
+        after a teammate rotated); return how many keys were new."""
+        other = unwrap_keyring(keyring_file, self._master)
+        if other.id_key != self.keyring.id_key:
+            raise RepositoryError("that keyring belongs to another repository",
+                                  hint="check the remote's URL")
+        with self.lock("keyring", timeout=10):
+            new = {k: v for k, v in other.data_keys.items()
+                   if k not in self.keyring.data_keys}
+            if new:
+                self.keyring.data_keys.update(new)
+                self._store_keyring(self._master, _profile_of(self.keyring_file()))
+        return len(new)
+
     def rewrap(self, new_master, *, kdf: str = "scrypt") -> None:
         """Seal the keyring under a new master key or passphrase; nothing else changes."""
         with self.lock("keyring", timeout=10):

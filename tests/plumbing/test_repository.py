@@ -142,3 +142,20 @@ def test_missing_keyring_is_a_typed_error(repo, master):
     (repo.ldv_dir / "keyring").unlink()
     with pytest.raises(MissingKey, match="keyring"):
         Repo.open(repo.root, master)
+
+
+def test_merge_keyring_adopts_a_teammates_rotated_key(repo, master, tmp_path_factory):
+    mate = Repo.init(tmp_path_factory.mktemp("mate"), master,
+                     keyring_file=repo.keyring_file(), repo_id=repo.repo_id)
+    mate.rotate_data_key()
+    oid = mate.odb.put(ObjType.CHUNK, b"under the new key")
+    mate.close()
+    assert repo.merge_keyring(mate.keyring_file()) == 1
+    assert repo.merge_keyring(mate.keyring_file()) == 0
+    for name, _kind in mate.odb.index.pack_names():
+        repo.odb.add_pack(name, mate.odb.backend.get(f"packs/{name[:2]}/{name}"))
+    assert repo.odb.get(oid)[1] == b"under the new key"
+    assert len(Repo.open(repo.root, master).keyring.data_keys) == 2
+    stranger = Repo.init(tmp_path_factory.mktemp("other"), master)
+    with pytest.raises(RepositoryError, match="another repository"):
+        repo.merge_keyring(stranger.keyring_file())

@@ -14,11 +14,11 @@ from .formats import FORMATS, detect_format, is_tabular
 from .gates import Gate, evaluate_gates, parse_gates
 from .model import SCHEMA_VERSION, Counts, RowDiff, SchemaDiff
 from .render import render, render_json, render_markdown, render_text
-from .tree import FileChange, FileRowDiff, TreeRowDiff, summarize_tree
+from .tree import FileChange, FileRowDiff, TreeRowDiff, from_file_diff, summarize_tree
 
 __all__ = [
     "DiffOptions", "diff_rows", "FORMATS", "detect_format", "is_tabular",
     "Gate", "evaluate_gates", "parse_gates", "SCHEMA_VERSION", "Counts", "RowDiff",
     "SchemaDiff", "render", "render_json", "render_markdown", "render_text",
-    "FileChange", "FileRowDiff", "TreeRowDiff", "summarize_tree",
+    "FileChange", "FileRowDiff", "TreeRowDiff", "from_file_diff", "summarize_tree",
 ]

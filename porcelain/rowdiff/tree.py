@@ -7,14 +7,19 @@ others are still diffed, so one broken file does not hide the rest.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, replace
 from typing import Iterable
 
+from ldv.plumbing.blobs import open_blob
 from ldv.plumbing.errors import BadInput
+from ldv.plumbing.objects import MODE_EXEC, MODE_FILE
 
 from .engine import DiffOptions, diff_rows
 from .formats import detect_format, is_tabular
 from .model import SCHEMA_VERSION, Counts, RowDiff
+
+_REGULAR = (MODE_FILE, MODE_EXEC)
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ class FileChange:
 
     path: str
     status: str
-    old: object = None  # a source for diff_rows, None when added
+    old: object = None  # a source for diff_rows (or a callable giving one); None when added
     new: object = None  # None when deleted
 
 
@@ -100,8 +105,8 @@ def summarize_tree(changes: Iterable[FileChange],
         # The path, not the source (often a nameless stream), decides the format.
         file_opts = replace(opts, fmt=opts.fmt or detect_format(ch.path))
         try:
-            d = diff_rows(ch.old if ch.status != "A" else None,
-                          ch.new if ch.status != "D" else None, file_opts)
+            d = diff_rows(_source(ch.old) if ch.status != "A" else None,
+                          _source(ch.new) if ch.status != "D" else None, file_opts)
         except BadInput as e:
             out.append(FileRowDiff(ch.path, ch.status, error=str(e)))
             continue
@@ -109,3 +114,34 @@ def summarize_tree(changes: Iterable[FileChange],
                     new=replace(d.new, path=ch.path if ch.status != "D" else "/dev/null"))
         out.append(FileRowDiff(ch.path, ch.status, diff=d))
     return TreeRowDiff(tuple(out))
+
+
+def _source(src):
+    """Sources may be given lazily, so only tabular files are ever opened."""
+    return src() if callable(src) else src
+
+
+def from_file_diff(changes, odb) -> list[FileChange]:
+    """Row-diff inputs for the regular files of a ``porcelain.diff`` result.
+
+    Committed and staged versions are read lazily with random access
+    (``open_blob``); a working-tree file without an id is read through the
+    diff's own reader.
+    """
+    out = []
+    for c in changes:
+        if not is_tabular(c.path) or any(
+                e is not None and e.mode not in _REGULAR for e in (c.old, c.new)):
+            continue
+        status = "M" if c.status == "T" else c.status
+        out.append(FileChange(c.path, status, _opener(odb, c.old, c.read_old),
+                              _opener(odb, c.new, c.read_new)))
+    return out
+
+
+def _opener(odb, entry, read):
+    if entry is None:
+        return None
+    if entry.oid is not None:
+        return lambda: open_blob(odb, entry.oid)
+    return lambda: io.BytesIO(read())

@@ -105,3 +105,15 @@ def test_the_ldv_protocol_is_registered_with_fsspec(repo):
             (repo.root / "data.parquet").stat().st_size
     finally:
         fs.close()
+
+
+def test_tree_row_diff_from_a_file_level_diff(repo):
+    from ldv.porcelain.rowdiff import DiffOptions, from_file_diff, summarize_tree
+    changes = repo.diff("HEAD~1", "HEAD").changes
+    tree = summarize_tree(from_file_diff(changes, repo.plumbing.odb),
+                          DiffOptions(key=("id",), threads=1, drift=False))
+    assert [f.path for f in tree.files] == ["data.parquet"]
+    modified = sum(1 for i in range(300, ROWS) if i % 100 == 0)
+    assert tree.counts.to_dict() == {"added": 500, "removed": 300, "modified": modified,
+                                     "unchanged": ROWS - 300 - modified}
+    assert tree.files[0].diff.old.path == "data.parquet"

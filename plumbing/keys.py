@@ -206,18 +206,32 @@ def wrap_keyring(ring: Keyring, master, profile: str = "scrypt") -> bytes:
     return prefix + crypto.seal(master.derive_kek(params), ring.to_json(), prefix)
 
 
-def unwrap_keyring(raw: bytes, master) -> Keyring:
-    """Open a keyring file; WrongKey when ``master`` does not open it."""
+_DAMAGED_HINT = "restore .ldv/keyring from a clone or backup"
+
+
+def _split(raw: bytes) -> tuple[dict, int]:
+    """(KDF parameters, end of the plaintext prefix) of a keyring file."""
     if not raw.startswith(KEYRING_MAGIC) or len(raw) < len(KEYRING_MAGIC) + 4:
-        raise IntegrityError("the keyring file is not an ldv keyring",
-                           hint="restore .ldv/keyring from a clone or backup")
+        raise IntegrityError("the keyring file is not an ldv keyring", hint=_DAMAGED_HINT)
     (hlen,) = struct.unpack_from(">I", raw, len(KEYRING_MAGIC))
     end = len(KEYRING_MAGIC) + 4 + hlen
     try:
         params = json.loads(raw[len(KEYRING_MAGIC) + 4:end])
     except ValueError:
-        raise IntegrityError("the keyring file's header is damaged",
-                           hint="restore .ldv/keyring from a clone or backup") from None
+        params = None
+    if not isinstance(params, dict) or "kdf" not in params:
+        raise IntegrityError("the keyring file's header is damaged", hint=_DAMAGED_HINT)
+    return params, end
+
+
+def keyring_params(raw: bytes) -> dict:
+    """The plaintext KDF parameters of a keyring file (no key needed)."""
+    return _split(raw)[0]
+
+
+def unwrap_keyring(raw: bytes, master) -> Keyring:
+    """Open a keyring file; WrongKey when ``master`` does not open it."""
+    params, end = _split(raw)
     try:
         plain = crypto.unseal(master.derive_kek(params), raw[end:], raw[:end])
     except crypto.DecryptError:

@@ -19,7 +19,7 @@ from .backends.local import LocalBackend, atomic_write
 from .config import Config
 from .errors import (BadInput, CorruptObject, MissingKey, NotARepository,
                      RepositoryError)
-from .keys import Keyring, unwrap_keyring, wrap_keyring
+from .keys import Keyring, keyring_params, unwrap_keyring, wrap_keyring
 from .lock import Lock
 from .object_store import PackedObjectDatabase
 from .refs import RefStore
@@ -192,10 +192,7 @@ class Repo:
 
 def _profile_of(keyring_file: bytes) -> str:
     """The KDF profile a keyring was sealed with, to keep it on a rewrite."""
-    from .keys import KEYRING_MAGIC
-    import struct
-    (hlen,) = struct.unpack_from(">I", keyring_file, len(KEYRING_MAGIC))
-    params = json.loads(keyring_file[len(KEYRING_MAGIC) + 4:len(KEYRING_MAGIC) + 4 + hlen])
+    params = keyring_params(keyring_file)
     for name, prof in crypto.KDF_PROFILES.items():
         if params.get("n") == prof["n"]:
             return name

@@ -9,7 +9,8 @@ are joined into one.  With ``diff3=True`` the base section is shown and no
 narrowing happens (Git's rule too).
 
 Binary input (a NUL byte in the first 8000 bytes of any version, Git's test) is
-never merged line by line: the result is a whole-file conflict that keeps ours.
+never merged line by line: unless one side is unchanged (or both sides agree), the
+result is a whole-file conflict that keeps ours.
 """
 from __future__ import annotations
 
@@ -58,11 +59,20 @@ def is_binary(data: bytes) -> bool:
     return b"\0" in data[:BINARY_PROBE]
 
 
+def merge_binary(base: bytes, ours: bytes, theirs: bytes) -> TextMergeResult:
+    """Whole-file merge: only the trivial cases resolve, as at Git's tree level."""
+    if ours == theirs or base == theirs:
+        return TextMergeResult(ours, binary=True)
+    if base == ours:
+        return TextMergeResult(theirs, binary=True)
+    return TextMergeResult(ours, conflicts=1, binary=True)
+
+
 def merge_text(base: bytes, ours: bytes, theirs: bytes, *, labels: Labels = Labels(),
                diff3: bool = False) -> TextMergeResult:
     """Merge ``ours`` and ``theirs``, both descended from ``base`` (b"" if none)."""
     if is_binary(base) or is_binary(ours) or is_binary(theirs):
-        return TextMergeResult(ours, conflicts=1, binary=True)
+        return merge_binary(base, ours, theirs)
     b, o, t = split_lines(base), split_lines(ours), split_lines(theirs)
     d1, d2 = diff(b, o), diff(b, t)
     if not d1:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -74,8 +73,7 @@ class PackedObjectDatabase:
         self.pack_size = pack_size
         self.max_depth = max_depth
         self.workers = workers
-        self._pool = ThreadPoolExecutor(workers, "ldv-zstd") if workers else None
-        self._io = ThreadPoolExecutor(1, "ldv-pack-upload")
+        self._pools = None      # (compress, upload) executors, made on first write
         self._queue: deque = deque()
         self._queued: set[bytes] = set()
         self._uploads: deque = deque()
@@ -106,13 +104,13 @@ class PackedObjectDatabase:
             return oid
         base, depth = self._usable_base(type_code, delta_base)
         base_plain = self._plain(base) if base else None
-        if self._pool is None:
+        if not self.workers:
             enc, body = self.codec.encode(data, base_plain)
             self._append(oid, type_code, enc, body, base, depth)
             return oid
         # compress on a worker (zstd releases the GIL); append in submission order
         # so that pack contents do not depend on thread timing
-        job = self._pool.submit(_encode, self.codec.level, bytes(data), base_plain)
+        job = self._executors()[0].submit(_encode, self.codec.level, bytes(data), base_plain)
         self._queue.append((oid, type_code, job, base, depth))
         self._queued.add(oid)
         self._drain(keep=2 * self.workers)
@@ -187,8 +185,16 @@ class PackedObjectDatabase:
             return
         name, stream = writer.finish()
         self._wait_uploads(keep=1)     # at most two packs in memory
-        job = self._io.submit(self.backend.put, pack_path(name), stream)
+        job = self._executors()[1].submit(self.backend.put, pack_path(name), stream)
         self._uploads.append((job, name, kind, writer))
+
+    def _executors(self):
+        """(compress pool, upload thread); imported and started only for writers."""
+        if self._pools is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self._pools = (ThreadPoolExecutor(max(self.workers, 1), "ldv-zstd"),
+                           ThreadPoolExecutor(1, "ldv-pack-upload"))
+        return self._pools
 
     def _wait_uploads(self, keep: int = 0) -> None:
         while len(self._uploads) > keep:
@@ -344,9 +350,10 @@ class PackedObjectDatabase:
     def close(self) -> None:
         """Flush and stop the worker threads."""
         self.flush()
-        if self._pool is not None:
-            self._pool.shutdown()
-        self._io.shutdown()
+        if self._pools is not None:
+            for pool in self._pools:
+                pool.shutdown()
+            self._pools = None
 
 
 _codecs = threading.local()

@@ -16,8 +16,16 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
               default="text", help="Output format (json and markdown for CI).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences, 0 otherwise.")
+@click.option("--rows", is_flag=True,
+              help="Row-level diff of changed Parquet, CSV and JSONL files (DuckDB).")
+@click.option("--key", metavar="COLS", help="With --rows: key column(s), comma-separated.")
+@click.option("--sample", type=click.IntRange(min=0), default=5, show_default=True,
+              help="With --rows: example rows shown per kind of change.")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="EXPR",
+              help="With --rows: a gate such as 'removed>1%' or 'schema'; exit 1 when tripped.")
 @pass_app
-def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code):
+def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code,
+            rows, key, sample, fail_on):
     """Show changes between the working tree, the index and commits.
 
     \b
@@ -27,13 +35,33 @@ def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code
       ldv diff A B  /  A..B    commit A vs commit B
       ldv diff ... -- PATHS    only these paths
 
-    Text files show a unified diff; binary files one line.
+    Text files show a unified diff; binary files one line.  With --rows,
+    changed Parquet/CSV/JSONL files are compared row by row instead (counts,
+    schema changes, drift, samples), and --fail-on gates fail CI (exit 1).
     """
     repo = app.repository()
     a, b = _revs(list(revs))
     result = repo.diff(a, b, cached=cached, paths=pathspec() or [])
+    if rows or fail_on:
+        return _rows(repo, result, fmt, key, sample, fail_on, exit_code)
     _render(result, fmt, stat, name_status, name_only)
     return 1 if exit_code and result else 0
+
+
+def _rows(repo, result, fmt, key, sample, fail_on, exit_code) -> int:
+    """Row diffs of the tabular files among the changes (docs/ROWDIFF.md)."""
+    from ldv.plumbing.errors import GateTripped
+    from ldv.porcelain import rowdiff
+    gates = rowdiff.parse_gates(fail_on)            # bad gate: exit 2 before any work
+    opts = rowdiff.DiffOptions(key=key.split(",") if key else None, sample=sample)
+    tree = rowdiff.summarize_tree(rowdiff.from_file_diff(result.changes, repo.plumbing.odb),
+                                  opts)
+    tripped = rowdiff.evaluate_gates(gates, tree) if gates else None
+    out(rowdiff.render(tree, fmt, tripped), nl=False)
+    if tripped:
+        raise GateTripped(f"{len(tripped)} gate(s) tripped: " + "; ".join(tripped),
+                          hint="the diff above shows why")
+    return 1 if exit_code and tree.changed else 0
 
 
 def _revs(revs: list[str]):

@@ -391,3 +391,29 @@ def test_a_long_lived_reader_follows_another_process_repack(tmp_path):
     other.repack([oid for oid, _ in versions] + [late])
     for oid, data in versions:
         assert reader.get(oid)[1] == data
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 3999)), min_size=1, max_size=14),
+       st.integers(1, 4), st.data())
+def test_repack_of_any_version_graph_round_trips(tmp_path_factory, steps, max_depth, draw):
+    """Versions branch off any earlier version; any subset stays live."""
+    root = tmp_path_factory.mktemp("graph")
+    store = make_store(root, max_depth=max_depth, workers=0)
+    first = text(random.Random(0), 4000)
+    versions = [(store.put(ObjType.CHUNK, first), first)]
+    for parent, pos in steps:
+        base_id, base = versions[parent % len(versions)]
+        data = base[:pos] + b"#%d#" % len(versions) + base[pos + 3:]
+        versions.append((store.put(ObjType.CHUNK, data, delta_base=base_id), data))
+    store.flush()
+    live = {oid for oid, _ in versions
+            if draw.draw(st.booleans(), label="live")} or {versions[-1][0]}
+    store.repack(live)
+    reader = make_store(root, max_depth=max_depth)
+    want = dict(versions)
+    assert set(reader.iter_ids()) == live
+    for oid in live:
+        assert reader.get(oid)[1] == want[oid]
+        e = reader._locate(oid)
+        assert e.depth <= max_depth and (e.base is None or e.base in live)

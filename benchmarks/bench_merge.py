@@ -74,9 +74,11 @@ def child(d: Path, key: str | None) -> None:
     res = merge_records(d / "base.jsonl", d / "ours.jsonl", d / "theirs.jsonl",
                         d / f"out-{key}.jsonl", fmt="jsonl", key=key)
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    peak = ru.ru_maxrss * 1024
     s = res.stats
     print(json.dumps({"key": key, "seconds": round(wall, 2),
+                      "cpu_seconds": round(ru.ru_utime + ru.ru_stime, 2),
                       "peak_rss_mib": round(peak / 2**20, 1),
                       "conflicts": s.conflicts, "out": s.out,
                       "changed_ours": s.changed_ours, "changed_theirs": s.changed_theirs,

@@ -23,7 +23,7 @@ from ldv.plumbing.errors import LdvError, MissingPack
 from . import packs
 from .auth import actor_of, authorize, remote_addr
 from .errors import NotFound, TooLarge, ValidationFailed
-from .services import keyring_name, pack_name
+from .services import keyring_name
 from .validate import check_hex_id, check_repo_name
 
 
@@ -97,7 +97,7 @@ async def context(request: Request, action: str):
     repo = check_repo_name(request.path_params["repo"])
     role = request.scope["endpoint"].role
     token = await authorize(request, app.svc, app.token_cache, repo, role, action)
-    rid = await blocking(app.svc.store.repo_id, repo)
+    rid = app.svc.store.cached_repo_id(repo) or await blocking(app.svc.store.repo_id, repo)
     return app.svc, repo, rid, token
 
 
@@ -199,13 +199,13 @@ async def read_pack(request: Request):
     if not info:
         raise NotFound(f"no pack {pack[:12]} in {repo}", code="pack_not_found")
     start, end = parse_range(request.headers.get("range"), info.size)
-    name = pack_name(rid, pack)
     headers = {"accept-ranges": "bytes", "content-length": str(end - start)}
     status = 200
     if (start, end) != (0, info.size):
         status = 206
         headers["content-range"] = f"bytes {start}-{end - 1}/{info.size}"
-    return StreamingResponse(_stream(svc, name, start, end), status_code=status,
+    spans = [(info, start, end)]
+    return StreamingResponse(_spans(svc, rid, spans), status_code=status,
                              headers=headers, media_type="application/octet-stream")
 
 
@@ -224,18 +224,6 @@ def parse_range(header: str | None, size: int) -> tuple[int, int]:
     if start >= size or end <= start:
         raise ValidationFailed(f"range {header[:40]!r} is outside 0..{size}", code="bad_range")
     return start, end
-
-
-def _stream(svc, name: str, start: int, end: int, step: int = 4 << 20):
-    """Yield [start, end) of a backend object in steps (run in a thread by Starlette)."""
-    pos = start
-    while pos < end:
-        data = svc.backend.get(name, pos, min(step, end - pos))
-        if not data:
-            raise MissingPack(f"{name} ends early at {pos}")
-        svc.metrics.add_bytes(sent=len(data))
-        pos += len(data)
-        yield data
 
 
 @endpoint("GET", "/packs/{pack}/entries", "read")
@@ -322,16 +310,18 @@ async def read_objects(request: Request):
     lost = [i for i in ids if i not in found]
     if lost:
         raise NotFound(f"object {lost[0][:12]} is not on the server", code="object_not_found")
-    spans = [(pack_name(rid, found[i].pack), found[i].off, found[i].len) for i in ids]
-    total = sum(n for _, _, n in spans)
-    return StreamingResponse(_spans(svc, spans), headers={"content-length": str(total)},
+    infos = {}
+    for p in {found[i].pack for i in ids}:
+        infos[p] = await blocking(svc.store.get_pack, repo, p)
+    spans = [(infos[found[i].pack], found[i].off, found[i].off + found[i].len) for i in ids]
+    total = sum(end - start for _, start, end in spans)
+    return StreamingResponse(_spans(svc, rid, spans), headers={"content-length": str(total)},
                              media_type="application/octet-stream")
 
 
-def _spans(svc, spans):
-    for name, off, length in spans:
-        data = svc.backend.get(name, off, length)
-        if len(data) != length:
-            raise MissingPack(f"{name} ends early at {off}")
-        svc.metrics.add_bytes(sent=length)
-        yield data
+def _spans(svc, rid: int, spans):
+    """Stream [start, end) of each (pack info, start, end); run in a thread by Starlette."""
+    for info, start, end in spans:
+        for data in packs.read_span(svc, rid, info, start, end):
+            svc.metrics.add_bytes(sent=len(data))
+            yield data

@@ -50,6 +50,10 @@ class ServerConfig:
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw is not None:
                 setattr(cfg, f.name, int(raw) if f.type in ("int", int) else raw)
+        for f in fields(Limits):      # LDV_SERVER_LIMIT_RATE_PER_TOKEN=2000 etc.
+            raw = env.get(f"{ENV_PREFIX}LIMIT_{f.name.upper()}")
+            if raw is not None:
+                setattr(cfg.limits, f.name, type(getattr(cfg.limits, f.name))(raw))
         for k, v in overrides.items():
             if v is not None:
                 setattr(cfg, k, v)

@@ -67,11 +67,16 @@ _APPEND_ONLY = {
 }
 
 
+# v2: packs are stored as their upload parts (no server-side copy); reads need
+# the part size to find a byte.
+_V2 = ["ALTER TABLE packs ADD COLUMN part_size {big} NOT NULL DEFAULT 0"]
+
+
 def migrations(dialect: str) -> list[tuple[int, list[str]]]:
     """The ordered (version, statements) list for ``dialect``."""
     types = _TYPES[dialect]
     v1 = [s.format(**types) for s in _V1] + _APPEND_ONLY[dialect]
-    return [(1, v1)]
+    return [(1, v1), (2, [s.format(**types) for s in _V2])]
 
 
 def latest() -> int:

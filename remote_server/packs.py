@@ -1,33 +1,34 @@
-"""Resumable pack uploads: parts, then one finish that verifies and registers.
+"""Resumable pack uploads, stored as their parts, and ranged reads across parts.
 
-A client sends a pack as numbered parts (any size up to the part limit); each part
-is stored under the repository's upload area as soon as it arrives, so a killed
-push resumes by asking which parts are there.  ``finish`` streams the parts in
-order through BLAKE3 into the pack's final name; only if the hash equals the
-pack's name and the size matches are its entries registered.  Until then nothing
-the pack holds is visible to negotiation, so a half-pushed pack is never used.
+A client sends a pack as numbered parts of one size (the last may be shorter).
+Each part is stored as its own object under the pack's prefix as soon as it
+arrives, so a killed push resumes by asking which parts are there, and nothing is
+copied again at the end.  ``finish`` proves that the parts, in order, hash to the
+pack's name (from the hash computed on arrival, or by reading them back) and only
+then registers the pack and its entries: until then nothing the pack holds is
+visible to negotiation, so a half-pushed pack is never used.
 """
 from __future__ import annotations
 
-import io
-from typing import Sequence
+from typing import Iterator
 
 import blake3
 
 from ldv.plumbing.errors import CorruptPack, MissingPack
 
 from .errors import ValidationFailed
-from .services import Services, pack_name, part_name
-from .store import check_entries
+from .services import Services, pack_prefix, part_name
+from .store import PackInfo, check_entries
 from .validate import check_hex_id
 
 MAX_PARTS = 10_000
+READ_STEP = 8 << 20
 
 
 def received_parts(svc: Services, repo_id: int, pack: str) -> dict[int, int]:
     """index -> size of every part of ``pack`` already stored."""
     check_hex_id(pack)
-    prefix = part_name(repo_id, pack, 0).rsplit("/", 1)[0] + "/"
+    prefix = pack_prefix(repo_id, pack)
     out = {}
     for name in svc.backend.list(prefix):
         tail = name[len(prefix):]
@@ -45,55 +46,64 @@ def store_part(svc: Services, repo_id: int, pack: str, index: int, data: bytes,
         raise CorruptPack(f"part {index} of pack {pack[:12]} arrived damaged",
                           hint="send the part again")
     svc.backend.put(part_name(repo_id, pack, index), data)
+    svc.uploads.feed((repo_id, pack), index, data)
 
 
-class _Concat(io.RawIOBase):
-    """The parts of an upload read back in order, hashed on the way through."""
-
-    def __init__(self, svc: Services, names: Sequence[str]):
-        self._svc, self._names, self._buf = svc, list(names), memoryview(b"")
-        self.hasher, self.size = blake3.blake3(max_threads=blake3.blake3.AUTO), 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, out) -> int:
-        while not self._buf and self._names:
-            data = self._svc.backend.get(self._names.pop(0))
-            self.hasher.update(data)
-            self.size += len(data)
-            self._buf = memoryview(data)
-        n = min(len(out), len(self._buf))
-        out[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-
-def finish(svc: Services, repo: str, repo_id: int, pack: str, size: int, kind: str,
-           parts: int, entries: list) -> bool:
-    """Assemble, verify and register ``pack``; False if it was already registered."""
-    entries = check_entries(pack, size, kind, entries)
-    if svc.store.get_pack(repo, pack):
-        _drop_parts(svc, repo_id, pack, parts)
-        return False
-    have = received_parts(svc, repo_id, pack)
+def _check_layout(pack: str, size: int, have: dict[int, int], parts: int) -> int:
+    """The uniform part size of a complete upload; MissingPack/CorruptPack if not."""
     lost = [i for i in range(parts) if i not in have]
     if lost or parts < 1:
         raise MissingPack(f"pack {pack[:12]} lacks part {lost[0] if lost else 0}",
                           hint="upload the missing parts, then finish again")
-    reader = _Concat(svc, [part_name(repo_id, pack, i) for i in range(parts)])
-    final = pack_name(repo_id, pack)
-    svc.backend.put(final, io.BufferedReader(reader, 8 << 20))
-    if reader.hasher.hexdigest() != pack or reader.size != size:
-        svc.backend.delete(final)
-        _drop_parts(svc, repo_id, pack, parts)
-        raise CorruptPack(f"pack {pack[:12]} does not match its name or size "
-                          f"({reader.size} bytes)", hint="upload it again")
-    svc.store.register_pack(repo, pack, size, kind, entries)
-    _drop_parts(svc, repo_id, pack, parts)
+    part_size = have[0]
+    if any(have[i] != part_size for i in range(parts - 1)) or have[parts - 1] > part_size \
+            or sum(have[i] for i in range(parts)) != size:
+        raise CorruptPack(f"the parts of pack {pack[:12]} do not add up to {size} bytes "
+                          "in equal pieces", hint="upload it again")
+    return part_size
+
+
+def _hash_stored(svc: Services, repo_id: int, pack: str, parts: int) -> tuple[str, int]:
+    h, size = blake3.blake3(max_threads=blake3.blake3.AUTO), 0
+    for i in range(parts):
+        data = svc.backend.get(part_name(repo_id, pack, i))
+        h.update(data)
+        size += len(data)
+    return h.hexdigest(), size
+
+
+def finish(svc: Services, repo: str, repo_id: int, pack: str, size: int, kind: str,
+           parts: int, entries: list) -> bool:
+    """Verify and register ``pack``; False if it was already registered."""
+    entries = check_entries(pack, size, kind, entries)
+    if svc.store.get_pack(repo, pack):
+        return False
+    have = received_parts(svc, repo_id, pack)
+    part_size = _check_layout(pack, size, have, parts)
+    digest = svc.uploads.take((repo_id, pack), parts) or \
+        _hash_stored(svc, repo_id, pack, parts)
+    if digest != (pack, size):
+        for i in have:
+            svc.backend.delete(part_name(repo_id, pack, i))
+        raise CorruptPack(f"pack {pack[:12]} does not match its name or size",
+                          hint="upload it again")
+    for extra in (i for i in have if i >= parts):
+        svc.backend.delete(part_name(repo_id, pack, extra))
+    svc.store.register_pack(repo, pack, size, kind, entries, part_size=part_size)
     return True
 
 
-def _drop_parts(svc: Services, repo_id: int, pack: str, parts: int) -> None:
-    for i in range(max(parts, 0)):
-        svc.backend.delete(part_name(repo_id, pack, i))
+def read_span(svc: Services, repo_id: int, info: PackInfo, start: int, end: int,
+              step: int = READ_STEP) -> Iterator[bytes]:
+    """Bytes [start, end) of a registered pack, in pieces of at most ``step``."""
+    psize = info.part_size or info.size
+    pos = start
+    while pos < end:
+        index, off = divmod(pos, psize)
+        n = min(step, psize - off, end - pos)
+        data = svc.backend.get(part_name(repo_id, info.name, index), off, n)
+        if len(data) != n:
+            raise MissingPack(f"pack {info.name[:12]} part {index} ends early",
+                              hint="the server's object store lost data; run a repair")
+        pos += n
+        yield data

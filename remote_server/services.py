@@ -16,6 +16,7 @@ from .config import Limits, ServerConfig
 from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .store import SqlStore
+from .uploads import UploadHashes
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Services:
     limits: Limits = field(default_factory=Limits)
     metrics: Metrics = field(default_factory=Metrics)
     limiter: RateLimiter | None = None
+    uploads: UploadHashes = field(default_factory=UploadHashes)
 
     def __post_init__(self):
         if self.limiter is None:
@@ -32,12 +34,13 @@ class Services:
                                        self.limits.burst_per_token)
 
 
-def pack_name(repo_id: int, pack: str) -> str:
-    return f"r/{repo_id}/packs/{pack[:2]}/{pack}"
+def pack_prefix(repo_id: int, pack: str) -> str:
+    """Where a pack's parts live: uploaded there, and read from there once registered."""
+    return f"r/{repo_id}/packs/{pack[:2]}/{pack}/"
 
 
 def part_name(repo_id: int, pack: str, index: int) -> str:
-    return f"r/{repo_id}/uploads/{pack}/{index:06d}"
+    return f"{pack_prefix(repo_id, pack)}{index:06d}"
 
 
 def keyring_name(repo_id: int) -> str:

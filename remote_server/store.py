@@ -57,6 +57,7 @@ class PackInfo:
     name: str
     size: int
     kind: str
+    part_size: int = 0      # 0: the whole pack is part 0
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,25 @@ class SqlStore:
             cur.execute("SELECT name FROM repos ORDER BY name")
             return [r[0] for r in cur.fetchall()]
 
+    _ID_TTL = 5.0   # seconds a name -> id lookup is reused (ids never change)
+
     def repo_id(self, name: str) -> int:
+        cache = self.__dict__.setdefault("_repo_ids", {})
+        hit = cache.get(name)
+        if hit and time.monotonic() - hit[0] < self._ID_TTL:
+            return hit[1]
+        rid = self._repo_id_uncached(name)
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[name] = (time.monotonic(), rid)
+        return rid
+
+    def cached_repo_id(self, name: str) -> int | None:
+        """The id of ``name`` if looked up recently (no database round trip)."""
+        hit = self.__dict__.get("_repo_ids", {}).get(name)
+        return hit[1] if hit and time.monotonic() - hit[0] < self._ID_TTL else None
+
+    def _repo_id_uncached(self, name: str) -> int:
         with self._tx() as cur:
             cur.execute("SELECT id FROM repos WHERE name = ?", (name,))
             row = cur.fetchone()
@@ -189,6 +208,7 @@ class SqlStore:
     def delete_repo(self, name: str) -> int:
         """Delete a repository's metadata (not its audit trail); return its id."""
         rid = self.repo_id(name)
+        self.__dict__.get("_repo_ids", {}).pop(name, None)
         with self._tx(write=True) as cur:
             for table in ("tokens", "refs", "protected", "packs", "objects",
                           "commits", "commit_parents", "commit_packs"):
@@ -323,14 +343,14 @@ class SqlStore:
     # -- packs and objects ----------------------------------------------------------
 
     def register_pack(self, repo: str, pack: str, size: int, kind: str,
-                      entries: Iterable[tuple[str, int, int, str]]) -> None:
+                      entries: Iterable[tuple[str, int, int, str]], part_size: int = 0) -> None:
         """Record a verified pack and its entries (the caller checked the hash)."""
         rows = check_entries(pack, size, kind, entries)
         rid = self.repo_id(repo)
         with self._tx(write=True) as cur:
-            cur.execute("INSERT INTO packs (repo_id, name, size, kind, created_at)"
-                        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        (rid, pack, size, kind, int(time.time())))
+            cur.execute("INSERT INTO packs (repo_id, name, size, kind, created_at, part_size)"
+                        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (rid, pack, size, kind, int(time.time()), part_size))
             cur.executemany("INSERT INTO objects (repo_id, oid, pack, off, len, kind)"
                             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                             [(rid, pack_oid, pack, o, n, k) for pack_oid, o, n, k in rows])
@@ -338,7 +358,8 @@ class SqlStore:
     def get_pack(self, repo: str, pack: str) -> PackInfo | None:
         rid = self.repo_id(repo)
         with self._tx() as cur:
-            cur.execute("SELECT name, size, kind FROM packs WHERE repo_id = ? AND name = ?",
+            cur.execute("SELECT name, size, kind, part_size FROM packs"
+                        " WHERE repo_id = ? AND name = ?",
                         (rid, pack))
             row = cur.fetchone()
         return PackInfo(*row) if row else None
@@ -462,7 +483,8 @@ class SqlStore:
         found: dict[str, PackInfo] = {}
         with self._tx() as cur:
             for batch in _batches(list(commits)):
-                cur.execute("SELECT DISTINCT p.name, p.size, p.kind FROM commit_packs c"
+                cur.execute("SELECT DISTINCT p.name, p.size, p.kind, p.part_size"
+                            " FROM commit_packs c"
                             " JOIN packs p ON p.repo_id = c.repo_id AND p.name = c.pack"
                             f" WHERE c.repo_id = ? AND c.commit_oid IN ({_marks(len(batch))})",
                             (rid, *batch))

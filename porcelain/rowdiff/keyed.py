@@ -120,11 +120,17 @@ def _differs(co: Column, cn: Column) -> str:
     return f"CAST(o.{q} AS VARCHAR) IS DISTINCT FROM CAST(n.{q} AS VARCHAR)"
 
 
+def _struct(fields: list[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"'{name}': {expr}" for name, expr in fields) + "}"
+
+
 def _aggregate(con, old, new, keys, values, n: int) -> None:
-    """The one join: every count and the sample keys, into a one-row table.
+    """The one join: every count and the sample rows, into a one-row table.
 
     Distinct unmatched keys are counted with list_distinct(list(...)): DuckDB's
-    count(DISTINCT ...) FILTER hashes every joined row and doubled the time.
+    count(DISTINCT ...) FILTER hashes every joined row and doubled the time.  The
+    sample rows ride along as ``min_by(row, key, n)``, so no second scan fetches
+    them (through ldv:// a scan means decrypting the file again).
     """
     kx = _key_exprs(keys)
     on = " AND ".join(f"{ko} IS NOT DISTINCT FROM {kn}" for ko, kn in kx)
@@ -134,8 +140,7 @@ def _aggregate(con, old, new, keys, values, n: int) -> None:
     any_diff = " OR ".join(f"c{j}" for j in range(len(diffs))) or "false"
     per_col = "".join(f", count(*) FILTER (s = 'm' AND c{j}) AS c{j}"
                       for j in range(len(diffs)))
-    fl = "[" + ", ".join(f"c{j}" for j in range(len(diffs))) + "]::BOOLEAN[]"
-    top = max(n, 1)  # min(x, 0) is an error; an unused sample of 1 is harmless
+    carried, samples = _sample_exprs(old, new, values, n, any_diff)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {_AGG} AS
         SELECT count(*) FILTER (s = 'a') AS added,
@@ -144,60 +149,57 @@ def _aggregate(con, old, new, keys, values, n: int) -> None:
                count(*) FILTER (s = 'm' AND ({any_diff})) AS modified,
                coalesce(len(list_distinct(list(kk) FILTER (s = 'a'))), 0) AS added_keys,
                coalesce(len(list_distinct(list(kk) FILTER (s = 'r'))), 0)
-                   AS removed_keys{per_col},
-               min(kk, {top}) FILTER (s = 'a') AS sample_a,
-               min(kk, {top}) FILTER (s = 'r') AS sample_r,
-               min_by({{'kk': kk, 'f': {fl}}}, kk, {top})
-                   FILTER (s = 'm' AND ({any_diff})) AS sample_m
+                   AS removed_keys{per_col}{samples}
         FROM (SELECT {kk} AS kk,
                      CASE WHEN o.__ldv_p IS NULL THEN 'a'
-                          WHEN n.__ldv_p IS NULL THEN 'r' ELSE 'm' END AS s{flags}
+                          WHEN n.__ldv_p IS NULL THEN 'r' ELSE 'm' END AS s{flags}{carried}
               FROM (SELECT *, true AS __ldv_p FROM {old.view}) o
               FULL OUTER JOIN (SELECT *, true AS __ldv_p FROM {new.view}) n ON {on})""")
 
 
-def _match(keys, alias: str) -> str:
-    side = 0 if alias == "o" else 1
-    return " AND ".join(f"{ex[side]} IS NOT DISTINCT FROM s.kk.k{i}"
-                        for i, ex in enumerate(_key_exprs(keys)))
+def _sample_exprs(old, new, values, n: int, any_diff: str) -> tuple[str, str]:
+    """(columns carried out of the join, sample aggregates) for a sample of ``n``."""
+    if not n:
+        return "", ", NULL AS sample_a, NULL AS sample_r, NULL AS sample_m"
+    cols_o = _columns(old, new)
+    cols_n = _columns(new, old)
+    carried = [f"o.{quote_ident(c.name)} AS ro{i}" for i, c in enumerate(cols_o)]
+    carried += [f"n.{quote_ident(c.name)} AS rn{i}" for i, c in enumerate(cols_n)]
+    modified = [("kk", "kk"), ("f", "[" + ", ".join(
+        f"c{j}" for j in range(len(values))) + "]::BOOLEAN[]")]
+    if values:
+        carried += [f"o.{quote_ident(co.name)} AS vo{j}" for j, (co, _) in enumerate(values)]
+        carried += [f"n.{quote_ident(cn.name)} AS vn{j}" for j, (_, cn) in enumerate(values)]
+        modified += [("o", _struct([(f"v{j}", f"vo{j}") for j in range(len(values))])),
+                     ("n", _struct([(f"v{j}", f"vn{j}") for j in range(len(values))]))]
+    row_o = _struct([(f"r{i}", f"ro{i}") for i in range(len(cols_o))])
+    row_n = _struct([(f"r{i}", f"rn{i}") for i in range(len(cols_n))])
+    samples = (f", min_by({row_n}, kk, {n}) FILTER (s = 'a') AS sample_a"
+               f", min_by({row_o}, kk, {n}) FILTER (s = 'r') AS sample_r"
+               f", min_by({_struct(modified)}, kk, {n}) FILTER (s = 'm' AND ({any_diff}))"
+               f" AS sample_m")
+    return "".join(", " + c for c in carried), samples
+
+
+def _columns(lo: Loaded, other: Loaded):
+    """All columns of a version (a missing version has the other one's shape)."""
+    return (other if lo.missing else lo).side.columns
 
 
 def _sample(con, old, new, keys, values) -> Sample:
-    """The rows behind the sample keys, fetched by key, in key order."""
-    return Sample(added=_rows(con, new, "n", keys, "sample_a"),
-                  removed=_rows(con, old, "o", keys, "sample_r"),
-                  modified=_modified(con, old, new, keys, values))
+    """The sampled rows, decoded from the aggregate's lists (already in key order)."""
+    a, r, m = con.execute(f"SELECT sample_a, sample_r, sample_m FROM {_AGG}").fetchall()[0]
 
+    def rows(items, cols):
+        return tuple({"row": {c.name: jsonable(it[f"r{i}"]) for i, c in enumerate(cols)},
+                      "count": 1} for it in items or ())
 
-def _rows(con, lo: Loaded, alias: str, keys, column: str) -> tuple[dict, ...]:
-    order = ", ".join(ex[0 if alias == "o" else 1] for ex in _key_exprs(keys))
-    cur = con.execute(
-        f"SELECT {alias}.* FROM {lo.view} {alias} "
-        f"SEMI JOIN (SELECT unnest({column}) AS kk FROM {_AGG}) s "
-        f"ON {_match(keys, alias)} ORDER BY {order}")
-    names = [d[0] for d in cur.description]
-    return tuple({"row": {k: jsonable(v) for k, v in zip(names, r)}, "count": 1}
-                 for r in cur.fetchall())
-
-
-def _modified(con, old, new, keys, values) -> tuple[dict, ...]:
-    if not values:
-        return ()
-    vo = ", ".join(f"o.{quote_ident(co.name)} AS o{j}" for j, (co, _) in enumerate(values))
-    vn = ", ".join(f"n.{quote_ident(cn.name)} AS n{j}" for j, (_, cn) in enumerate(values))
-    kcols = ", ".join(f"s.kk.k{i}" for i in range(len(keys)))
-    rows = con.execute(
-        f"SELECT {kcols}, s.f, {vo}, {vn} "
-        f"FROM (SELECT m.kk AS kk, m.f AS f FROM "
-        f"      (SELECT unnest(sample_m) AS m FROM {_AGG})) s "
-        f"JOIN {old.view} o ON {_match(keys, 'o')} "
-        f"JOIN {new.view} n ON {_match(keys, 'n')} ORDER BY {kcols}").fetchall()
-    nk, nv = len(keys), len(values)
-    out = []
-    for r in rows:
-        flags, vals_o, vals_n = r[nk], r[nk + 1:nk + 1 + nv], r[nk + 1 + nv:]
-        out.append({
-            "key": {co.name: jsonable(v) for (co, _), v in zip(keys, r[:nk])},
-            "changes": {co.name: {"old": jsonable(a), "new": jsonable(b)}
-                        for (co, _), f, a, b in zip(values, flags, vals_o, vals_n) if f}})
-    return tuple(out)
+    modified = []
+    for it in m or ():
+        changes = {co.name: {"old": jsonable(it["o"][f"v{j}"]),
+                             "new": jsonable(it["n"][f"v{j}"])}
+                   for j, (co, _) in enumerate(values) if it["f"][j]}
+        key = {co.name: jsonable(it["kk"][f"k{i}"]) for i, (co, _) in enumerate(keys)}
+        modified.append({"key": key, "changes": changes})
+    return Sample(added=rows(a, _columns(new, old)), removed=rows(r, _columns(old, new)),
+                  modified=tuple(modified))

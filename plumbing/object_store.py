@@ -237,6 +237,12 @@ class PackedObjectDatabase:
         return cached
 
     def _decode(self, oid: bytes, entry: PackEntry) -> bytes:
+        entry, body = self._body(oid, entry)
+        base = self._plain(entry.base) if entry.enc == Encoding.DELTA else None
+        return self.codec.decode(entry.enc, body, base)
+
+    def _body(self, oid: bytes, entry: PackEntry) -> tuple[PackEntry, bytes]:
+        """The decrypted, still encoded body (and the entry it was read through)."""
         key_id, cipher, ct, where, entry = self._ciphertext(oid, entry)
         try:
             body = cipher.decrypt(entry.offset, ct,
@@ -245,8 +251,18 @@ class PackedObjectDatabase:
             raise CorruptObject(f"object {oid.hex()} in {where} does not decrypt "
                                 "(damaged, or another object in its place)",
                                 hint=_FSCK_HINT) from None
+        return entry, body
+
+    def read_encoded(self, oid: bytes) -> tuple[PackEntry, bytes]:
+        """(entry, encoded body) of an object, id verified; for copying it
+        elsewhere without compressing it again (a delta needs ``entry.base``)."""
+        entry, body = self._body(oid, self._locate(oid))
         base = self._plain(entry.base) if entry.enc == Encoding.DELTA else None
-        return self.codec.decode(entry.enc, body, base)
+        plain = self.codec.decode(entry.enc, body, base)
+        if self.hasher.oid(entry.type, plain) != oid:
+            raise CorruptObject(f"object {oid.hex()} does not match its id "
+                                "(swapped or damaged)", hint=_FSCK_HINT)
+        return entry, body
 
     def _ciphertext(self, oid: bytes, entry: PackEntry):
         hit = self._pending.get(oid)

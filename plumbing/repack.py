@@ -81,6 +81,11 @@ def repack(store, live: set[bytes], max_depth: int) -> dict:
 
 def _write_chain(store, sink, chain: list[bytes], max_depth: int) -> int:
     """Write one chain newest first; return how many went in as deltas."""
+    if len(chain) == 1 and store._locate(chain[0]).enc != Encoding.DELTA:
+        # a lone full object: re-encrypt its body, do not compress it again
+        entry, body = store.read_encoded(chain[0])
+        sink._append(chain[0], entry.type, entry.enc, body, None, 0)
+        return 0
     deltas, newer_plain, depth, newer_id = 0, None, 0, None
     for oid in chain:
         type_code, plain = store.get(oid)

@@ -417,3 +417,14 @@ def test_repack_of_any_version_graph_round_trips(tmp_path_factory, steps, max_de
         assert reader.get(oid)[1] == want[oid]
         e = reader._locate(oid)
         assert e.depth <= max_depth and (e.base is None or e.base in live)
+
+
+def test_read_encoded_returns_the_stored_body(store):
+    rng = random.Random(4)
+    a = store.put(ObjType.CHUNK, text(rng, 9000))
+    b = store.put(ObjType.CHUNK, text(rng, 9000)[:50] + b"!", delta_base=a)
+    store.flush()
+    for oid in (a, b):
+        entry, body = store.read_encoded(oid)
+        base = store.get(entry.base)[1] if entry.base else None
+        assert store.codec.decode(entry.enc, body, base) == store.get(oid)[1]

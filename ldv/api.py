@@ -159,3 +159,90 @@ class Repository:
 
     def reset(self, rev: str = "HEAD", *, mode: str = "mixed") -> None:
         self.workspace.reset(self.resolve_commit(rev), mode=mode)
+
+    def checkout(self, rev: str, *, force: bool = False) -> None:
+        """Switch to branch ``rev``, or detach HEAD at the commit it names."""
+        from ldv.porcelain.refs_ops import is_branch
+        if is_branch(self._repo, rev):
+            self.workspace.switch(rev, force=force)
+        else:
+            self.workspace.checkout_detached(self.resolve_commit(rev), force=force)
+
+    def restore(self, paths, *, source: str | None = None, staged: bool = False,
+                worktree: bool = True) -> None:
+        src = self.resolve_commit(source) if source else None
+        self.workspace.restore(list(paths), source=src, staged=staged, worktree=worktree)
+
+    # -- branches and tags -------------------------------------------------------
+
+    @property
+    def head_branch(self) -> str | None:
+        """The current branch's short name; None when HEAD is detached."""
+        from ldv.porcelain.refs_ops import current_branch
+        return current_branch(self._repo)
+
+    def branches(self):
+        """[RefInfo(name, oid, current)] sorted by name."""
+        from ldv.porcelain import refs_ops
+        return refs_ops.list_branches(self._repo)
+
+    def create_branch(self, name: str, start: str = "HEAD", *, force: bool = False) -> None:
+        from ldv.porcelain import refs_ops
+        refs_ops.create_branch(self._repo, name, self.resolve_commit(start), force=force)
+
+    def delete_branch(self, name: str, *, force: bool = False) -> bytes:
+        from ldv.porcelain import refs_ops
+        return refs_ops.delete_branch(self._repo, name, force=force)
+
+    def rename_branch(self, old: str, new: str, *, force: bool = False) -> None:
+        from ldv.porcelain import refs_ops
+        refs_ops.rename_branch(self._repo, old, new, force=force)
+
+    def tags(self):
+        from ldv.porcelain import refs_ops
+        return refs_ops.list_tags(self._repo)
+
+    def create_tag(self, name: str, rev: str = "HEAD", *, message: str | None = None,
+                   tagger=None, force: bool = False) -> bytes:
+        """A lightweight tag, or with ``message`` an annotated (encrypted) tag object."""
+        import time
+
+        from ldv.porcelain import refs_ops
+        kwargs = {}
+        if message is not None:
+            if tagger is None:
+                from ldv.identity import resolve_identity
+                tagger = resolve_identity(self._repo.config)
+            kwargs = {"message": message, "tagger": str(tagger), "now": int(time.time()),
+                      "tz": _local_tz()}
+        return refs_ops.create_tag(self._repo, name, self.resolve(rev), force=force, **kwargs)
+
+    def delete_tag(self, name: str) -> bytes:
+        from ldv.porcelain import refs_ops
+        return refs_ops.delete_tag(self._repo, name)
+
+    # -- upkeep ------------------------------------------------------------------
+
+    def gc(self):
+        """Drop unreachable objects and repack (porcelain.maintenance.GcReport)."""
+        from ldv.porcelain import maintenance
+        return maintenance.gc(self._repo, progress=self._progress or maintenance._noop)
+
+    def fsck(self):
+        """Verify every pack, object and ref (porcelain.maintenance.FsckReport)."""
+        from ldv.porcelain import maintenance
+        return maintenance.fsck(self._repo, progress=self._progress or maintenance._noop)
+
+    def config_get(self, key: str) -> str | None:
+        from ldv.porcelain import config_ops
+        return config_ops.get(self._repo, key)
+
+    def config_set(self, key: str, value: str) -> None:
+        from ldv.porcelain import config_ops
+        config_ops.set_(self._repo, key, value)
+
+
+def _local_tz() -> int:
+    """Minutes east of UTC, now, in the local zone."""
+    import time
+    return time.localtime().tm_gmtoff // 60

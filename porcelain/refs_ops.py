@@ -138,4 +138,13 @@ def is_ancestor(repo, a: bytes, b: bytes, *, limit: int = 1_000_000) -> bool:
 
 
 __all__ = ["RefInfo", "current_branch", "list_branches", "create_branch", "delete_branch",
-           "rename_branch", "list_tags", "create_tag", "delete_tag", "is_ancestor"]
+           "rename_branch", "list_tags", "create_tag", "delete_tag", "is_ancestor", "is_branch"]
+
+
+def is_branch(repo, name: str) -> bool:
+    """True when refs/heads/NAME exists (False for revisions like HEAD~2)."""
+    from ldv.plumbing.errors import InvalidRefName
+    try:
+        return repo.refs.read(HEADS + name) is not None
+    except InvalidRefName:
+        return False

@@ -25,39 +25,36 @@ def command(app: App, names, delete, force_delete, move, force_move, force, verb
       ldv branch -d NAME         delete (-D: even if not merged)
       ldv branch -m [OLD] NEW    rename (default OLD: the current branch)
     """
-    from ldv.porcelain import refs_ops
     repo = app.repository()
-    r = repo.plumbing
     if show_current:
-        out(refs_ops.current_branch(r) or "")
+        out(repo.head_branch or "")
     elif delete or force_delete:
         if not names:
             raise click.UsageError("branch name required")
         for n in names:
-            oid = refs_ops.delete_branch(r, n, force=force_delete)
+            oid = repo.delete_branch(n, force=force_delete)
             out(f"Deleted branch {n} (was {oid.hex()[:7]}).")
     elif move or force_move:
         if len(names) not in (1, 2):
             raise click.UsageError("usage: ldv branch -m [OLD] NEW")
-        old, new = (names if len(names) == 2 else (refs_ops.current_branch(r), names[0]))
+        old, new = (names if len(names) == 2 else (repo.head_branch, names[0]))
         if old is None:
             raise click.UsageError("HEAD is detached: name the branch to rename")
-        refs_ops.rename_branch(r, old, new, force=force_move)
+        repo.rename_branch(old, new, force=force_move)
     elif names:
         if len(names) > 2:
             raise click.UsageError("usage: ldv branch NAME [START]")
-        start = repo.resolve_commit(names[1] if len(names) == 2 else "HEAD")
-        refs_ops.create_branch(r, names[0], start, force=force)
+        repo.create_branch(names[0], names[1] if len(names) == 2 else "HEAD", force=force)
     else:
-        _list(r, verbose)
+        _list(repo, verbose)
 
 
-def _list(r, verbose: bool) -> None:
+def _list(repo, verbose: bool) -> None:
     from ldv.plumbing.objects import read_commit
-    from ldv.porcelain import refs_ops
-    branches = refs_ops.list_branches(r)
+    r = repo.plumbing
+    branches = repo.branches()
     width = max((len(b.name) for b in branches), default=0)
-    if refs_ops.current_branch(r) is None and r.refs.read("HEAD") is not None:
+    if repo.head_branch is None and r.refs.read("HEAD") is not None:
         out(f"* (HEAD detached at {r.refs.read('HEAD').hex()[:7]})")
     for b in branches:
         mark = "*" if b.current else " "

@@ -31,11 +31,9 @@ def command(app: App, target, new_branch, reset_branch, force):
         repo.workspace.checkout_paths(paths, source=source)
         return
     if new_branch or reset_branch:
-        from ldv.porcelain import refs_ops
         name = new_branch or reset_branch
         if reset_branch:
-            refs_ops.create_branch(repo.plumbing, name, repo.resolve_commit(target or "HEAD"),
-                                   force=True)
+            repo.create_branch(name, target or "HEAD", force=True)
             repo.switch(name, force=force)
         else:
             repo.switch(name, create=True, start=target, force=force)
@@ -48,10 +46,7 @@ def command(app: App, target, new_branch, reset_branch, force):
 
 def _checkout_target(app, repo, target, force) -> None:
     from ldv.plumbing.errors import BadRevision
-    if _is_branch(repo.plumbing, target):
-        repo.switch(target, force=force)
-        app.say(f"Switched to branch '{target}'")
-        return
+    from ldv.porcelain.refs_ops import is_branch
     try:
         oid = repo.resolve_commit(target)
     except BadRevision:
@@ -60,13 +55,8 @@ def _checkout_target(app, repo, target, force) -> None:
             repo.workspace.checkout_paths([target])
             return
         raise
-    repo.workspace.checkout_detached(oid, force=force)
-    app.say(f"HEAD is now at {oid.hex()[:7]} (detached)")
-
-
-def _is_branch(r, name: str) -> bool:
-    from ldv.plumbing.errors import InvalidRefName
-    try:
-        return r.refs.read(f"refs/heads/{name}") is not None
-    except InvalidRefName:      # HEAD~2, v1^{} ...: a revision, not a branch name
-        return False
+    repo.checkout(target, force=force)
+    if is_branch(repo.plumbing, target):
+        app.say(f"Switched to branch '{target}'")
+    else:
+        app.say(f"HEAD is now at {oid.hex()[:7]} (detached)")

@@ -22,8 +22,7 @@ def command():
 @pass_app
 def get(app: App, key):
     """Print KEY's value; exit 1 when it is not set."""
-    from ldv.porcelain import config_ops
-    value = config_ops.get(app.repository().plumbing, key)
+    value = app.repository().config_get(key)
     if value is None:
         return 1
     out(value)
@@ -36,8 +35,7 @@ def get(app: App, key):
 @pass_app
 def set_(app: App, key, value):
     """Set KEY to VALUE."""
-    from ldv.porcelain import config_ops
-    config_ops.set_(app.repository().plumbing, key, value)
+    app.repository().config_set(key, value)
 
 
 @command.command("unset")

@@ -17,9 +17,7 @@ def command(app: App):
 
     Prints one line per problem and exits 4 if there is any; 0 when clean.
     """
-    from ldv.porcelain.maintenance import fsck
-    repo = app.repository()
-    report = fsck(repo.plumbing, progress=app.progress())
+    report = app.repository().fsck()
     for line in report.problems():
         out(line)
     app.say(f"checked {report.packs} packs, {report.objects} objects; "

@@ -16,9 +16,7 @@ def command(app: App):
     index.  Repacking stores the newest version of each file whole and older
     versions as deltas against newer ones, so current data reads fastest.
     """
-    from ldv.porcelain.maintenance import gc
-    repo = app.repository()
-    report = gc(repo.plumbing, progress=app.progress())
+    report = app.repository().gc()
     s = report.repack
     app.say(f"kept {report.reachable} objects, dropped {report.dropped}; "
             f"packs {s.get('packs_before', '?')} -> {s.get('packs_after', '?')}, "

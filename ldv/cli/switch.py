@@ -31,9 +31,7 @@ def command(app: App, branch, start, create, force_create, detach, force):
     if start and not (create or force_create):
         raise click.UsageError("START is only allowed with -c/-C")
     if force_create:
-        from ldv.porcelain import refs_ops
-        refs_ops.create_branch(repo.plumbing, branch,
-                               repo.resolve_commit(start or "HEAD"), force=True)
+        repo.create_branch(branch, start or "HEAD", force=True)
         create = False
     repo.switch(branch, create=create, start=start, force=force)
     app.say(f"Switched to a new branch '{branch}'" if create or force_create

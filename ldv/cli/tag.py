@@ -21,30 +21,15 @@ def command(app: App, name, rev, annotate, message, delete, force, list_):
     A lightweight tag is a ref; `-a -m MSG` stores an encrypted tag object with
     a tagger and a message.
     """
-    from ldv.porcelain import refs_ops
     repo = app.repository()
-    r = repo.plumbing
     if list_ or not name:
-        for t in refs_ops.list_tags(r):
+        for t in repo.tags():
             out(t.name)
         return
     if delete:
-        oid = refs_ops.delete_tag(r, name)
+        oid = repo.delete_tag(name)
         out(f"Deleted tag '{name}' (was {oid.hex()[:7]})")
         return
     if annotate and message is None:
         raise click.UsageError("an annotated tag needs a message: -m MSG")
-    target = repo.resolve(rev)
-    kwargs = {}
-    if message is not None:
-        import time
-
-        from ldv.identity import resolve_identity
-        kwargs = {"message": message, "tagger": str(resolve_identity(r.config)),
-                  "now": int(time.time()), "tz": _local_tz()}
-    refs_ops.create_tag(r, name, target, force=force, **kwargs)
-
-
-def _local_tz() -> int:
-    import time
-    return -(time.altzone if time.daylight and time.localtime().tm_isdst else time.timezone) // 60
+    repo.create_tag(name, rev, message=message, force=force)

@@ -46,3 +46,35 @@ def test_lazy_attributes():
     assert ldv.LdvError.__name__ == "LdvError"
     with pytest.raises(AttributeError):
         ldv.NoSuchThing  # noqa: B018
+
+
+def test_branches_tags_checkout_and_upkeep(tmp_path):
+    repo, _ = ldv.Repository.init(tmp_path / "ds", key=KEY)
+    with repo:
+        (repo.root / "a.txt").write_text("1\n")
+        repo.add(["."])
+        one = repo.commit("one", author=ME)
+        repo.create_branch("side")
+        repo.create_tag("v1", message="first release", tagger=ME)
+        repo.create_tag("light")
+        assert [b.name for b in repo.branches()] == ["main", "side"]
+        assert [t.name for t in repo.tags()] == ["light", "v1"]
+        assert repo.resolve_commit("v1") == one and repo.resolve("v1") != one
+        repo.checkout("side")
+        assert repo.head_branch == "side"
+        (repo.root / "a.txt").write_text("2\n")
+        two = repo.commit("two", all=True, author=ME)
+        repo.checkout("v1")
+        assert repo.head_branch is None and (repo.root / "a.txt").read_text() == "1\n"
+        repo.checkout("main")
+        with pytest.raises(ldv.LdvError):
+            repo.delete_branch("side")                   # not merged into main
+        assert repo.delete_branch("side", force=True) == two
+        repo.rename_branch("main", "trunk")
+        assert repo.head_branch == "trunk"
+        repo.config_set("user.name", "Cfg")
+        assert repo.config_get("user.name") == "Cfg"
+        assert repo.gc().reachable > 0
+        assert repo.fsck().ok
+        repo.delete_tag("light")
+        assert [t.name for t in repo.tags()] == ["v1"]

@@ -20,7 +20,7 @@ from .ids import IdHasher
 from .keys import Keyring
 from .lock import Lock
 from .odb import ObjType
-from .pack import (KIND_DATA, KIND_META, PREAMBLE_LEN, PackEntry, PackWriter,
+from .pack import (KIND_DATA, KIND_META, PREAMBLE_LEN, PackEntry, PackWriter, PartsReader,
                    check_pack_bytes, entry_aad, pack_cipher, pack_path, read_header)
 from .pack_index import PackIndex
 
@@ -183,10 +183,13 @@ class PackedObjectDatabase:
         writer = self._writers.pop(kind, None)
         if writer is None or not writer.entries:
             return
-        name, stream = writer.finish()
+        name, _stream = writer.finish()
         self._wait_uploads(keep=1)     # at most two packs in memory
-        job = self._executors()[1].submit(self.backend.put, pack_path(name), stream)
-        self._uploads.append((job, name, kind, writer))
+        self._uploads.append((self._upload(name, writer), name, kind, writer))
+
+    def _upload(self, name: str, writer: PackWriter):
+        return self._executors()[1].submit(self.backend.put, pack_path(name),
+                                           PartsReader(writer.parts))
 
     def _executors(self):
         """(compress pool, upload thread); imported and started only for writers."""
@@ -198,8 +201,18 @@ class PackedObjectDatabase:
 
     def _wait_uploads(self, keep: int = 0) -> None:
         while len(self._uploads) > keep:
-            job, name, kind, writer = self._uploads.popleft()
-            job.result()
+            job, name, kind, writer = self._uploads[0]
+            try:
+                if job is None:     # an earlier upload failed: try again, here
+                    self.backend.put(pack_path(name), PartsReader(writer.parts))
+                else:
+                    job.result()
+            except BaseException:
+                # keep the pack (its objects stay readable) so that a flush after
+                # freeing disk space succeeds
+                self._uploads[0] = (None, name, kind, writer)
+                raise
+            self._uploads.popleft()
             self.index.add(name, kind, writer.entries)
             for e in writer.entries:
                 self._pending.pop(e.oid, None)

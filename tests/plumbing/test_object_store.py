@@ -428,3 +428,29 @@ def test_read_encoded_returns_the_stored_body(store):
         entry, body = store.read_encoded(oid)
         base = store.get(entry.base)[1] if entry.base else None
         assert store.codec.decode(entry.enc, body, base) == store.get(oid)[1]
+
+
+class _FailingBackend(LocalBackend):
+    """A local backend whose disk is 'full' until ``fail`` is cleared."""
+
+    fail = True
+
+    def put(self, name, data):
+        if self.fail and name.startswith("packs/"):
+            from ldv.plumbing.errors import RepositoryError
+            raise RepositoryError(f"cannot write {name}: No space left on device")
+        super().put(name, data)
+
+
+def test_a_failed_pack_upload_is_retried_by_the_next_flush(tmp_path):
+    from ldv.plumbing.errors import RepositoryError
+    backend = _FailingBackend(tmp_path / "objects")
+    store = PackedObjectDatabase(backend, RING, tmp_path / "objects" / "pack-index",
+                                 tmp_path / "locks")
+    oid = store.put(ObjType.CHUNK, b"precious")
+    with pytest.raises(RepositoryError, match="No space"):
+        store.flush()
+    assert store.get(oid)[1] == b"precious"
+    backend.fail = False
+    store.flush()
+    assert make_store(tmp_path).get(oid)[1] == b"precious"

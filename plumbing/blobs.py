@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import io
 import struct
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import BinaryIO, Iterable, Iterator
 
 from .chunking import Chunker
@@ -106,6 +106,10 @@ class DeltaBaseChooser:
             while self.pending_bytes > self.PENDING_BYTES:
                 self._put(*self.pending.pop(0)[::2])
 
+    def stored_until(self) -> int | None:
+        """New-file offset before which every chunk is stored (None: all are)."""
+        return self.pending[0][1] if self.pending else None
+
     def finish(self, new_size: int) -> None:
         """End of the new file: it ends where the old one ended."""
         self._resolve(new_size, self.size)
@@ -193,6 +197,7 @@ class BlobWriter:
         self.size = 0
         self._tree: TreeBuilder = TreeBuilder(self._boundary, self._emit)
         self._chooser = None
+        self._held: deque[tuple[int, bytes, int]] = deque()   # (offset, id, length)
         if base is not None:
             try:
                 self._chooser = DeltaBaseChooser(odb, base)
@@ -215,8 +220,20 @@ class BlobWriter:
         else:
             oid = self.odb.hasher.oid(ObjType.CHUNK, data)
             self._chooser.add(oid, data, self.size)
+            self._held.append((self.size, oid, n))
+            self.size += n
+            self._release(self._chooser.stored_until())
+            return oid
         self.add_chunk_id(oid, n)
         return oid
+
+    def _release(self, until: int | None) -> None:
+        # chunks waiting for their delta base are not stored yet; nodes that list
+        # them wait too, so every object is put after the objects it names
+        held = self._held
+        while held and (until is None or held[0][0] < until):
+            _, oid, n = held.popleft()
+            self._tree.add((oid, n))
 
     def add_chunk_id(self, oid: bytes, length: int) -> None:
         """Append an already stored chunk."""
@@ -228,6 +245,7 @@ class BlobWriter:
         """Store waiting chunks and the root; return (blob id, size)."""
         if self._chooser is not None:
             self._chooser.finish(self.size)
+            self._release(None)
         height, entries = self._tree.finish()
         root = encode_node(height, entries, size=self.size)
         return self.odb.put(ObjType.BLOB, root), self.size

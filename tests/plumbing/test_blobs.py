@@ -226,3 +226,23 @@ def test_3_gib_streams_in_bounded_memory(tmp_path):
     size, got, ok, peak = out.split()
     assert int(size) == int(got) == total and ok == "True"
     assert int(peak) < 256 << 20
+
+
+class OrderCheckingODB(MemoryObjectDatabase):
+    """The in-memory store, failing a put of a node that names an unstored chunk."""
+
+    def put(self, type_code, data, *, delta_base=None):
+        if type_code in (ObjType.BLOB, ObjType.BLOBNODE):
+            root = type_code == ObjType.BLOB
+            _, height, entries = decode_node(bytes(data), root=root)
+            assert all(self.has(oid) for oid, _ in entries), "node put before its children"
+        return super().put(type_code, data, delta_base=delta_base)
+
+
+def test_children_are_stored_before_the_nodes_that_name_them():
+    odb = OrderCheckingODB()
+    recs = records(30_000, 3)
+    old, _ = write_bytes(odb, b"".join(recs), chunker=SMALL)
+    new = edited(recs, random.Random(4), 0.05)
+    oid, _ = write_bytes(odb, b"".join(new), chunker=SMALL, base=old)
+    assert read_blob(odb, oid) == b"".join(new)

@@ -340,3 +340,17 @@ def test_limits_body_size_and_rate(tmp_path, request):
         assert any(a.detail == "429 rate_limited" for a in svc.store.audit_log("data"))
     finally:
         srv.stop()
+
+
+def test_parts_must_be_uniform_and_add_up(server):
+    with client_for(server) as c:
+        pack, data, entries = random_pack(3, 1000)
+        c.request("PUT", f"/uploads/{pack}/0", content=data[:1000])
+        c.request("PUT", f"/uploads/{pack}/1", content=data[1000:])
+        with pytest.raises(RemoteError) as e:
+            c.request("POST", "/packs", json={"pack": pack, "size": len(data), "kind": "data",
+                                              "parts": 2, "entries": entries})
+        assert e.value.code == "corrupt_pack"
+        # part 0 is reused; the odd-sized part 1 is replaced
+        assert c.upload_pack(pack, data, "data", entries, part_size=1000) == len(data) - 1000
+        assert c.read_pack(pack, 900, 1200) == data[900:2100]     # a read across parts

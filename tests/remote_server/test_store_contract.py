@@ -235,3 +235,23 @@ def test_audit_is_append_only(store, repo):
         with store._tx(write=True) as cur:
             cur.execute("UPDATE audit SET allowed = ?", (True,))
     assert len(store.audit_log(repo)) == 2
+
+
+def test_migrations_upgrade_an_old_schema(request, tmp_path):
+    """A v1 database gains v2's column without losing rows."""
+    from ldv.remote_server import store as m
+    from ldv.remote_server.sqlite import SqliteStore
+    store = SqliteStore(tmp_path / "old.sqlite3", pool_size=1)
+    original = m.migrations
+    m.migrations = lambda dialect: original(dialect)[:1]
+    try:
+        store.migrate()
+        store.create_repo("old")
+    finally:
+        m.migrations = original
+    assert store.schema_version() == 1
+    assert store.migrate() == [2]
+    pack = rid()
+    store.register_pack("old", pack, 10, "data", [(rid(), 0, 10, "data")], part_size=10)
+    assert store.get_pack("old", pack).part_size == 10 and store.list_repos() == ["old"]
+    store.close()

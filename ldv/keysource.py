@@ -38,6 +38,14 @@ def key_from_env():
     return None
 
 
+def env_key_name() -> str | None:
+    """Which environment variable supplies the key, if one does."""
+    for name in (ENV_KEY, ENV_PASSPHRASE):
+        if os.environ.get(name):
+            return name
+    return None
+
+
 def key_file_for(root: Path) -> Path:
     """The default key file of the repository at ``root``."""
     from ldv.plumbing.keys import default_key_file

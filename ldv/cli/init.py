@@ -29,6 +29,7 @@ def command(app: App, directory):
             out("Back it up now (copy it to a password manager or a safe place):"
                 " without it nobody, you included, can read this repository.")
         else:
-            out("Master key taken from LDV_MASTER_KEY; no key file written.")
+            from ldv.keysource import env_key_name
+            out(f"Master key taken from {env_key_name() or 'the caller'}; no key file written.")
     finally:
         repo.close()

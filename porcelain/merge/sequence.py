@@ -12,8 +12,8 @@ chain, form one group:
 * any other group is a conflict over its base range; ours' records for that range
   are written.
 
-A replacement of n records by m is read as min(n, m) modified records followed by
-the m - n inserted (or n - m deleted) ones.  Insertions at the same point from
+A replacement of n records by m is read as min(n, m) modified records (one edit
+each) followed by the m - n inserted (or n - m deleted) ones.  Insertions at the same point from
 both sides do not overlap: ours' come first,
 then theirs' (once, if identical).  Unlike Git's line merge, edits that merely
 touch (adjacent records) do not conflict: records are independent units.
@@ -64,13 +64,13 @@ class SeqMerge:
 
 def _edits(base: list, side: list, who: int) -> list[Edit]:
     """The side's edits; a replacement of n records by m is read as min(n, m)
-    modified records, then m - n inserted (or n - m deleted) ones, so that an
-    append next to a modified last record is an insertion like any other."""
+    modified records (one edit each), then m - n inserted (or n - m deleted) ones,
+    so that an append next to a modified last record is an insertion like any other."""
     out = []
     for c in diff(base, side):
         k = min(c.chg1, c.chg2)
-        if k:
-            out.append(Edit(who, c.i1, k, c.i2, k))
+        # One edit per modified record: records are the unit of conflict.
+        out.extend(Edit(who, c.i1 + q, 1, c.i2 + q, 1) for q in range(k))
         if c.chg1 != c.chg2:
             out.append(Edit(who, c.i1 + k, c.chg1 - k, c.i2 + k, c.chg2 - k))
     return out

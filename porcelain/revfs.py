@@ -4,7 +4,8 @@ pyarrow, pandas, DuckDB (``duckdb.register_filesystem``) and Hugging Face
 ``datasets`` read a committed file through it without a checkout.  Reads are lazy
 and random-access: a seek decrypts only the chunks the read touches (the blob's
 chunk-list tree locates them), decrypted bytes stay in memory and no temporary
-file is written.  ``stats`` counts the chunks decrypted, which is how tests and
+file is written (a bounded in-memory LRU keeps recently decrypted chunks for
+re-reads).  ``stats`` counts the chunks decrypted, which is how tests and
 benchmarks check that reading a Parquet footer stays cheap.
 
 REV is anything ``ldv rev-parse`` accepts; branch names may contain ``/``, so the
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import datetime
 import threading
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import fsspec
 from fsspec.spec import AbstractBufferedFile
@@ -30,31 +32,55 @@ from ldv.plumbing.trees import lookup, read_tree
 from . import revparse
 
 
+CACHE_BYTES = 32 << 20  # decrypted chunks kept in memory across opens and queries
+
+
 @dataclass
 class ReadStats:
-    """Chunks and plaintext bytes decrypted through one filesystem."""
+    """Chunks and plaintext bytes decrypted through one filesystem, and cache hits."""
 
     chunks: int = 0
     bytes: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, n: int) -> None:
-        with self._lock:
-            self.chunks += 1
-            self.bytes += n
+    cache_hits: int = 0
 
 
-class _CountingODB:
-    """The repository's object database, counting the chunks it hands out."""
+class _CachingODB:
+    """The repository's object database with a small LRU of decrypted chunks.
 
-    def __init__(self, odb, stats: ReadStats):
-        self._odb, self._stats = odb, stats
+    A query engine reads the same pages more than once (a Parquet footer per
+    query, a key column scanned before the join): the cache saves decrypting them
+    again.  It lives in memory only and is bounded by ``limit`` bytes.
+    """
+
+    def __init__(self, odb, stats: ReadStats, limit: int = CACHE_BYTES):
+        self._odb, self._stats, self._limit = odb, stats, limit
+        self._cache: OrderedDict[bytes, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
 
     def get(self, oid: bytes):
+        with self._lock:
+            data = self._cache.get(oid)
+            if data is not None:
+                self._cache.move_to_end(oid)
+                self._stats.cache_hits += 1
+                return ObjType.CHUNK, data
         type_code, data = self._odb.get(oid)
         if type_code == ObjType.CHUNK:
-            self._stats.add(len(data))
+            with self._lock:
+                self._stats.chunks += 1
+                self._stats.bytes += len(data)
+                self._remember(oid, bytes(data))
         return type_code, data
+
+    def _remember(self, oid: bytes, data: bytes) -> None:
+        if len(data) > self._limit or oid in self._cache:
+            return
+        self._cache[oid] = data
+        self._size += len(data)
+        while self._size > self._limit:
+            _, old = self._cache.popitem(last=False)
+            self._size -= len(old)
 
     def __getattr__(self, name):
         return getattr(self._odb, name)
@@ -76,11 +102,11 @@ class RevisionFileSystem(fsspec.AbstractFileSystem):
     root_marker = ""
     cachable = False  # bound to one open repository object
 
-    def __init__(self, repo, **kwargs):
+    def __init__(self, repo, *, cache_bytes: int = CACHE_BYTES, **kwargs):
         super().__init__(**kwargs)
         self.repo = repo
         self.stats = ReadStats()
-        self.odb = _CountingODB(repo.odb, self.stats)
+        self.odb = _CachingODB(repo.odb, self.stats, cache_bytes)
         self._targets: dict[str, _Target] = {}
 
     # -- resolving URLs -----------------------------------------------------------

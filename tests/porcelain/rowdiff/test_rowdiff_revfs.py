@@ -117,3 +117,22 @@ def test_tree_row_diff_from_a_file_level_diff(repo):
     assert tree.counts.to_dict() == {"added": 500, "removed": 300, "modified": modified,
                                      "unchanged": ROWS - 300 - modified}
     assert tree.files[0].diff.old.path == "data.parquet"
+
+
+def test_chunk_cache_saves_re_decrypting_and_stays_bounded(repo):
+    fs = RevisionFileSystem(repo.plumbing, cache_bytes=4 << 20)
+    for _ in range(2):
+        with fs.open("ldv://HEAD/data.parquet") as f:
+            pq.ParquetFile(f).metadata
+    assert fs.stats.cache_hits >= 1
+    first = fs.stats.chunks
+    con = duckdb.connect()
+    con.register_filesystem(fs)
+    con.execute("SELECT sum(score) FROM 'ldv://HEAD/data.parquet'").fetchall()
+    assert fs.stats.chunks > first
+    assert fs.odb._size <= 4 << 20
+    nocache = RevisionFileSystem(repo.plumbing, cache_bytes=0)
+    for _ in range(2):
+        with nocache.open("ldv://HEAD/data.parquet") as f:
+            pq.ParquetFile(f).metadata
+    assert nocache.stats.cache_hits == 0 and nocache.stats.chunks >= 2

@@ -13,9 +13,12 @@ from collections import OrderedDict, deque
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import blake3
+
 from . import crypto
 from .delta import Codec, Encoding
-from .errors import CorruptObject, CorruptPack, MissingPack, ObjectNotFound
+from .errors import (CorruptObject, CorruptPack, IntegrityError, MissingKey, MissingPack,
+                     ObjectNotFound)
 from .ids import IdHasher
 from .keys import Keyring
 from .lock import Lock
@@ -335,7 +338,6 @@ class PackedObjectDatabase:
         """Import a pack fetched from elsewhere (bytes or a stream); verify that it
         hashes to ``name`` and that its header opens with our keys; return the
         number of objects it holds."""
-        import blake3
         raw = data if isinstance(data, (bytes, bytearray)) else data.read()
         if blake3.blake3(raw).hexdigest() != name:
             raise CorruptPack(f"pack {name} does not match its name (damaged in transit)",
@@ -354,13 +356,22 @@ class PackedObjectDatabase:
         indexed ones with their kinds)."""
         return [p.rsplit("/", 1)[1] for p in self.backend.list("packs/")]
 
-    def rebuild_index(self) -> int:
-        """Regenerate the index from the packs' headers; return the object count."""
+    def rebuild_index(self, on_error=None) -> int:
+        """Regenerate the index from the packs' headers; return the object count.
+
+        A pack whose header does not open raises, or, with ``on_error``, is
+        reported as ``on_error(name, error)`` and left out.
+        """
         self.flush()
         packs = []
         for name in self.pack_names():
-            kind, entries = read_header(name, self.backend, pack_path(name),
-                                        self.keyring.data_keys)
+            try:
+                kind, entries = self.pack_entries(name)
+            except (IntegrityError, MissingKey) as e:
+                if on_error is None:
+                    raise
+                on_error(name, e)
+                continue
             packs.append((name, kind, entries))
         with Lock(self.lock_dir / "index", timeout=30, what="the pack index"):
             PackIndex.write_fresh(self.index.path, packs)

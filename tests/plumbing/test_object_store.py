@@ -454,3 +454,17 @@ def test_a_failed_pack_upload_is_retried_by_the_next_flush(tmp_path):
     backend.fail = False
     store.flush()
     assert make_store(tmp_path).get(oid)[1] == b"precious"
+
+
+def test_rebuild_can_skip_and_report_bad_packs(tmp_path):
+    store = make_store(tmp_path)
+    good = store.put(ObjType.TREE, b"metadata survives")
+    store.put(ObjType.CHUNK, b"data pack gets damaged")
+    store.flush()
+    data_pack = next(n for n, k in store.index.pack_names() if k == KIND_DATA)
+    path = store.backend.root / pack_path(data_pack)
+    path.write_bytes(path.read_bytes()[:-3])
+    bad = []
+    assert store.rebuild_index(on_error=lambda n, e: bad.append((n, type(e)))) == 1
+    assert bad == [(data_pack, CorruptPack)]
+    assert store.get(good)[1] == b"metadata survives"

@@ -262,6 +262,16 @@ class RemoteClient:
             found.update((k, tuple(v)) for k, v in doc["found"].items())
         return found
 
+    def known_commits(self, ids: Sequence[str]) -> set[str]:
+        """The ids among ``ids`` that the server has as registered commits."""
+        out: set[str] = set()
+        ids = list(ids)
+        for i in range(0, len(ids), LOOKUP_BATCH):
+            doc = self.request("POST", "/commits/known",
+                               json={"ids": ids[i:i + LOOKUP_BATCH]}).json()
+            out.update(doc["known"])
+        return out
+
     def upload_pack(self, pack: str, source: bytes | str | os.PathLike, kind: str,
                     entries: Iterable[Sequence], *, part_size: int | None = None) -> int:
         """Upload a pack resumably; return how many bytes were sent this time.

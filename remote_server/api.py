@@ -157,6 +157,15 @@ async def lookup_objects(request: Request):
     return JSONResponse({"found": {o: [e.pack, e.off, e.len, e.kind] for o, e in found.items()}})
 
 
+@endpoint("POST", "/commits/known", "read")
+async def known_commits(request: Request):
+    """Which of these commit ids are registered commits: {"known": [...]}."""
+    svc, repo, _rid, _tok = await context(request, "commits.known")
+    ids = id_list(await read_json(request), "ids", svc.limits.max_ids_per_request)
+    known = await blocking(svc.store.known_commits, repo, ids)
+    return JSONResponse({"known": sorted(known)})
+
+
 @endpoint("GET", "/uploads/{pack}", "write")
 async def upload_status(request: Request):
     """Parts of an unfinished pack upload that arrived: {"parts": {index: size}}."""

@@ -441,6 +441,17 @@ class SqlStore:
                                            code="missing_commit",
                                            hint="push its ancestors first (bottom-up)")
 
+    def known_commits(self, repo: str, oids: Sequence[str]) -> set[str]:
+        """The ids among ``oids`` that are registered commits."""
+        rid = self.repo_id(repo)
+        out: set[str] = set()
+        with self._tx() as cur:
+            for batch in _batches(list(oids)):
+                cur.execute(f"SELECT oid FROM commits WHERE repo_id = ? AND oid IN"
+                            f" ({_marks(len(batch))})", (rid, *batch))
+                out.update(r[0] for r in cur.fetchall())
+        return out
+
     def _require_commit(self, rid: int, oid: str) -> None:
         self._require_commits(rid, [oid])
 

@@ -97,6 +97,7 @@ def test_push_then_clone_gets_identical_packs(server, tmp_path):
             dest = tmp_path / p["pack"]
             b.download_pack(p["pack"], dest, p["size"])
             assert dest.read_bytes() == want[p["pack"]]
+        assert b.known_commits([tip1, tip2, "0" * 64]) == {tip1, tip2}
         # an incremental fetch only gets the second push
         again = b.negotiate([tip2], [tip1], entries=True)
         assert again["commits"] == [tip2]

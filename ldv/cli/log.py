@@ -14,8 +14,12 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
 @click.option("--first-parent", is_flag=True, help="Follow only the first parent of merges.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="json: one object per commit, for scripts.")
+@click.option("-p", "--patch", "patch", is_flag=True, help="Show each commit's changes as a patch.")
+@click.option("--stat", is_flag=True, help="Show a diffstat per commit.")
+@click.option("--name-status", is_flag=True, help="Show changed paths per commit.")
 @pass_app
-def command(app: App, revs, oneline, graph, max_count, first_parent, fmt):
+def command(app: App, revs, oneline, graph, max_count, first_parent, fmt, patch, stat,
+            name_status):
     """Show the commits reachable from REVS (default HEAD), newest first.
 
     `ldv log -- PATHS` (or PATHS that are not revisions) shows only commits that
@@ -29,7 +33,26 @@ def command(app: App, revs, oneline, graph, max_count, first_parent, fmt):
         _json(entries)
         return
     from ._format import decorations
-    _text(entries, decorations(repo.plumbing), oneline, graph)
+    changes = None
+    if patch or stat or name_status:
+        kind = "stat" if stat else "name_status" if name_status else "patch"
+        changes = lambda e: _changes(repo, e, kind, paths)  # noqa: E731
+    _text(entries, decorations(repo.plumbing), oneline, graph, changes)
+
+
+def _changes(repo, entry, kind: str, paths) -> str:
+    """The commit's changes against its first parent, rendered as ``kind``."""
+    from ldv.plumbing.objects import read_commit
+    from ldv.porcelain.diff import compare
+    from ldv.porcelain.diff_sides import TreeSide
+    r = repo.plumbing
+    parent = read_commit(r.odb, entry.parents[0]).tree if entry.parents else None
+    result = compare(TreeSide(r, parent), TreeSide(r, entry.commit.tree), paths)
+    if kind == "stat":
+        return result.stat()
+    if kind == "name_status":
+        return result.name_status()
+    return result.patch()
 
 
 def _split(repo, args, paths):
@@ -52,7 +75,7 @@ def _split(repo, args, paths):
     return revs, rest
 
 
-def _text(entries, deco, oneline, graph) -> None:
+def _text(entries, deco, oneline, graph, changes=None) -> None:
     from ldv.porcelain.log import Graph
 
     from ._format import commit_header
@@ -61,10 +84,14 @@ def _text(entries, deco, oneline, graph) -> None:
     for i, e in enumerate(entries):
         body = one(e.oid, e.commit, deco.get(e.oid)) if oneline else \
             commit_header(e.oid, e.commit, deco.get(e.oid))
+        extra = changes(e) if changes else ""
         if g is None:
             if not oneline and i:
                 out()
             out(body)
+            if extra:
+                out("" if oneline else "\n", nl=False)
+                out(extra, nl=False)
             continue
         before, row, after = g.lines(e.oid, e.parents)
         for b in before:
@@ -74,7 +101,7 @@ def _text(entries, deco, oneline, graph) -> None:
         out(f"{row} {lines[0]}")
         rest = lines[1:] + ([""] if not oneline else [])
         cont = "|" if g.lanes else " "
-        for ln in rest:
+        for ln in rest + (extra.splitlines() if extra else []):
             out(f"{_continuation(row, cont, pad)} {ln}".rstrip())
         for a in after:
             out(a)

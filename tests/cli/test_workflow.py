@@ -179,3 +179,15 @@ def test_fsck_gc_key_rotate(repo):
     repo("commit", "-q", "-am", "after rotation")
     repo("fsck")
     assert repo("show", "HEAD~1:a.txt").output == "alpha\nbeta\n"
+
+
+def test_log_with_changes(repo):
+    repo.write("a.txt", "alpha\ngamma\n")
+    repo("commit", "-q", "-am", "gamma")
+    stat = repo("log", "-n", "1", "--stat").output
+    assert stat.endswith("    gamma\n\n a.txt | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\n")
+    ns = repo("log", "--oneline", "--name-status").output.splitlines()
+    assert ns[1] == "M\ta.txt" and sorted(ns[3:]) == ["A\ta.txt", "A\tdata/rows.jsonl"]
+    patch = repo("log", "-p", "-n", "1").output
+    assert "-beta\n+gamma\n" in patch
+    assert repo("log", "-p", "--", "data").output.count("diff --git") == 1

@@ -172,9 +172,10 @@ def pack_cipher(name: str, preamble: bytes, data_keys: dict[int, bytes]):
     try:
         key = data_keys[key_id]
     except KeyError:
-        raise MissingKey(f"pack {name} was written with data key {key_id:08x}, "
-                         "which this keyring lacks",
-                         hint="fetch the keyring again from the remote that has it") from None
+        raise MissingKey(f"pack {name} names data key {key_id:08x}, which this keyring "
+                         "lacks (rotated in another clone, or the pack is damaged)",
+                         hint="fetch from the remote to update the keyring; "
+                              "run `ldv fsck` if that does not help") from None
     return kind, key_id, crypto.PackCipher(key, salt)
 
 

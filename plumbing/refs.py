@@ -71,10 +71,12 @@ def _ref_name_problem(name: str) -> str | None:
 class RefStore:
     """Refs in files under ``ldv_dir``; reflog records sealed with ``seal_key``."""
 
-    def __init__(self, ldv_dir: Path, seal_key: bytes, identity: str = ""):
+    def __init__(self, ldv_dir: Path, seal_key: bytes, identity=""):
         self.dir = Path(ldv_dir)
         self._key = seal_key
-        self.identity = identity    # "Name <email>" for reflog records
+        # "Name <email>" for reflog records, or a function returning it (asked
+        # only when a record is written)
+        self.identity = identity
 
     # -- reading ---------------------------------------------------------------
 
@@ -187,7 +189,8 @@ class RefStore:
     def _log(self, name: str, old, new, message: str) -> None:
         rec = json.dumps({"old": old.hex() if old else None,
                           "new": new.hex() if new else None,
-                          "who": self.identity, "when": time.time(),
+                          "who": self.identity() if callable(self.identity)
+                          else self.identity, "when": time.time(),
                           "msg": message}).encode()
         sealed = crypto.seal(self._key, rec, b"reflog:" + name.encode())
         path = self.dir / "logs" / name

@@ -40,10 +40,18 @@ class Repo:
         self.keyring = keyring
         self._master = master
         self.config = Config(self.ldv_dir / "config", keyring.seal_key)
-        self.refs = RefStore(self.ldv_dir, keyring.seal_key)
+        self.refs = RefStore(self.ldv_dir, keyring.seal_key, identity=self._identity)
         self.odb = PackedObjectDatabase(
             LocalBackend(self.ldv_dir / "objects"), keyring,
             self.ldv_dir / "objects" / "pack-index", self.ldv_dir / "locks")
+
+    def _identity(self) -> str:
+        """user.name <user.email> from the config, for reflog records."""
+        try:
+            name, email = self.config.get("user.name"), self.config.get("user.email")
+        except CorruptObject:
+            return ""
+        return f"{name or ''} <{email or ''}>".strip() if name or email else ""
 
     # -- creating and opening ----------------------------------------------------
 

@@ -159,3 +159,11 @@ def test_merge_keyring_adopts_a_teammates_rotated_key(repo, master, tmp_path_fac
     stranger = Repo.init(tmp_path_factory.mktemp("other"), master)
     with pytest.raises(RepositoryError, match="another repository"):
         repo.merge_keyring(stranger.keyring_file())
+
+
+def test_reflog_names_the_configured_user(repo):
+    repo.config.set("user.name", "Ada")
+    repo.config.set("user.email", "ada@example.org")
+    oid = repo.odb.put(ObjType.COMMIT, b"c")
+    repo.refs.set("HEAD", oid, message="commit")
+    assert repo.refs.reflog("HEAD")[-1].who == "Ada <ada@example.org>"

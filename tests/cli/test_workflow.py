@@ -191,3 +191,16 @@ def test_log_with_changes(repo):
     patch = repo("log", "-p", "-n", "1").output
     assert "-beta\n+gamma\n" in patch
     assert repo("log", "-p", "--", "data").output.count("diff --git") == 1
+
+
+def test_paths_are_relative_to_the_current_folder(repo):
+    sub = repo.root / "data"
+    repo.write("data/rows.jsonl", '{"id": 9}\n')
+    repo.write("a.txt", "changed\n")
+    r = repo("diff", "--name-status", "--", "rows.jsonl", cwd=sub)
+    assert r.output == "M\tdata/rows.jsonl\n"
+    repo("add", "rows.jsonl", cwd=sub)
+    assert repo("status", "--porcelain").output == " M a.txt\nM  data/rows.jsonl\n"
+    repo("commit", "-q", "-m", "rows", cwd=sub)
+    assert repo("log", "--oneline", "--", "rows.jsonl", cwd=sub).output.count("\n") == 2
+    assert repo("show", "HEAD:data/rows.jsonl", cwd=sub).output == '{"id": 9}\n'

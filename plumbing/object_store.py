@@ -349,6 +349,25 @@ class PackedObjectDatabase:
             self.index.save()
         return len(entries)
 
+    def import_entry(self, pack: str, preamble: bytes, entry: PackEntry,
+                     ciphertext: bytes) -> bytes:
+        """Store one object read by ranged reads from a remote pack (partial clone):
+        ``preamble`` is the pack's first PREAMBLE_LEN bytes, ``entry`` its record.
+        A delta's base must be stored already.  Returns the verified id."""
+        _kind, key_id, cipher = pack_cipher(pack, preamble, self.keyring.data_keys)
+        try:
+            body = cipher.decrypt(entry.offset, ciphertext,
+                                  entry_aad(entry.oid, entry.type, entry.enc, key_id))
+        except crypto.DecryptError:
+            raise CorruptObject(f"object {entry.oid.hex()} from pack {pack} does not "
+                                "decrypt", hint="fetch it again") from None
+        base = self._plain(entry.base) if entry.enc == Encoding.DELTA else None
+        plain = self.codec.decode(entry.enc, body, base)
+        if self.hasher.oid(entry.type, plain) != entry.oid:
+            raise CorruptObject(f"object {entry.oid.hex()} from pack {pack} does not "
+                                "match its id", hint="fetch it again")
+        return self.put(ObjType(entry.type), plain, delta_base=entry.base)
+
     # -- maintenance -----------------------------------------------------------
 
     def pack_names(self) -> list[str]:

@@ -468,3 +468,22 @@ def test_rebuild_can_skip_and_report_bad_packs(tmp_path):
     assert store.rebuild_index(on_error=lambda n, e: bad.append((n, type(e)))) == 1
     assert bad == [(data_pack, CorruptPack)]
     assert store.get(good)[1] == b"metadata survives"
+
+
+def test_import_entry_by_ranged_reads(tmp_path, tmp_path_factory):
+    src = make_store(tmp_path)
+    versions = _version_chain(src, 2)
+    src.flush()
+    dest = make_store(tmp_path_factory.mktemp("partial"))
+    for oid, data in versions:                       # bases first
+        pack, entry = src.locate(oid)
+        path = pack_path(pack)
+        got = dest.import_entry(pack, src.backend.get(path, 0, 26), entry,
+                                src.backend.get(path, entry.offset, entry.length))
+        assert got == oid and dest.get(oid)[1] == data
+    pack, entry = src.locate(versions[0][0])
+    bad = bytearray(src.backend.get(pack_path(pack), entry.offset, entry.length))
+    bad[3] ^= 1
+    with pytest.raises(CorruptObject):
+        make_store(tmp_path_factory.mktemp("p2")).import_entry(
+            pack, src.backend.get(pack_path(pack), 0, 26), entry, bytes(bad))

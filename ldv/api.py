@@ -106,6 +106,18 @@ class Repository:
         from ldv.porcelain import inspect
         return inspect.read_file(self._repo, rev, path)
 
+    def open_file(self, rev: str, path: str):
+        """A seekable binary stream over ``path`` at ``rev``; reads decrypt only
+        the chunks they touch, so a slice of a 100 GB file costs a slice."""
+        from ldv.plumbing.blobs import open_blob
+        from ldv.plumbing.errors import BadRevision
+        from ldv.plumbing.odb import ObjType
+        from ldv.porcelain import revparse
+        r = revparse.parse(self._repo, f"{rev}:{path}")
+        if r.type != ObjType.BLOB:
+            raise BadRevision(f"{path!r} is a directory in {rev!r}", hint="name a file")
+        return open_blob(self._repo.odb, r.oid)
+
     # -- the local workflow -----------------------------------------------------
 
     def add(self, paths, *, update_only: bool = False):

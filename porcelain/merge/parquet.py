@@ -60,36 +60,87 @@ def scan_parquet(path: Path, label: str, key: tuple[str, ...] | None) -> RecordT
                        columns=cols)
 
 
+class RowSource:
+    """Rows of one Parquet file by number, read forward in batches.
+
+    Merge output asks for rows mostly in ascending order per file, so one batch is
+    held at a time; a request behind the current batch restarts the scan, and after
+    ``MAX_RESTARTS`` of those the whole table is read once instead.
+    """
+
+    MAX_RESTARTS = 8
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path, self.schema = path, schema
+        self.restarts = 0
+        self.table: pa.Table | None = None
+        self._restart()
+
+    def _restart(self) -> None:
+        self.batches = pq.ParquetFile(self.path).iter_batches(batch_size=WRITE_CHUNK)
+        self.start, self.batch = 0, None
+
+    def _advance(self) -> bool:
+        if self.batch is not None:
+            self.start += self.batch.num_rows
+        self.batch = next(self.batches, None)
+        return self.batch is not None
+
+    def take(self, start: int, stop: int) -> list[pa.Table]:
+        """Rows [start, stop) as table slices in the target schema."""
+        if self.table is not None:
+            return [self.table.slice(start, stop - start)]
+        if self.batch is None or start < self.start:
+            if self.batch is not None:
+                self.restarts += 1
+            if self.restarts > self.MAX_RESTARTS:
+                self.table = pq.read_table(self.path, memory_map=True).cast(self.schema)
+                return self.take(start, stop)
+            self._restart()
+            self._advance()
+        out = []
+        while start < stop and self.batch is not None:
+            end = self.start + self.batch.num_rows
+            if start >= end:
+                self._advance()
+                continue
+            hi = min(stop, end)
+            piece = pa.Table.from_batches([self.batch.slice(start - self.start, hi - start)])
+            out.append(piece.cast(self.schema))
+            start = hi
+        if start < stop:
+            raise BadFormat(f"{self.path.name} has fewer rows than it had when scanned",
+                            hint="do not change the files while they are merged")
+        return out
+
+
 def row_json(path: Path, seqs: list[int]) -> list[bytes]:
-    """Rows ``seqs`` of a file as JSON text, for conflict reports."""
+    """Rows ``seqs`` (ascending) of a file as JSON text, for conflict reports."""
     if not seqs:
         return []
-    table = pq.read_table(path, memory_map=True)
-    rows = table.take(pa.array(seqs, pa.int64())).to_pylist()
+    src = RowSource(path, read_schema(path, ""))
+    rows = []
+    for q in seqs:
+        rows.extend(r for t in src.take(q, q + 1) for r in t.to_pylist())
     return [json.dumps(r, default=str, ensure_ascii=False).encode() for r in rows]
 
 
 def write_parquet(out: Path, runs, sources: dict[int, Path], schema: pa.Schema) -> int:
-    """Write the rows named by ``runs`` ((src, start, stop) ranges) to ``out``."""
-    tables = {s: pq.read_table(p, memory_map=True) for s, p in sources.items()}
-    order = sorted(tables)
-    offsets, at = {}, 0
-    for s in order:
-        offsets[s] = at
-        at += tables[s].num_rows
-    target = pq.read_schema(sources[order[0]])
-    combined = pa.concat_tables([tables[s].cast(target) for s in order])
-    written = 0
+    """Write the rows named by ``runs`` ((src, start, stop) ranges) to ``out``, with
+    the schema (and metadata) of the first source, streaming."""
+    target = pq.read_schema(sources[min(sources)])
+    readers = {s: RowSource(p, target) for s, p in sources.items()}
+    written, pending, npending = 0, [], 0
     with pq.ParquetWriter(out, target) as w:
-        pending: list[int] = []
         for src, start, stop in runs:
-            base = offsets[src]
-            pending.extend(range(base + start, base + stop))
-            while len(pending) >= WRITE_CHUNK:
-                w.write_table(combined.take(pa.array(pending[:WRITE_CHUNK], pa.int64())))
-                written += WRITE_CHUNK
-                del pending[:WRITE_CHUNK]
+            for piece in readers[src].take(start, stop):
+                pending.append(piece)
+                npending += piece.num_rows
+            if npending >= WRITE_CHUNK:
+                w.write_table(pa.concat_tables(pending))
+                written += npending
+                pending, npending = [], 0
         if pending or not written:
-            w.write_table(combined.take(pa.array(pending, pa.int64())))
-            written += len(pending)
+            w.write_table(pa.concat_tables(pending) if pending else target.empty_table())
+            written += npending
     return written

@@ -103,3 +103,21 @@ def test_not_a_parquet_file_is_a_clear_error(tmp_path):
     bad.write_bytes(b"not parquet at all")
     with pytest.raises(BadFormat, match="not a Parquet file"):
         merge_records(b, o, bad, tmp_path / "out.parquet", fmt="parquet", key="id")
+
+
+def test_rows_are_streamed_in_small_batches_even_when_theirs_is_reordered(tmp_path,
+                                                                          monkeypatch):
+    from ldv.porcelain.merge import parquet as side
+    monkeypatch.setattr(side, "WRITE_CHUNK", 3)     # many batches, many restarts
+    ours = [dict(r) for r in BASE]
+    ours[0] = row(0, "o")
+    theirs = [dict(r) for r in reversed(BASE)]
+    # ten rows asked in descending order: restarts, then the whole-table fallback
+    edited = {i: row(i, score=100.0 + i) for i in (2, 3, 5, 7, 9, 11, 13, 15, 17, 19)}
+    theirs = [edited.get(r["id"], r) for r in theirs] + [row(300)]
+    res, out = run(tmp_path, BASE, ours, theirs)
+    assert res.clean
+    expected = [ours[0]] + [edited.get(r["id"], r) for r in BASE[1:]] + [row(300)]
+    write(tmp_path / "e.parquet", expected)
+    assert out.to_pylist() == pq.read_table(tmp_path / "e.parquet").to_pylist()
+    assert out.num_rows == 21

@@ -158,16 +158,6 @@ class RefStore:
             atomic_write(self.dir / name, (new.hex() + "\n").encode())
             self._log(name, current, new, message)
 
-    def set_detached(self, name: str, new: bytes, *, old=ANY, message: str = "") -> None:
-        """Write ``new`` into ``name`` itself, replacing a symbolic ref (detached HEAD)."""
-        if len(new) != 32:
-            raise ValueError("a ref must point at a 32-byte id")
-        with self._lock():
-            current = self.read(name)
-            _check(name, current, old)
-            atomic_write(self.dir / name, (new.hex() + "\n").encode())
-            self._log(name, current, new, message)
-
     def set_symbolic(self, name: str, target: str, message: str = "") -> None:
         validate_ref_name(target)
         with self._lock():

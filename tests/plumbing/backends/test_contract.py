@@ -7,6 +7,7 @@ tests.conftest.require_service inside it when a service is needed).
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 
@@ -14,6 +15,7 @@ from ldv.plumbing.backends.base import Backend
 from ldv.plumbing.backends.local import LocalBackend
 from ldv.plumbing.backends.memory import MemoryBackend
 from ldv.plumbing.errors import BadInput, MissingPack
+from tests.fixtures.seaweed import seaweed  # noqa: F401  (session fixture)
 
 
 def _memory(request, tmp_path):
@@ -24,7 +26,22 @@ def _local(request, tmp_path):
     return LocalBackend(tmp_path / "store")
 
 
-BACKEND_FACTORIES = {"memory": _memory, "local": _local}
+def _s3(request, tmp_path):
+    """S3Backend on the session's SeaweedFS (skipped locally, failed in CI, when
+    the `weed` binary is missing); a fresh prefix per test keeps tests apart."""
+    from ldv.plumbing.backends.s3 import S3Backend
+    server = request.getfixturevalue("seaweed")
+    bucket = request.getfixturevalue("contract_bucket")
+    return S3Backend(bucket, prefix="c" + os.urandom(6).hex(), endpoint_url=server.endpoint,
+                     access_key=server.access_key, secret_key=server.secret_key)
+
+
+BACKEND_FACTORIES = {"memory": _memory, "local": _local, "s3": _s3}
+
+
+@pytest.fixture(scope="module")
+def contract_bucket(seaweed):  # noqa: F811
+    return seaweed.new_bucket()
 
 
 @pytest.fixture(params=sorted(BACKEND_FACTORIES))

@@ -116,6 +116,32 @@ class Index:
             self.tree = None
         return old
 
+    def dirs(self) -> set[str]:
+        """Every directory that holds a tracked path."""
+        out: set[str] = set()
+        for p in self.entries:
+            i = p.rfind("/")
+            while i > 0 and p[:i] not in out:
+                out.add(p[:i])
+                i = p.rfind("/", 0, i)
+        return out
+
+    def drop_conflicts(self, path: str, dirs: set[str] | None = None) -> list[str]:
+        """Untrack what a new ``path`` replaces: a tracked file at one of its parent
+        directories, or tracked files below it (Git's OK_TO_REPLACE)."""
+        gone = []
+        parts = path.split("/")
+        for k in range(1, len(parts)):
+            parent = "/".join(parts[:k])
+            if self.remove(parent) is not None:
+                gone.append(parent)
+        if dirs is None or path in dirs:
+            for below in self.paths_under(path):
+                if below != path:
+                    self.remove(below)
+                    gone.append(below)
+        return gone
+
     def paths_under(self, prefix: str) -> list[str]:
         """Tracked paths equal to ``prefix`` or below it ("" means all), sorted."""
         if not prefix:

@@ -37,6 +37,7 @@ def _expand(ws, index: Index, user_path: str, *, update_only: bool,
     """Paths a pathspec names: {path: lstat, or None for a staged deletion}."""
     spec = ws.normalize(user_path)
     full = ws.root / spec
+    _refuse_beyond_symlink(ws, spec, user_path)
     found: dict[str, os.stat_result | None] = {}
     if spec == "" or (full.is_dir() and not full.is_symlink()):
         if spec and ws.ignore.is_ignored(spec, True) and not force:
@@ -62,6 +63,14 @@ def _expand(ws, index: Index, user_path: str, *, update_only: bool,
     return found
 
 
+def _refuse_beyond_symlink(ws, spec: str, user_path: str) -> None:
+    parts = spec.split("/")
+    for k in range(1, len(parts)):
+        if (ws.root.joinpath(*parts[:k])).is_symlink():
+            raise BadInput(f"pathspec {user_path!r} is beyond a symbolic link",
+                           hint="name the link itself, not paths through it")
+
+
 def _glob(ws, index: Index, pattern: str, update_only: bool) -> dict:
     # Git pathspec globs: '*' also matches '/'.
     out = {p: s for p, s in workfiles.walk(ws.root, ws.ignore)
@@ -81,6 +90,7 @@ def _refuse_ignored(user_path: str, tracked: list[str]) -> None:
 def _stage(ws, index: Index, todo: dict) -> AddResult:
     result = AddResult()
     total = len(todo)
+    dirs = None       # tracked directories, computed once a new path shows up
     for done, path in enumerate(sorted(todo), 1):
         st = todo[path]
         old = index.get(path)
@@ -94,27 +104,15 @@ def _stage(ws, index: Index, todo: dict) -> AddResult:
             result.bytes_read += size
             new = Entry.from_stat(path, mode_of(st), oid, st)
             if old is None:
-                _drop_conflicts(index, path, result)
+                if dirs is None:
+                    dirs = index.dirs()
+                result.removed += index.drop_conflicts(path, dirs)
                 result.added.append(path)
             elif not old.same_content(new):
                 result.modified.append(path)
             index.put(new)
         ws.progress("add", done, total)
     return result
-
-
-def _drop_conflicts(index: Index, path: str, result: AddResult) -> None:
-    """A new file replaces a tracked file at a parent path, or tracked files below it
-    (git's add_index_entry with OK_TO_REPLACE)."""
-    parts = path.split("/")
-    for k in range(1, len(parts)):
-        parent = "/".join(parts[:k])
-        if index.remove(parent) is not None:
-            result.removed.append(parent)
-    for below in index.paths_under(path):
-        if below != path:
-            index.remove(below)
-            result.removed.append(below)
 
 
 def stage_tracked(ws, index: Index) -> None:

@@ -38,9 +38,14 @@ def _key(e):
 
 def uptodate(ws, e: Entry) -> bool:
     """Does the file equal its index entry?  A missing file counts as up to date."""
-    st = workfiles.lstat(ws.root, e.path)
-    if st is None:
-        return not os.path.isdir(ws.root / e.path) or os.path.islink(ws.root / e.path)
+    try:
+        st = os.lstat(ws.root / e.path)
+    except FileNotFoundError:
+        return True
+    except NotADirectoryError:
+        return False      # a parent became a file: git counts that as a change
+    if mode_of(st) is None:
+        return False      # a directory (or fifo...) where the file was
     if e.stat_matches(st):
         return True
     return mode_of(st) == e.mode and st.st_size == e.size and ws.hash_file(e.path, st) == e.oid
@@ -93,8 +98,16 @@ def _check_in_the_way(ws, index: Index, plan: Plan) -> None:
             continue
         full = ws.root / p
         if full.is_dir() and not full.is_symlink():
-            for q, _ in workfiles.walk(ws.root, ws.ignore, p):
+            # git's verify_clean_subdirectory: tracked files there go if clean
+            for q in index.paths_under(p):
                 if q not in leaving:
+                    if uptodate(ws, index.entries[q]):
+                        plan.deletes.append(q)
+                        leaving.add(q)
+                    else:
+                        plan.dirty.append(q)
+            for q, _ in workfiles.walk(ws.root, ws.ignore, p):
+                if q not in leaving and q not in index.entries:
                     plan.untracked.append(q)
         elif _occupied(ws, p):
             plan.untracked.append(p)
@@ -238,6 +251,8 @@ def _restore_file(ws, index: Index, p: str, e) -> None:
     if full.is_dir() and not full.is_symlink():
         shutil.rmtree(full)    # as git's checkout_entry: the named path wins
     st = workfiles.write_file(ws.repo.odb, ws.root, p, e.mode, e.oid)
+    if cur is None:
+        index.drop_conflicts(p)
     index.put(Entry.from_stat(p, e.mode, e.oid, st))
 
 
@@ -284,6 +299,8 @@ def _stage_from(index: Index, p: str, e) -> None:
         return
     cur = index.get(p)
     new = Entry(p, e.mode, e.oid, e.size)
+    if cur is None:
+        index.drop_conflicts(p)
     if cur is None or not cur.same_content(new):
         index.put(new)
 

@@ -200,7 +200,7 @@ def ldv_tree(ws: Workspace) -> list:
     return sorted(out)
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(10))
 def test_same_as_git(tmp_path, seed):
     rng = random.Random(seed)
     pair = Pair(tmp_path, rng)

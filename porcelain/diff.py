@@ -162,7 +162,9 @@ def _same(path, x: Entry, y: Entry, old: Side, new: Side) -> bool:
         return x.oid == y.oid
     if x.size != y.size:
         return False
-    return old.read(path) == new.read(path)
+    # Same size, one side unhashed (a work file whose stat changed): hash it the
+    # way `add` would, streaming, rather than holding both versions in memory.
+    return old.oid(path) == new.oid(path)
 
 
 def _change(path, x, y, old: Side, new: Side) -> FileChange:

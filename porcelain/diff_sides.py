@@ -21,6 +21,10 @@ class Side:
     def read(self, path: str) -> bytes:
         raise NotImplementedError
 
+    def oid(self, path: str) -> bytes | None:
+        """The blob id of ``path`` when it can be had without reading it whole."""
+        return self.entries()[path].oid
+
 
 def read_blob(odb, oid: bytes) -> bytes:
     with open_blob(odb, oid) as f:
@@ -52,10 +56,13 @@ class IndexSide(Side):
     def __init__(self, workspace):
         self.workspace = workspace
         self.index = workspace.index      # read once: the property re-reads the file
+        self._entries = None
 
     def entries(self) -> dict:
         from .diff import Entry
-        return {e.path: Entry(e.mode, e.oid, e.size) for e in self.index}
+        if self._entries is None:
+            self._entries = {e.path: Entry(e.mode, e.oid, e.size) for e in self.index}
+        return self._entries
 
     def read(self, path: str) -> bytes:
         return read_blob(self.workspace.repo.odb, self.index.get(path).oid)
@@ -68,8 +75,14 @@ class WorktreeSide(Side):
         self.workspace = workspace
         self.root = str(workspace.repo.root)
         self.index = workspace.index
+        self._entries = None
 
     def entries(self) -> dict:
+        if self._entries is None:
+            self._entries = self._scan()
+        return self._entries
+
+    def _scan(self) -> dict:
         from .diff import Entry
         out = {}
         for e in self.index:
@@ -83,6 +96,14 @@ class WorktreeSide(Side):
             oid = e.oid if e.stat_matches(st) else None
             out[e.path] = Entry(mode, oid, st.st_size)
         return out
+
+    def oid(self, path: str) -> bytes | None:
+        """Hash the file as ``add`` would (streaming, nothing stored)."""
+        e = self.entries().get(path)
+        if e is None or e.oid is not None:
+            return None if e is None else e.oid
+        st = os.lstat(os.path.join(self.root, path))
+        return self.workspace.hash_file(path, st)
 
     def read(self, path: str) -> bytes:
         full = os.path.join(self.root, path)

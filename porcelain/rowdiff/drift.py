@@ -9,9 +9,11 @@ structs) also gets message, token and byte totals per role.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from .formats import quote_ident
+from .model import Column
 from .schema import Loaded
 from .values import jsonable, kind_of
 
@@ -22,28 +24,35 @@ def column_drift(con, old: Loaded, new: Loaded) -> dict[str, dict]:
     """``{column: {"old": stats | None, "new": stats | None}}`` in column order."""
     before = {} if old.missing else column_stats(con, old)
     after = {} if new.missing else column_stats(con, new)
+    return pair_up(before, after)
+
+
+def pair_up(before: dict, after: dict) -> dict[str, dict]:
     names = list(before) + [n for n in after if n not in before]
     return {n: {"old": before.get(n), "new": after.get(n)} for n in names}
 
 
-def _length_exprs(length: str) -> list[str]:
-    qs = ", ".join(str(q) for q in _QUANTILES)
-    return [f"min({length})", f"avg({length})", f"max({length})",
-            f"approx_quantile({length}, [{qs}])"]
+def _call(fn: str, arg: str, flt: str | None, cast: str = "", extra: str = "") -> str:
+    """One aggregate call, restricted to the rows of one version when ``flt``."""
+    where = f" FILTER (WHERE {flt})" if flt else ""
+    out = f"{fn}({arg}{extra}){where}"
+    return f"({out})::{cast}" if cast else out
 
 
-def _exprs(kind: str, q: str) -> list[str]:
+def _exprs(kind: str, q: str, flt: str | None) -> list[str]:
     """The aggregates computed for one column of family ``kind``."""
     if kind == "number":
-        return [f"min({q})::DOUBLE", f"max({q})::DOUBLE", f"avg({q}::DOUBLE)"]
-    if kind == "text":
-        return _length_exprs(f"length({q})")
-    if kind == "list":
-        return _length_exprs(f"len({q})")
+        return [_call("min", q, flt, "DOUBLE"), _call("max", q, flt, "DOUBLE"),
+                _call("avg", f"{q}::DOUBLE", flt)]
+    if kind in ("text", "list"):
+        ln = f"length({q})" if kind == "text" else f"len({q})"
+        qs = ", [" + ", ".join(str(x) for x in _QUANTILES) + "]"
+        return [_call("min", ln, flt), _call("avg", ln, flt), _call("max", ln, flt),
+                _call("approx_quantile", ln, flt, extra=qs)]
     if kind == "time":
-        return [f"min({q})::VARCHAR", f"max({q})::VARCHAR"]
+        return [_call("min", q, flt, "VARCHAR"), _call("max", q, flt, "VARCHAR")]
     if kind == "bool":
-        return [f"avg({q}::INTEGER)"]
+        return [_call("avg", f"{q}::INTEGER", flt)]
     return []
 
 
@@ -51,7 +60,7 @@ def _stats(kind: str, sql_type: str, rows: int, nonnull: int, distinct: int,
            extra: list) -> dict:
     out = {"type": sql_type,
            "null_fraction": round(1 - nonnull / rows, 6) if rows else 0.0,
-           "distinct": int(distinct)}
+           "distinct": int(distinct or 0)}
     if kind == "number":
         out.update(min=jsonable(extra[0]), max=jsonable(extra[1]), mean=jsonable(extra[2]))
     elif kind in ("text", "list"):
@@ -66,21 +75,42 @@ def _stats(kind: str, sql_type: str, rows: int, nonnull: int, distinct: int,
     return out
 
 
+@dataclass(frozen=True)
+class StatsPlan:
+    """The aggregates of one version's statistics and how to read them back."""
+
+    exprs: list[str]
+    layout: list[tuple[Column, str, int]]  # column, kind, number of extra values
+
+    def parse(self, rows: int, values) -> dict[str, dict]:
+        out, pos = {}, 0
+        for c, kind, n in self.layout:
+            out[c.name] = _stats(kind, c.type, rows, values[pos], values[pos + 1],
+                                 list(values[pos + 2:pos + 2 + n]))
+            pos += 2 + n
+        return out
+
+
+def stats_plan(columns, ref: Callable[[int, Column], str], flt: str | None = None) -> StatsPlan:
+    """Aggregates over ``ref(i, column)`` for every column, optionally filtered.
+
+    A keyed diff folds these into its join (``flt`` picks one version's rows), so
+    drift costs no extra scan of either file.
+    """
+    exprs, layout = [], []
+    for i, c in enumerate(columns):
+        q, kind = ref(i, c), kind_of(c.type)
+        extra = _exprs(kind, q, flt)
+        layout.append((c, kind, len(extra)))
+        exprs += [_call("count", q, flt), _call("approx_count_distinct", q, flt)] + extra
+    return StatsPlan(exprs, layout)
+
+
 def column_stats(con, lo: Loaded) -> dict[str, dict]:
     """Statistics of every column of one version, in one scan."""
-    plan, exprs = [], ["count(*)"]
-    for c in lo.side.columns:
-        q, kind = quote_ident(c.name), kind_of(c.type)
-        extra = _exprs(kind, q)
-        plan.append((c, kind, len(extra)))
-        exprs += [f"count({q})", f"approx_count_distinct({q})"] + extra
-    row = con.execute(f"SELECT {', '.join(exprs)} FROM {lo.view}").fetchall()[0]
-    rows, pos, out = row[0], 1, {}
-    for c, kind, n in plan:
-        out[c.name] = _stats(kind, c.type, rows, row[pos], row[pos + 1],
-                             list(row[pos + 2:pos + 2 + n]))
-        pos += 2 + n
-    return out
+    plan = stats_plan(lo.side.columns, lambda i, c: quote_ident(c.name))
+    row = con.execute(f"SELECT {', '.join(plan.exprs)} FROM {lo.view}").fetchall()[0]
+    return plan.parse(lo.side.rows, row)
 
 
 # -- chat-style JSONL ----------------------------------------------------------

@@ -90,3 +90,26 @@ def test_chat_message_token_and_byte_counts(tmp_path):
 def test_no_chat_section_for_other_files(tmp_path):
     po = write([{"id": 1, "messages": "not a list"}], tmp_path / "o.jsonl", "jsonl")
     assert diff_rows(po, po).chat is None
+
+
+def test_drift_folded_into_the_keyed_join_equals_a_separate_scan(tmp_path):
+    old, new = _rows(300, 0.0), _rows(280, 5.0)
+    new = [dict(r, extra=i) for i, r in enumerate(new)]
+    po = write(old, tmp_path / "o.jsonl", "jsonl")
+    pn = write(new, tmp_path / "n.jsonl", "jsonl")
+    keyed = diff_rows(po, pn, key=["id"], sample=0, threads=2).drift
+    scanned = diff_rows(po, pn, threads=2).drift  # no key: one scan per version
+    assert list(keyed) == list(scanned) == ["id", "x", "s", "flag", "day", "extra"]
+    for col in keyed:
+        for side in ("old", "new"):
+            a, b = keyed[col][side], scanned[col][side]
+            if a is None or b is None:
+                assert a is b is None
+                continue
+            assert a["type"] == b["type"] and a["null_fraction"] == b["null_fraction"]
+            for k in ("min", "max", "mean", "true_fraction"):
+                if k in a:
+                    assert a[k] == pytest.approx(b[k])
+            if "length" in a:
+                assert (a["length"]["min"], a["length"]["max"]) == \
+                    (b["length"]["min"], b["length"]["max"])

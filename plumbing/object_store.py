@@ -28,7 +28,7 @@ from .pack import (KIND_DATA, KIND_META, PREAMBLE_LEN, PackEntry, PackWriter, Pa
 from .pack_index import PackIndex
 
 PACK_SIZE = 16 << 20       # target pack size (DESIGN: 16-64 MiB)
-MAX_DEPTH = 10             # longest delta chain
+MAX_DEPTH = 20             # longest delta chain (a delta decodes at GB/s; gc reverses chains)
 CACHE_BYTES = 32 << 20     # plaintexts of recent delta bases
 _FSCK_HINT = "run `ldv fsck`; fetch the pack again from a remote if you have one"
 

@@ -41,8 +41,14 @@ DUCKDB_MEMORY = "512MB"
 
 def merge_records(base: Path | None, ours: Path, theirs: Path, out: Path, *,
                   fmt: str, key: tuple[str, ...] | str | None = None,
-                  max_conflicts: int = 1000) -> RecordMergeResult:
-    """Merge three versions of a record file into ``out`` (see the module docstring)."""
+                  max_conflicts: int = 1000, spill_dir: Path | None = None
+                  ) -> RecordMergeResult:
+    """Merge three versions of a record file into ``out`` (see the module docstring).
+
+    ``key`` is a tuple of field names or ``"a,b"``; None merges by position.  DuckDB
+    may spill join data (plaintext keys and digests) into ``spill_dir``, by default
+    the directory of ``out``: both belong in the caller's private temporary directory.
+    """
     if fmt not in FORMATS:
         raise BadFormat(f"unknown record format {fmt!r}", hint="use jsonl, csv or parquet")
     if isinstance(key, str):
@@ -65,7 +71,8 @@ def merge_records(base: Path | None, ours: Path, theirs: Path, out: Path, *,
     if key is None and BASE not in tables:
         return _whole_file_conflict(result, tables, paths, out, ADD_ADD, "<file>")
     if key is not None:
-        runs, conflicts = _keyed(tables, key, st, max_conflicts, Path(out).parent)
+        runs, conflicts = _keyed(tables, key, st, max_conflicts,
+                                 Path(spill_dir or Path(out).parent))
     else:
         runs, conflicts = _positional(tables, st, max_conflicts)
     st.out = _write(out, runs, tables, paths, fmt)

@@ -129,8 +129,15 @@ def test_randomized_merges_equal_git_merge_file(tmp_path, seed):
         b = b"".join(base)
         o = b"".join(_mutate(rng, base, alphabet))
         t = b"".join(_mutate(rng, base, alphabet))
+        # Missing final newlines and CRLF endings change markers and alignment.
         if rng.random() < 0.2:
             o = o.rstrip(b"\n")
+        if rng.random() < 0.2:
+            t = t.rstrip(b"\n")
+        if rng.random() < 0.1:
+            b = b.rstrip(b"\n")
+        if rng.random() < 0.1:
+            o, t = o.replace(b"\n", b"\r\n"), t.replace(b"\n", b"\r\n")
         diff3 = rng.random() < 0.3
         expected, count = _git_merge_file(tmp_path, b, o, t, diff3)
         got = merge_text(b, o, t, diff3=diff3)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ldv.plumbing.errors import BadRevision, ObjectNotFound
+from ldv.plumbing.errors import BadRevision
 from ldv.plumbing.objects import TreeEntry, read_commit, read_tag
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.trees import lookup
@@ -201,10 +201,5 @@ def _at_path(repo, oid: bytes, rev: str, path: str) -> Resolved:
     return Resolved(entry.oid, kind, path, entry)
 
 
-def short_id(repo, oid: bytes, n: int = 7) -> str:
-    """A unique-enough abbreviation (Git's default of 7, longer when needed)."""
-    return oid.hex()[:max(n, 7)]
-
-
 __all__ = ["Resolved", "resolve", "resolve_commit", "resolve_tree", "parse",
-           "peel_to_commit", "object_type", "find_by_prefix", "ObjectNotFound"]
+           "peel_to_commit", "object_type", "find_by_prefix"]

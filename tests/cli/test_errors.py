@@ -51,7 +51,6 @@ def test_unknown_command_and_option_are_2(repo):
 
 
 def test_locked_repository_is_3(repo):
-    from ldv.plumbing.keys import MasterKey  # noqa: F401 - the lock needs no key
     import fcntl
     lock = repo.root / ".ldv" / "locks" / "repo"
     lock.parent.mkdir(parents=True, exist_ok=True)

@@ -170,9 +170,12 @@ class Workspace:
         checkout.checkout_paths(self, paths, source=source)
 
     def restore(self, paths: list[str], *, source: bytes | None = None,
-                staged: bool = False, worktree: bool = True) -> None:
+                staged: bool = False, worktree: bool | None = None) -> None:
         """git restore: the work tree from the index (or ``source``); ``staged``:
-        the index from HEAD (or ``source``)."""
+        the index from HEAD (or ``source``).  ``worktree`` defaults as in git: on,
+        unless only ``staged`` was asked for."""
+        if worktree is None:
+            worktree = not staged
         from . import checkout
         checkout.restore(self, paths, source=source, staged=staged, worktree=worktree)
 

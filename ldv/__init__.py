@@ -11,13 +11,16 @@ Imports are lazy so that ``ldv status`` starts fast.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Repository", "LdvError", "__version__"]
+__all__ = ["Repository", "Identity", "LdvError", "__version__"]
 
 
 def __getattr__(name: str):
     if name == "Repository":
         from .api import Repository
         return Repository
+    if name == "Identity":
+        from .porcelain.worktree import Identity
+        return Identity
     if name == "LdvError":
         from .plumbing.errors import LdvError
         return LdvError

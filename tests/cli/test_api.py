@@ -47,6 +47,7 @@ def test_open_outside_a_repository(tmp_path):
 
 def test_lazy_attributes():
     assert ldv.LdvError.__name__ == "LdvError"
+    assert str(ldv.Identity("A", "a@x")) == "A <a@x>"
     with pytest.raises(AttributeError):
         ldv.NoSuchThing  # noqa: B018
 

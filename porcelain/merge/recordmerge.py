@@ -183,7 +183,7 @@ def _keyed(tables, key, st: MergeStats, max_conflicts: int, spill_dir: Path):
             _check_unique(con, name, LABELS[s], key)
         con.execute(f"""
             CREATE TEMP TABLE j AS
-            SELECT *, {_EMIT} AS src FROM (
+            SELECT k, bs, os, ts, cat, {_EMIT} AS src FROM (
               SELECT *, {_CATEGORY} AS cat FROM (
                 SELECT coalesce(o.k, t.k, b.k) AS k, b.seq AS bs, b.h AS hb, o.seq AS os,
                        o.h AS ho, t.seq AS ts, t.h AS ht FROM b

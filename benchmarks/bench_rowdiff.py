@@ -15,6 +15,7 @@ Modes (peak RSS is also reported net of an idle interpreter with DuckDB loaded):
   ldv      ``counts`` on the two versions committed to an ldv repository, read
            through ldv://HEAD~1/... and ldv://HEAD/... (decrypting as DuckDB reads):
            the issue's target compares this one with ``plain``
+  ldvfull  ``full`` through ldv://
 """
 from __future__ import annotations
 
@@ -98,15 +99,15 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
         con = duckdb.connect(config={"threads": threads})
         row = con.execute(PLAIN_SQL.format(old=old, new=new)).fetchall()[0]
         result = dict(zip(("added", "removed", "modified"), row))
-    elif mode == "ldv":
+    elif mode in ("ldv", "ldvfull"):
         import ldv
         from ldv.porcelain.revfs import RevisionFileSystem
         from ldv.porcelain.rowdiff import diff_rows
         with ldv.Repository.open(old, key=BENCH_KEY) as repo:  # ``old`` is the repo here
             fs = RevisionFileSystem(repo.plumbing)
             d = diff_rows("ldv://HEAD~1/data.parquet", "ldv://HEAD/data.parquet",
-                          key=["id"], sample=5, drift=False, threads=threads,
-                          filesystems=(fs,))
+                          key=["id"], sample=5, drift=(mode == "ldvfull"),
+                          threads=threads, filesystems=(fs,))
         result = {"added": d.counts.added, "removed": d.counts.removed,
                   "modified": d.counts.modified, "chunks_decrypted": fs.stats.chunks,
                   "bytes_decrypted": fs.stats.bytes}
@@ -144,10 +145,11 @@ def main(argv=None) -> int:
     old, new = generate(directory, args.rows)
     repo = commit_versions(directory, old, new)
     larger = max(old.stat().st_size, new.stat().st_size)
-    runs: dict[str, list[dict]] = {"plain": [], "counts": [], "full": [], "ldv": []}
+    runs: dict[str, list[dict]] = {"plain": [], "counts": [], "full": [], "ldv": [],
+                                   "ldvfull": []}
     for _ in range(args.repeat):  # interleaved, so machine load hits every mode alike
         for mode in runs:
-            a, b = (repo, repo) if mode == "ldv" else (old, new)
+            a, b = (repo, repo) if mode.startswith("ldv") else (old, new)
             runs[mode].append(measure(mode, a, b, args.threads))
     expected = {k: runs["plain"][0][k] for k in ("added", "removed", "modified")}
     idle = measure("idle", old, new, args.threads)["peak_rss"]

@@ -92,11 +92,8 @@ class StatsPlan:
 
 
 def stats_plan(columns, ref: Callable[[int, Column], str], flt: str | None = None) -> StatsPlan:
-    """Aggregates over ``ref(i, column)`` for every column, optionally filtered.
-
-    A keyed diff folds these into its join (``flt`` picks one version's rows), so
-    drift costs no extra scan of either file.
-    """
+    """Aggregates over ``ref(i, column)`` for every column, optionally filtered
+    (``flt`` picks rows, e.g. one version's side of a join)."""
     exprs, layout = [], []
     for i, c in enumerate(columns):
         q, kind = ref(i, c), kind_of(c.type)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from ldv.plumbing.errors import BadInput
 
-from . import drift
 from .formats import quote_ident
 from .model import Column, Counts, Sample
 from .schema import Loaded, common_columns, comparable
@@ -69,18 +68,15 @@ def raise_duplicate(con, lo: Loaded, key: tuple[str, ...]) -> None:
             hint="name columns that identify one row (--key a,b) or drop --key")
 
 
-def diff(con, old: Loaded, new: Loaded, key: tuple[str, ...], sample: int,
-         with_drift: bool = False):
-    """Counts, per-column change counts, a sample and (``with_drift``) the
-    per-column statistics of both versions, matched by ``key``, in one join."""
+def diff(con, old: Loaded, new: Loaded, key: tuple[str, ...], sample: int):
+    """Counts, per-column change counts and a sample, matched by ``key``, in one join."""
     check_columns(old, new, key)
     for lo in (old, new):
         precheck_unique(con, lo, key)
     pairs = common_columns(old, new)
     keys = sorted((p for p in pairs if p[0].name in key), key=lambda p: key.index(p[0].name))
     values = [p for p in pairs if p[0].name not in key]
-    plans = _drift_plans(old, new) if with_drift else None
-    _aggregate(con, old, new, keys, values, sample, plans)
+    _aggregate(con, old, new, keys, values, sample)
     names = ["added", "removed", "matched", "modified", "added_keys", "removed_keys"]
     names += [f"c{j}" for j in range(len(values))]
     row = con.execute(f"SELECT {', '.join(names)} FROM {_AGG}").fetchall()[0]
@@ -90,30 +86,7 @@ def diff(con, old: Loaded, new: Loaded, key: tuple[str, ...], sample: int,
                     got["matched"] - got["modified"])
     per_col = {p[0].name: got[f"c{j}"] for j, p in enumerate(values) if got[f"c{j}"]}
     smp = _sample(con, old, new, keys, values) if sample else Sample()
-    stats = _drift_values(con, old, new, plans) if plans else None
-    return counts, per_col, smp, stats
-
-
-def _drift_plans(old: Loaded, new: Loaded):
-    """Statistics aggregates over the join's carried columns, one plan per version."""
-    p_old = None if old.missing else drift.stats_plan(
-        old.side.columns, lambda i, c: f"ro{i}", "s <> 'a'")
-    p_new = None if new.missing else drift.stats_plan(
-        new.side.columns, lambda i, c: f"rn{i}", "s <> 'r'")
-    return p_old, p_new
-
-
-def _drift_values(con, old, new, plans) -> dict[str, dict]:
-    p_old, p_new = plans
-    n_old = len(p_old.exprs) if p_old else 0
-    n_all = n_old + (len(p_new.exprs) if p_new else 0)
-    if not n_all:
-        return {}
-    vals = con.execute(f"SELECT {', '.join(f'd{i}' for i in range(n_all))} "
-                       f"FROM {_AGG}").fetchall()[0]
-    before = p_old.parse(old.side.rows, vals[:n_old]) if p_old else {}
-    after = p_new.parse(new.side.rows, vals[n_old:]) if p_new else {}
-    return drift.pair_up(before, after)
+    return counts, per_col, smp
 
 
 def _verify_unique(con, old, new, key, got) -> None:
@@ -151,7 +124,7 @@ def _struct(fields: list[tuple[str, str]]) -> str:
     return "{" + ", ".join(f"'{name}': {expr}" for name, expr in fields) + "}"
 
 
-def _aggregate(con, old, new, keys, values, n: int, plans=None) -> None:
+def _aggregate(con, old, new, keys, values, n: int) -> None:
     """The one join: every count and the sample rows, into a one-row table.
 
     Distinct unmatched keys are counted with list_distinct(list(...)): DuckDB's
@@ -167,9 +140,7 @@ def _aggregate(con, old, new, keys, values, n: int, plans=None) -> None:
     any_diff = " OR ".join(f"c{j}" for j in range(len(diffs))) or "false"
     per_col = "".join(f", count(*) FILTER (s = 'm' AND c{j}) AS c{j}"
                       for j in range(len(diffs)))
-    carried, samples = _sample_exprs(old, new, values, n, any_diff, plans is not None)
-    stats = [e for p in plans or () if p for e in p.exprs]
-    samples += "".join(f", {e} AS d{i}" for i, e in enumerate(stats))
+    carried, samples = _sample_exprs(old, new, values, n, any_diff)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {_AGG} AS
         SELECT count(*) FILTER (s = 'a') AS added,
@@ -186,20 +157,14 @@ def _aggregate(con, old, new, keys, values, n: int, plans=None) -> None:
               FULL OUTER JOIN (SELECT *, true AS __ldv_p FROM {new.view}) n ON {on})""")
 
 
-def _sample_exprs(old, new, values, n: int, any_diff: str,
-                  whole_rows: bool) -> tuple[str, str]:
-    """(columns carried out of the join, sample aggregates) for a sample of ``n``.
-
-    ``whole_rows`` carries every column of both versions even without a sample
-    (the drift statistics read them as ro0.., rn0..).
-    """
+def _sample_exprs(old, new, values, n: int, any_diff: str) -> tuple[str, str]:
+    """(columns carried out of the join, sample aggregates) for a sample of ``n``."""
+    if not n:
+        return "", ", NULL AS sample_a, NULL AS sample_r, NULL AS sample_m"
     cols_o = _columns(old, new)
     cols_n = _columns(new, old)
     carried = [f"o.{quote_ident(c.name)} AS ro{i}" for i, c in enumerate(cols_o)]
     carried += [f"n.{quote_ident(c.name)} AS rn{i}" for i, c in enumerate(cols_n)]
-    if not n:
-        return ("".join(", " + c for c in carried) if whole_rows else "",
-                ", NULL AS sample_a, NULL AS sample_r, NULL AS sample_m")
     modified = [("kk", "kk"), ("f", "[" + ", ".join(
         f"c{j}" for j in range(len(values))) + "]::BOOLEAN[]")]
     if values:

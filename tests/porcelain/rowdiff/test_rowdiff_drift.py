@@ -92,13 +92,13 @@ def test_no_chat_section_for_other_files(tmp_path):
     assert diff_rows(po, po).chat is None
 
 
-def test_drift_folded_into_the_keyed_join_equals_a_separate_scan(tmp_path):
+def test_drift_is_the_same_with_and_without_a_key(tmp_path):
     old, new = _rows(300, 0.0), _rows(280, 5.0)
     new = [dict(r, extra=i) for i, r in enumerate(new)]
     po = write(old, tmp_path / "o.jsonl", "jsonl")
     pn = write(new, tmp_path / "n.jsonl", "jsonl")
     keyed = diff_rows(po, pn, key=["id"], sample=0, threads=2).drift
-    scanned = diff_rows(po, pn, threads=2).drift  # no key: one scan per version
+    scanned = diff_rows(po, pn, threads=2).drift
     assert list(keyed) == list(scanned) == ["id", "x", "s", "flag", "day", "extra"]
     for col in keyed:
         for side in ("old", "new"):

@@ -18,47 +18,13 @@ from ldv.plumbing.odb import ObjectDatabase, ObjType
 from ldv.plumbing.pack import KIND_DATA, KIND_META, PackWriter, pack_path, read_header
 from ldv.plumbing.pack_index import PackIndex
 
-RING = Keyring.generate()
-
-
-def make_store(root, ring=RING, **kw):
-    kw.setdefault("pack_size", 64 << 10)
-    return PackedObjectDatabase(LocalBackend(root / "objects"), ring,
-                                root / "objects" / "pack-index", root / "locks", **kw)
-
-
-_VOCAB = [bytes(random.Random(i).choices(b"abcdefghijklmnopqrstuvwxyz", k=2 + i % 9))
-          for i in range(2000)]
-
-
-def text(rng: random.Random, n: int) -> bytes:
-    """JSONL-like text: compressible, but not so repetitive that zstd's greedy
-    parser prefers short local matches over the long dictionary ones."""
-    out, size = [], 0
-    while size < n:
-        line = b'{"id": %d, "text": "%s"}\n' % (
-            rng.randrange(10 ** 6), b" ".join(rng.choices(_VOCAB, k=rng.randint(5, 40))))
-        out.append(line)
-        size += len(line)
-    return b"".join(out)[:n]
-
+from tests.plumbing.store_builders import RING, fill, make_store, text, version_chain
 
 @pytest.fixture(params=[0, 2], ids=["inline", "2 workers"])
 def store(tmp_path, request):
     s = make_store(tmp_path, workers=request.param)
     yield s
     s.close()
-
-
-def fill(store, n=40, seed=1):
-    rng = random.Random(seed)
-    objs = {}
-    for i in range(n):
-        t = ObjType.CHUNK if i % 3 else ObjType.TREE
-        data = text(rng, rng.randint(0, 6000)) if i % 2 else rng.randbytes(rng.randint(1, 6000))
-        objs[store.put(t, data)] = (t, data)
-    store.flush()
-    return objs
 
 
 def test_is_an_object_database(store):
@@ -278,60 +244,6 @@ def test_packs_flush_at_the_size_bound(tmp_path):
     assert len(store.pack_names()) >= 7
 
 
-def _version_chain(store, n, seed=3):
-    rng = random.Random(seed)
-    data = text(rng, 20000)
-    ids, prev = [], None
-    for i in range(n):
-        pos = rng.randrange(len(data) - 20)
-        data = data[:pos] + b"v%03d" % i + data[pos + 4:]
-        prev = store.put(ObjType.CHUNK, data, delta_base=prev)
-        ids.append((prev, data))
-    return ids
-
-
-def test_repack_stores_the_newest_version_full(tmp_path):
-    store = make_store(tmp_path, max_depth=4)
-    versions = _version_chain(store, 10)
-    extra = {store.put(ObjType.COMMIT, b"commit %d" % i): i for i in range(3)}
-    store.flush()
-    assert store._locate(versions[-1][0]).depth > 0
-    dead = versions[0][0]
-    live = [oid for oid, _ in versions[1:]] + list(extra)
-    stats = store.repack(live)
-    assert stats["objects"] == len(live) and stats["deltas"] >= 5
-    reader = make_store(tmp_path, max_depth=4)
-    assert reader._locate(versions[-1][0]).depth == 0
-    assert reader._locate(versions[-2][0]).depth == 1
-    for oid, data in versions[1:]:
-        assert reader.get(oid)[1] == data
-        assert reader._locate(oid).depth <= 4
-    assert not reader.has(dead)
-    assert set(reader.iter_ids()) == set(live)
-    assert reader.rebuild_index() == len(live)
-
-
-def test_repack_keeps_no_delta_on_a_dropped_base(tmp_path):
-    store = make_store(tmp_path)
-    versions = _version_chain(store, 4)
-    store.flush()
-    live = [versions[1][0], versions[3][0]]     # versions 0 and 2 are dropped
-    store.repack(live)
-    reader = make_store(tmp_path)
-    for oid in live:
-        e = reader._locate(oid)
-        assert e.base is None or e.base in live
-    assert [reader.get(o)[1] for o in live] == [versions[1][1], versions[3][1]]
-
-
-def test_repack_of_an_unknown_live_id_changes_nothing(store, tmp_path):
-    objs = fill(store, 5)
-    with pytest.raises(ObjectNotFound):
-        store.repack(list(objs) + [bytes(32)])
-    fresh = make_store(tmp_path)
-    assert all(fresh.get(o) == v for o, v in objs.items())
-
-
 def test_pack_order_is_put_order_with_workers(tmp_path):
     store = make_store(tmp_path, workers=2, pack_size=1 << 30)
     rng = random.Random(9)
@@ -345,7 +257,7 @@ def test_pack_order_is_put_order_with_workers(tmp_path):
 
 def test_sync_helpers_carry_delta_bases_and_import_packs(tmp_path, tmp_path_factory):
     src = make_store(tmp_path)
-    versions = _version_chain(src, 3)
+    versions = version_chain(src, 3)
     src.flush()
     tip = versions[-1][0]
     assert src.with_delta_bases([tip]) == {oid for oid, _ in versions}
@@ -381,7 +293,7 @@ def test_write_failure_is_a_typed_error(tmp_path):
 
 def test_a_long_lived_reader_follows_another_process_repack(tmp_path):
     writer = make_store(tmp_path)
-    versions = _version_chain(writer, 4)
+    versions = version_chain(writer, 4)
     writer.close()
     reader = make_store(tmp_path)
     other = make_store(tmp_path)
@@ -391,32 +303,6 @@ def test_a_long_lived_reader_follows_another_process_repack(tmp_path):
     other.repack([oid for oid, _ in versions] + [late])
     for oid, data in versions:
         assert reader.get(oid)[1] == data
-
-
-@settings(max_examples=12, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 3999)), min_size=1, max_size=14),
-       st.integers(1, 4), st.data())
-def test_repack_of_any_version_graph_round_trips(tmp_path_factory, steps, max_depth, draw):
-    """Versions branch off any earlier version; any subset stays live."""
-    root = tmp_path_factory.mktemp("graph")
-    store = make_store(root, max_depth=max_depth, workers=0)
-    first = text(random.Random(0), 4000)
-    versions = [(store.put(ObjType.CHUNK, first), first)]
-    for parent, pos in steps:
-        base_id, base = versions[parent % len(versions)]
-        data = base[:pos] + b"#%d#" % len(versions) + base[pos + 3:]
-        versions.append((store.put(ObjType.CHUNK, data, delta_base=base_id), data))
-    store.flush()
-    live = {oid for oid, _ in versions
-            if draw.draw(st.booleans(), label="live")} or {versions[-1][0]}
-    store.repack(live)
-    reader = make_store(root, max_depth=max_depth)
-    want = dict(versions)
-    assert set(reader.iter_ids()) == live
-    for oid in live:
-        assert reader.get(oid)[1] == want[oid]
-        e = reader._locate(oid)
-        assert e.depth <= max_depth and (e.base is None or e.base in live)
 
 
 def test_read_encoded_returns_the_stored_body(store):
@@ -472,7 +358,7 @@ def test_rebuild_can_skip_and_report_bad_packs(tmp_path):
 
 def test_import_entry_by_ranged_reads(tmp_path, tmp_path_factory):
     src = make_store(tmp_path)
-    versions = _version_chain(src, 2)
+    versions = version_chain(src, 2)
     src.flush()
     dest = make_store(tmp_path_factory.mktemp("partial"))
     for oid, data in versions:                       # bases first

@@ -1,4 +1,4 @@
-"""pack.py and pack_index.py: the on-disk formats round-trip."""
+"""pack.py: packs round-trip and reject what is not a pack."""
 from __future__ import annotations
 
 import os
@@ -6,18 +6,14 @@ import os
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ldv.plumbing import crypto
 from ldv.plumbing.backends.memory import MemoryBackend
-from ldv.plumbing.errors import CorruptIndex, CorruptPack
-from ldv.plumbing.pack import (KIND_META, PREAMBLE_LEN, PackEntry, PackWriter, PartsReader,
+from ldv.plumbing.errors import CorruptPack
+from ldv.plumbing.pack import (KIND_META, PREAMBLE_LEN, PackWriter, PartsReader,
                                entry_aad, pack_cipher, read_header)
-from ldv.plumbing.pack_index import PackIndex
+
+from tests.plumbing.store_builders import entries_st
 
 KEYS = {7: os.urandom(32)}
-
-entries_st = st.lists(st.tuples(st.binary(min_size=32, max_size=32), st.integers(1, 8),
-                                st.sampled_from([0, 1, 2]), st.binary(max_size=300)),
-                      max_size=20, unique_by=lambda t: t[0])
 
 
 @settings(max_examples=40, deadline=None)
@@ -44,46 +40,6 @@ def test_not_a_pack():
     backend.put("x", b"garbage" * 20)
     with pytest.raises(CorruptPack):
         read_header("x", backend, "x", KEYS)
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.lists(entries_st, min_size=1, max_size=4))
-def test_index_save_merge_and_fresh_write_agree(tmp_path_factory, packs):
-    root = tmp_path_factory.mktemp("idx")
-    idx = PackIndex(root / "a")
-    all_packs, want = [], {}
-    for n, items in enumerate(packs):
-        name = crypto.random_bytes(32).hex()
-        es, off = [], PREAMBLE_LEN
-        for oid, t, enc, body in items:
-            es.append(PackEntry(oid, t, enc, off, len(body) + 16,
-                                bytes([n]) * 32 if enc == 2 else None, enc))
-            off += len(body) + 16
-        idx.add(name, n % 2, es)
-        idx.save()
-        all_packs.append((name, n % 2, es))
-        for e in es:
-            want.setdefault(e.oid, (name, e))
-    PackIndex.write_fresh(root / "b", all_packs)
-    for path in (root / "a", root / "b"):
-        loaded = PackIndex(path)
-        assert len(loaded) == len(want)
-        assert sorted(loaded.ids()) == sorted(want)
-        for oid, hit in want.items():
-            assert loaded.lookup(oid) == hit
-        assert loaded.lookup(b"\xff" * 32) in (None, want.get(b"\xff" * 32))
-
-
-def test_damaged_index(tmp_path):
-    PackIndex.write_fresh(tmp_path / "i", [("ab" * 32, 0, [PackEntry(b"x" * 32, 1, 0, 26, 20)])])
-    raw = bytearray((tmp_path / "i").read_bytes())
-    raw[-40] ^= 1
-    (tmp_path / "i").write_bytes(bytes(raw))
-    with pytest.raises(CorruptIndex):
-        PackIndex(tmp_path / "i")
-    (tmp_path / "i").write_bytes(b"nonsense")
-    with pytest.raises(CorruptIndex):
-        PackIndex(tmp_path / "i")
 
 
 @settings(max_examples=40, deadline=None)

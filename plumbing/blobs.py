@@ -10,7 +10,7 @@ decrypting) only the nodes and chunks it touches.
 Writing streams: one chunk is in memory at a time, whatever the file size.  With
 ``base`` (the same path's blob in the first parent), each new chunk is offered to
 the store as a delta against the old chunk that covers the same region
-(delta.py-style alignment in ``DeltaBaseChooser``); the store decides if it pays.
+(delta_base.py); the store decides whether the delta pays.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from collections import OrderedDict, deque
 from typing import BinaryIO, Iterable, Iterator
 
 from .chunking import Chunker
+from .delta_base import DeltaBaseChooser
 from .errors import CorruptObject, ObjectNotFound
 from .objects import Decoder, Encoder, read_object
 from .odb import ObjectDatabase, ObjType
@@ -63,132 +64,6 @@ def decode_node(data, *, root: bool) -> tuple[int | None, int, list[tuple[bytes,
 
 # -- writing ----------------------------------------------------------------
 
-class DeltaBaseChooser:
-    """Picks, for each new chunk, the old chunk that held the same region.
-
-    Unchanged chunks are anchors that fix how new offsets map to old ones.  New
-    chunks between two anchors wait (up to ``PENDING_BYTES``) until the next
-    anchor is seen; each is then aligned from the nearer anchor, so chunks just
-    before an insertion map forward and chunks just after it map backward.
-    Within a run of edited chunks the mapping re-snaps to old chunk boundaries
-    (content-defined cuts survive most edits), so many small length changes do
-    not add up to a drift.
-    """
-
-    PENDING_BYTES = 16 << 20
-
-    def __init__(self, odb: ObjectDatabase, base_blob: bytes):
-        self.odb = odb
-        self.starts: list[int] = []
-        self.oids: list[bytes] = []
-        self.where: dict[bytes, list[int]] = {}
-        pos = 0
-        for i, (oid, n) in enumerate(iter_chunk_ids(odb, base_blob)):
-            self.starts.append(pos)
-            self.oids.append(oid)
-            self.where.setdefault(oid, []).append(i)
-            pos += n
-        self.size = pos
-        self.shift = 0          # old offset minus new offset, going forward
-        self.anchor_end = 0     # new offset where the last anchor ended
-        self.pending: list[list] = []   # [data, new_start, forward choice]
-        self.pending_bytes = 0
-
-    def add(self, oid: bytes, data, new_start: int) -> None:
-        """Take the next chunk of the new file (``data`` valid only for this call)."""
-        hits = self.where.get(oid)
-        if hits is not None:
-            self._anchor(hits, new_start, len(data))
-        elif not self.odb.has(oid):
-            fwd = self._forward(new_start, len(data))
-            self.pending.append([bytes(data), new_start, fwd])
-            self.pending_bytes += len(data)
-            while self.pending_bytes > self.PENDING_BYTES:
-                self._put(*self.pending.pop(0)[::2])
-
-    def stored_until(self) -> int | None:
-        """New-file offset before which every chunk is stored (None: all are)."""
-        return self.pending[0][1] if self.pending else None
-
-    def finish(self, new_size: int) -> None:
-        """End of the new file: it ends where the old one ended."""
-        self._resolve(new_size, self.size)
-
-    def _put(self, data: bytes, base: int | None) -> None:
-        self.pending_bytes -= len(data)
-        self.odb.put(ObjType.CHUNK, data,
-                     delta_base=None if base is None else self.oids[base])
-
-    def _anchor(self, hits: list[int], new_start: int, length: int) -> None:
-        expect = new_start + self.shift
-        i = min(hits[:64], key=lambda j: abs(self.starts[j] - expect))
-        self._resolve(new_start, self.starts[i])
-        self.shift = self.starts[i] - new_start
-        self.anchor_end = new_start + length
-
-    def _end(self, i: int) -> int:
-        return self.starts[i + 1] if i + 1 < len(self.starts) else self.size
-
-    def _best(self, lo: int, length: int) -> int | None:
-        """Index of the old chunk overlapping most with [lo, lo + length)."""
-        if not self.oids:
-            return None
-        lo = min(max(lo, 0), self.size - 1)
-        hi = min(lo + length, self.size)
-        first = bisect.bisect_right(self.starts, lo) - 1
-        last = bisect.bisect_left(self.starts, hi)
-        best, best_overlap = first, -1
-        for i in range(first, min(last, first + 8)):
-            overlap = min(self._end(i), hi) - max(self.starts[i], lo)
-            if overlap > best_overlap:
-                best, best_overlap = i, overlap
-        return best
-
-    def _snap(self, mapped: int, length: int) -> int:
-        """The old chunk boundary nearest ``mapped``, if within a quarter chunk."""
-        j = bisect.bisect_left(self.starts, mapped)
-        near = [self.starts[k] for k in (j - 1, j) if 0 <= k < len(self.starts)]
-        near.append(self.size)
-        b = min(near, key=lambda b: abs(b - mapped))
-        return b if abs(b - mapped) <= length // 4 else mapped
-
-    def _forward(self, new_start: int, length: int) -> int | None:
-        best = self._best(new_start + self.shift, length)
-        end = new_start + length
-        self.shift = self._snap(end + self.shift, length) - end
-        return best
-
-    def _pick(self, data: bytes, fwd: int | None, back: int | None, near_back: bool):
-        """Between the two alignments, the old chunk that shares more samples.
-
-        They differ only next to an insertion or deletion, so reading the two
-        old chunks is rare; ties go to the nearer anchor."""
-        if fwd == back or fwd is None or back is None:
-            return back if fwd is None else fwd
-        score = []
-        for i in (fwd, back):
-            old = self.odb.get(self.oids[i])[1]
-            step = max(len(data) // 8, 1)
-            score.append(sum(data[k:k + 32] in old for k in range(0, len(data) - 31, step)))
-        if score[0] != score[1]:
-            return fwd if score[0] > score[1] else back
-        return back if near_back else fwd
-
-    def _resolve(self, new_b: int, old_b: int) -> None:
-        """Align the waiting chunks backward from an anchor at new_b -> old_b."""
-        shift = old_b - new_b
-        choices = []
-        for data, start, fwd in reversed(self.pending):
-            n = len(data)
-            back = self._best(start + shift, n)
-            shift = self._snap(start + shift, n) - start
-            choices.append(self._pick(data, fwd, back,
-                                      new_b - (start + n) < start - self.anchor_end))
-        for (data, _, _), base in zip(self.pending, reversed(choices)):
-            self._put(data, base)
-        self.pending = []
-
-
 class BlobWriter:
     """Builds one blob from chunks given in file order."""
 
@@ -200,7 +75,7 @@ class BlobWriter:
         self._held: deque[tuple[int, bytes, int]] = deque()   # (offset, id, length)
         if base is not None:
             try:
-                self._chooser = DeltaBaseChooser(odb, base)
+                self._chooser = DeltaBaseChooser(odb, list(iter_chunk_ids(odb, base)))
             except ObjectNotFound:
                 self._chooser = None   # e.g. a partial clone without the old data
 

@@ -108,62 +108,6 @@ def test_seek_reads_only_log_n_nodes():
     assert len(r._nodes) <= r.height
 
 
-def edited(recs: list[bytes], rng: random.Random, frac: float) -> list[bytes]:
-    out = list(recs)
-    for i in rng.sample(range(len(out)), max(1, int(len(out) * frac))):
-        out[i] = out[i].replace(b'"score": ', b'"score": 1')
-    return out
-
-
-@settings(max_examples=15, deadline=None)
-@given(st.integers(0, 10**6), st.sampled_from(["edit", "insert", "delete"]))
-def test_delta_base_is_the_aligned_old_chunk(seed, how):
-    rng = random.Random(seed)
-    recs = records(2000, seed)
-    odb = MemoryObjectDatabase()
-    old_oid, _ = write_bytes(odb, b"".join(recs), chunker=SMALL)
-    old_chunks = list(iter_chunk_ids(odb, old_oid))
-    old_data = read_blob(odb, old_oid)
-    new = edited(recs, rng, 0.01)
-    fresh = range(0)                 # new bytes with no old counterpart
-    mid = rng.randrange(100, 1900)
-    if how == "insert":
-        new[mid:mid] = records(40, seed + 1)
-        fresh = range(sum(map(len, new[:mid])) - 4096, sum(map(len, new[:mid + 40])) + 4096)
-    elif how == "delete":
-        del new[mid:mid + 50]
-    new_data = b"".join(new)
-    new_oid, _ = write_bytes(odb, new_data, chunker=SMALL, base=old_oid)
-    assert read_blob(odb, new_oid) == new_data
-    old_set = {c for c, _ in old_chunks}
-    checked = good = pos = 0
-    for c, n in iter_chunk_ids(odb, new_oid):
-        pos += n
-        if c in old_set:
-            continue
-        base = odb.delta_hints.get(c)
-        assert base in old_set           # every new chunk is offered an old chunk
-        if pos - n in fresh or pos in fresh:
-            continue
-        data = odb.get(c)[1]
-
-        def shared(old: bytes) -> int:
-            return sum(data[k:k + 48] in old for k in range(0, n - 48, 61))
-        # aligned: no old chunk shares clearly more of the new chunk's bytes
-        best = max(shared(odb.get(o)[1]) for o in old_set)
-        checked += 1
-        good += shared(odb.get(base)[1]) >= best - 1
-    assert checked and good >= 0.95 * checked
-    assert old_data  # the base blob is untouched
-
-
-def test_missing_base_blob_falls_back_to_no_delta():
-    odb = MemoryObjectDatabase()
-    oid, _ = write_bytes(odb, b"abc" * 1000, chunker=SMALL, base=b"\x01" * 32)
-    assert read_blob(odb, oid) == b"abc" * 1000
-    assert odb.delta_hints == {}
-
-
 def test_corrupt_and_wrong_typed_blobs():
     odb = MemoryObjectDatabase()
     c = odb.put(ObjType.CHUNK, b"hello")
@@ -226,23 +170,3 @@ def test_3_gib_streams_in_bounded_memory(tmp_path):
     size, got, ok, peak = out.split()
     assert int(size) == int(got) == total and ok == "True"
     assert int(peak) < 256 << 20
-
-
-class OrderCheckingODB(MemoryObjectDatabase):
-    """The in-memory store, failing a put of a node that names an unstored chunk."""
-
-    def put(self, type_code, data, *, delta_base=None):
-        if type_code in (ObjType.BLOB, ObjType.BLOBNODE):
-            root = type_code == ObjType.BLOB
-            _, height, entries = decode_node(bytes(data), root=root)
-            assert all(self.has(oid) for oid, _ in entries), "node put before its children"
-        return super().put(type_code, data, delta_base=delta_base)
-
-
-def test_children_are_stored_before_the_nodes_that_name_them():
-    odb = OrderCheckingODB()
-    recs = records(30_000, 3)
-    old, _ = write_bytes(odb, b"".join(recs), chunker=SMALL)
-    new = edited(recs, random.Random(4), 0.05)
-    oid, _ = write_bytes(odb, b"".join(new), chunker=SMALL, base=old)
-    assert read_blob(odb, oid) == b"".join(new)

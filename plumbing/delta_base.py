@@ -1,0 +1,159 @@
+"""Delta base choice: which old chunk a new chunk of the same file resembles.
+
+The store encodes a chunk as a zstd delta against the base it is offered
+(plumbing/delta.py); this module picks that base.  The old file's chunk list and
+the new file's chunks, in order, are aligned by offset around the chunks both
+share, so an edited chunk is paired with the old bytes it replaced, even after
+insertions and deletions.  See docs/FORMAT.md ("Delta base choice").
+"""
+from __future__ import annotations
+
+import bisect
+from typing import Iterable
+
+from .odb import ObjectDatabase, ObjType
+
+
+class DeltaBaseChooser:
+    """Picks, for each new chunk, the old chunk that held the same region.
+
+    Unchanged chunks are anchors that fix how new offsets map to old ones.  New
+    chunks between two anchors wait (up to ``PENDING_BYTES``) until the next
+    anchor is seen; each is then aligned from the nearer anchor, so chunks just
+    before an insertion map forward and chunks just after it map backward.
+    Within a run of edited chunks the mapping re-snaps to old chunk boundaries
+    (content-defined cuts survive most edits), so many small length changes do
+    not add up to a drift.
+    """
+
+    PENDING_BYTES = 16 << 20
+
+    def __init__(self, odb: ObjectDatabase, old_chunks: Iterable[tuple[bytes, int]]):
+        self.odb = odb
+        self.starts: list[int] = []
+        self.oids: list[bytes] = []
+        self.where: dict[bytes, list[int]] = {}
+        pos = 0
+        for i, (oid, n) in enumerate(old_chunks):
+            self.starts.append(pos)
+            self.oids.append(oid)
+            self.where.setdefault(oid, []).append(i)
+            pos += n
+        self.size = pos
+        self.shift = 0          # old offset minus new offset, going forward
+        self.anchor_end = 0     # new offset where the last anchor ended
+        self.anchor_shift = 0   # and its shift
+        self.pending: list[list] = []   # [data, new_start, forward choice]
+        self.pending_bytes = 0
+
+    def add(self, oid: bytes, data, new_start: int) -> None:
+        """Take the next chunk of the new file (``data`` valid only for this call)."""
+        hits = self.where.get(oid)
+        if hits is not None:
+            self._anchor(hits, new_start, len(data))
+        elif not self.odb.has(oid):
+            fwd = self._forward(new_start, len(data))
+            self.pending.append([bytes(data), new_start, fwd])
+            self.pending_bytes += len(data)
+            while self.pending_bytes > self.PENDING_BYTES:
+                self._put(*self.pending.pop(0)[::2])
+
+    def stored_until(self) -> int | None:
+        """New-file offset before which every chunk is stored (None: all are)."""
+        return self.pending[0][1] if self.pending else None
+
+    def finish(self, new_size: int) -> None:
+        """End of the new file: it ends where the old one ended."""
+        self._resolve(new_size, self.size)
+
+    def _put(self, data: bytes, base: int | None) -> None:
+        self.pending_bytes -= len(data)
+        self.odb.put(ObjType.CHUNK, data,
+                     delta_base=None if base is None else self.oids[base])
+
+    def _anchor(self, hits: list[int], new_start: int, length: int) -> None:
+        expect = new_start + self.shift
+        i = min(hits[:64], key=lambda j: abs(self.starts[j] - expect))
+        self._resolve(new_start, self.starts[i])
+        self.shift = self.anchor_shift = self.starts[i] - new_start
+        self.anchor_end = new_start + length
+
+    def _end(self, i: int) -> int:
+        return self.starts[i + 1] if i + 1 < len(self.starts) else self.size
+
+    def _best(self, lo: int, length: int) -> int | None:
+        """Index of the old chunk overlapping most with [lo, lo + length)."""
+        if not self.oids:
+            return None
+        lo = min(max(lo, 0), self.size - 1)
+        hi = min(lo + length, self.size)
+        first = bisect.bisect_right(self.starts, lo) - 1
+        last = bisect.bisect_left(self.starts, hi)
+        best, best_overlap = first, -1
+        for i in range(first, min(last, first + 8)):
+            overlap = min(self._end(i), hi) - max(self.starts[i], lo)
+            if overlap > best_overlap:
+                best, best_overlap = i, overlap
+        return best
+
+    def _snap(self, mapped: int, length: int) -> int:
+        """The old chunk boundary nearest ``mapped``, if within a quarter chunk."""
+        j = bisect.bisect_left(self.starts, mapped)
+        near = [self.starts[k] for k in (j - 1, j) if 0 <= k < len(self.starts)]
+        near.append(self.size)
+        b = min(near, key=lambda b: abs(b - mapped))
+        return b if abs(b - mapped) <= length // 4 else mapped
+
+    def _forward(self, new_start: int, length: int) -> int | None:
+        best = self._best(new_start + self.shift, length)
+        end = new_start + length
+        self.shift = self._snap(end + self.shift, length) - end
+        return best
+
+    def _pick(self, data: bytes, cands: list[int | None], near_back: bool,
+              cache: dict) -> int | None:
+        """Of the candidate old chunks, the one sharing most sampled 32-byte runs.
+
+        Candidates differ only near an insertion or deletion, so old chunks are
+        rarely read; ties go to the alignment from the nearer anchor."""
+        fwd, back = cands[0], cands[1]
+        order = [back, fwd] if near_back else [fwd, back]
+        order += cands[2:]
+        uniq = list(dict.fromkeys(i for i in order if i is not None))
+        if len(uniq) <= 1:
+            return uniq[0] if uniq else None
+        step = max(len(data) // 8, 1)
+        samples = [data[k:k + 32] for k in range(0, len(data) - 31, step)]
+
+        def score(i: int) -> int:
+            old = cache.get(i)
+            if old is None:
+                old = cache[i] = self.odb.get(self.oids[i])[1]
+            return sum(x in old for x in samples)
+        return max(uniq, key=score)    # max keeps the first of equals
+
+    def _resolve(self, new_b: int, old_b: int) -> None:
+        """Align the waiting chunks backward from an anchor at new_b -> old_b."""
+        if not self.pending:
+            return
+        shift = old_b - new_b
+        # the two anchors disagree by more than a fraction of a chunk: an
+        # insertion or deletion lies in between, so also try the neighbours
+        mean = (new_b - self.pending[0][1]) // len(self.pending)
+        unsure = abs(shift - self.anchor_shift) > max(64, mean // 8)
+        choices, cache = [], {}
+        for data, start, fwd in reversed(self.pending):
+            n = len(data)
+            back = self._best(start + shift, n)
+            shift = self._snap(start + shift, n) - start
+            cands = [fwd, back]
+            if unsure:
+                cands += [j for i in (fwd, back) if i is not None
+                          for j in (i - 1, i + 1) if 0 <= j < len(self.oids)]
+            near_back = new_b - (start + n) < start - self.anchor_end
+            choices.append(self._pick(data, cands, near_back, cache))
+            if len(cache) > 16:
+                cache.clear()
+        for (data, _, _), base in zip(self.pending, reversed(choices)):
+            self._put(data, base)
+        self.pending = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import sqlite3
+from pathlib import Path
 
 from .store import SqlStore
 
@@ -18,6 +19,7 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path: str, pool_size: int = 8):
         self.path = str(path)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._pool: queue.LifoQueue = queue.LifoQueue()
         self._conns: list[sqlite3.Connection] = []
         for _ in range(pool_size):

@@ -1,9 +1,10 @@
-"""Fixtures for the server tests: metadata stores on SQLite and PostgreSQL."""
+"""Fixtures for the server tests: metadata stores on SQLite and PostgreSQL, S3 on SeaweedFS."""
 from __future__ import annotations
 
 import pytest
 
 from tests.fixtures.postgres import pg_store, pg_url  # noqa: F401  (fixtures)
+from tests.fixtures.seaweed import seaweed  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from ldv.plumbing.errors import (AuthError, NonFastForward, PermissionDenied, Re
 from ldv.plumbing.wire import RemoteClient
 from ldv.remote_server.config import Limits
 from ldv.remote_server.services import Services
-from tests.fixtures.seaweed import seaweed  # noqa: F401  (fixture)
 
 from .harness import ServerThread, random_pack
 

@@ -1,0 +1,338 @@
+"""push, fetch, pull, clone and remotes: a repository and an ldv-server.
+
+What travels is ciphertext: whole local packs (named by the BLAKE3 of their bytes,
+so the server can verify them without keys), the commit graph's shape, sealed ref
+values and the encrypted keyring.  Push goes bottom-up: data packs, metadata
+packs, graph, then the ref swap; each step is idempotent and an interrupted push
+resumes (packs by part, finished packs are skipped).  Fetch asks for the packs of
+the missing commits in one round trip and skips packs it already holds.
+
+Every ref read from the server is checked against its seal and against the
+highest counter this clone has seen for it (``RefRollback`` when the server lies).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ldv.plumbing import refseal
+from ldv.plumbing.errors import (BadInput, Conflict, NonFastForward, RepositoryError)
+from ldv.plumbing.objects import read_commit
+from ldv.plumbing.odb import ObjType
+from ldv.plumbing.pack import KIND_DATA, pack_path
+from ldv.plumbing.wire import RemoteClient, RemoteRef, parse_url
+
+from .maintenance import _children
+from .refs_ops import is_ancestor
+
+Progress = Callable[[str, int, "int | None"], None]
+_KIND = {KIND_DATA: "data"}
+
+
+def _noop(label: str, done: int, total: int | None) -> None:
+    pass
+
+
+# -- remotes -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Remote:
+    name: str
+    url: str
+    fingerprint: str | None = None
+
+
+def add_remote(repo, name: str, url: str, fingerprint: str | None = None) -> Remote:
+    parse_url(url)      # refuse bad URLs (and plain http to other hosts) now
+    if not name or "/" in name or name.startswith("."):
+        raise BadInput(f"bad remote name {name!r}", hint="use a simple name like origin")
+    if repo.config.get(f"remote.{name}.url"):
+        raise BadInput(f"remote {name} already exists", hint="remove it first")
+    repo.config.set(f"remote.{name}.url", url)
+    if fingerprint:
+        repo.config.set(f"remote.{name}.fingerprint", fingerprint)
+    return Remote(name, url, fingerprint)
+
+
+def remove_remote(repo, name: str) -> None:
+    if not repo.config.unset(f"remote.{name}.url"):
+        raise BadInput(f"no remote named {name}", hint="list them with `ldv remote -v`")
+    repo.config.unset(f"remote.{name}.fingerprint")
+    for ref in repo.refs.list(f"refs/remotes/{name}/"):
+        repo.refs.delete(ref)
+
+
+def list_remotes(repo) -> list[Remote]:
+    out = []
+    for key, url in repo.config.items("remote."):
+        if key.endswith(".url"):
+            name = key[len("remote."):-len(".url")]
+            out.append(Remote(name, url, repo.config.get(f"remote.{name}.fingerprint")))
+    return sorted(out, key=lambda r: r.name)
+
+
+def get_remote(repo, name: str) -> Remote:
+    url = repo.config.get(f"remote.{name}.url")
+    if not url:
+        raise BadInput(f"no remote named {name}",
+                       hint="add one with `ldv remote add NAME URL`")
+    return Remote(name, url, repo.config.get(f"remote.{name}.fingerprint"))
+
+
+def connect(remote: Remote, token: str | None, *, ca_file: str | None = None,
+            progress: Progress = _noop) -> RemoteClient:
+    return RemoteClient(remote.url, token, fingerprint=remote.fingerprint, ca_file=ca_file,
+                        progress=progress)
+
+
+# -- sealed refs ----------------------------------------------------------------------
+
+def _seen(repo, remote: str) -> dict[str, int]:
+    raw = repo.read_secret(f"sync/{remote}.seen")
+    return json.loads(raw) if raw else {}
+
+
+def _save_seen(repo, remote: str, seen: dict[str, int]) -> None:
+    repo.write_secret(f"sync/{remote}.seen", json.dumps(seen, sort_keys=True).encode())
+
+
+def verified_refs(repo, client: RemoteClient, remote: str) -> dict[str, tuple[RemoteRef, int]]:
+    """The server's refs, each checked against its seal and the newest counter seen."""
+    seen = _seen(repo, remote)
+    out = {}
+    for ref in client.list_refs():
+        counter = refseal.verify(repo.keyring.ref_key, ref.name, bytes.fromhex(ref.target),
+                                 ref.sealed, seen.get(ref.name, 0))
+        out[ref.name] = (ref, counter)
+        seen[ref.name] = max(counter, seen.get(ref.name, 0))
+    _save_seen(repo, remote, seen)
+    return out
+
+
+# -- push ---------------------------------------------------------------------------
+
+@dataclass
+class PushResult:
+    ref: str
+    old: str | None
+    new: str
+    commits: int = 0
+    packs: int = 0
+    bytes_sent: int = 0
+    up_to_date: bool = False
+
+
+def _new_commits(repo, client: RemoteClient, tip: bytes) -> list[bytes]:
+    """Commits reachable from ``tip`` that the server lacks, ancestors first."""
+    order, seen, frontier = [], set(), [tip]
+    while frontier:
+        batch = [c for c in dict.fromkeys(frontier) if c not in seen]
+        seen.update(batch)
+        known = client.known_commits([c.hex() for c in batch]) if batch else set()
+        frontier = []
+        for c in batch:
+            if c.hex() in known:
+                continue
+            order.append(c)
+            frontier.extend(read_commit(repo.odb, c).parents)
+    return order[::-1]
+
+
+def _closure(repo, commits: list[bytes]) -> set[bytes]:
+    """Every object the given commits need (not walking into other commits)."""
+    seen: set[bytes] = set(commits)
+    todo = [(read_commit(repo.odb, c).tree, ObjType.TREE) for c in commits]
+    while todo:
+        oid, kind = todo.pop()
+        if oid in seen:
+            continue
+        seen.add(oid)
+        todo.extend(_children(repo, oid, kind))
+    return repo.odb.with_delta_bases(seen)
+
+
+def push(repo, client: RemoteClient, remote: str, branch: str, *, force: bool = False,
+         progress: Progress = _noop) -> PushResult:
+    """Push ``refs/heads/<branch>`` bottom-up; NonFastForward if the server moved on."""
+    name = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+    tip = repo.refs.read(name)
+    if tip is None:
+        raise BadInput(f"no such branch: {branch}", hint="see `ldv branch`")
+    repo.odb.flush()
+    refs = verified_refs(repo, client, remote)
+    current, counter = refs.get(name, (None, 0))
+    result = PushResult(name, current.target if current else None, tip.hex())
+    if current and current.target == tip.hex():
+        result.up_to_date = True
+        _track(repo, remote, name, tip)
+        return result
+    commits = _new_commits(repo, client, tip)
+    if commits:
+        _send_objects(repo, client, commits, result, progress)
+    _sync_keyring(repo, client)
+    sealed = refseal.seal(repo.keyring.ref_key, name, tip, counter + 1)
+    try:
+        client.update_ref(name, expected_version=current.version if current else 0,
+                          target=tip.hex(), sealed=sealed, force=force)
+    except NonFastForward as e:
+        raise NonFastForward(f"{name}: the remote has commits you do not have",
+                             hint=e.hint or "fetch and merge first, or push --force") from None
+    seen = _seen(repo, remote)
+    seen[name] = counter + 1
+    _save_seen(repo, remote, seen)
+    _track(repo, remote, name, tip)
+    return result
+
+
+def _send_objects(repo, client, commits, result: PushResult, progress: Progress) -> None:
+    odb = repo.odb
+    objects = _closure(repo, commits)
+    hexes = sorted(o.hex() for o in objects)
+    found = client.lookup(hexes)
+    kinds = dict(odb.index.pack_names())
+    send = {odb.locate(bytes.fromhex(h))[0] for h in hexes if h not in found}
+    ordered = sorted(send, key=lambda p: (kinds.get(p) != KIND_DATA, p))   # data first
+    for i, pack in enumerate(ordered):
+        kind, entries = odb.pack_entries(pack)
+        label = _KIND.get(kind, "meta")
+        rows = [[e.oid.hex(), e.offset, e.length, label] for e in entries]
+        result.bytes_sent += client.upload_pack(
+            pack, repo.ldv_dir / "objects" / pack_path(pack), label, rows)
+        progress("Pushing packs", i + 1, len(ordered))
+    graph = {}
+    for c in commits:
+        graph[c.hex()] = [p.hex() for p in read_commit(odb, c).parents]
+    needed = set(ordered) | {found[h][0] for h in hexes if h in found}
+    for start in range(0, len(commits), 5000):
+        part = dict(list(graph.items())[start:start + 5000])
+        client.add_graph(part, sorted(needed))
+    result.commits, result.packs = len(commits), len(ordered)
+
+
+def _sync_keyring(repo, client: RemoteClient) -> None:
+    theirs = client.get_keyring()
+    if theirs is not None and theirs != repo.keyring_file():
+        repo.merge_keyring(theirs)
+    if theirs != repo.keyring_file():
+        client.put_keyring(repo.keyring_file())
+
+
+def _track(repo, remote: str, name: str, tip: bytes) -> None:
+    if name.startswith("refs/heads/"):
+        repo.refs.set(f"refs/remotes/{remote}/{name[len('refs/heads/'):]}", tip,
+                      message=f"update by push to {remote}")
+
+
+# -- fetch ----------------------------------------------------------------------------
+
+@dataclass
+class FetchResult:
+    updated: dict[str, str] = field(default_factory=dict)   # local ref -> new target
+    packs: int = 0
+    bytes_fetched: int = 0
+
+
+def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop,
+          depth: int | None = None) -> FetchResult:
+    """Bring the remote's refs and the packs they need; update refs/remotes/<remote>/*."""
+    refs = verified_refs(repo, client, remote)
+    result = FetchResult()
+    wants = sorted({r.target for r, _ in refs.values()
+                    if not repo.odb.has(bytes.fromhex(r.target))})
+    if wants:
+        haves = sorted({oid.hex() for oid in repo.refs.list("refs/").values()})
+        plan = client.negotiate(wants, haves, depth=depth)
+        _fetch_packs(repo, client, plan["packs"], result, progress)
+    theirs = client.get_keyring()
+    if theirs is not None and theirs != repo.keyring_file():
+        repo.merge_keyring(theirs)
+    for name, (ref, _counter) in refs.items():
+        target = bytes.fromhex(ref.target)
+        if name.startswith("refs/heads/"):
+            local = f"refs/remotes/{remote}/{name[len('refs/heads/'):]}"
+        elif name.startswith("refs/tags/") and repo.refs.read(name) is None:
+            local = name
+        else:
+            continue
+        if repo.refs.read(local) != target:
+            repo.refs.set(local, target, message=f"fetch from {remote}")
+            result.updated[local] = ref.target
+    return result
+
+
+def _fetch_packs(repo, client, packs: list[dict], result: FetchResult,
+                 progress: Progress) -> None:
+    have = {name for name, _ in repo.odb.index.pack_names()}
+    incoming = repo.ldv_dir / "objects" / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    todo = [p for p in packs if p["pack"] not in have]
+    for i, p in enumerate(todo):
+        tmp = incoming / p["pack"]
+        result.bytes_fetched += client.download_pack(p["pack"], tmp, p["size"])
+        with open(tmp, "rb") as f:
+            repo.odb.add_pack(p["pack"], f)
+        os.unlink(tmp)
+        result.packs += 1
+        progress("Fetching packs", i + 1, len(todo))
+
+
+# -- pull and clone -------------------------------------------------------------------
+
+def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
+         progress: Progress = _noop) -> str:
+    """Fetch, then fast-forward the current branch; return what happened."""
+    from .checkout import move_to
+    from .worktree import Workspace
+    fetch(repo, client, remote, progress=progress)
+    ws = Workspace(repo, progress=progress)
+    short_current = ws.head_branch()
+    if short_current is None:
+        raise RepositoryError("HEAD is detached", hint="switch to a branch before pulling")
+    current = f"refs/heads/{short_current}"
+    short = branch or short_current
+    theirs = repo.refs.read(f"refs/remotes/{remote}/{short}")
+    if theirs is None:
+        raise BadInput(f"the remote {remote} has no branch {short}")
+    ours = ws.head_commit()
+    if ours == theirs or (ours is not None and is_ancestor(repo, theirs, ours)):
+        return "up to date"
+    if ours is not None and not is_ancestor(repo, ours, theirs):
+        raise Conflict(f"{current} and {remote}/{short} have diverged",
+                       hint=f"run `ldv merge {remote}/{short}`, then push")
+    with repo.lock():
+        move_to(ws, ours, theirs, force=False, verb="pull")
+        repo.refs.set(current, theirs, old=ours, message=f"pull: fast-forward from {remote}")
+    return "fast-forward"
+
+
+def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str | None = None,
+          ca_file: str | None = None, branch: str | None = None, depth: int | None = None,
+          progress: Progress = _noop):
+    """Make ``dest`` a new repository holding the remote's history; check out a branch."""
+    from ldv.plumbing.repository import Repo
+    from .checkout import move_to
+    from .worktree import Workspace
+    client = RemoteClient(url, token, fingerprint=fingerprint, ca_file=ca_file,
+                          progress=progress)
+    with client:
+        keyring = client.get_keyring()
+        if keyring is None:
+            raise RepositoryError(f"{url} is empty (no keyring was pushed)",
+                                  hint="push to it from an existing repository first")
+        repo = Repo.init(Path(dest), master, keyring_file=keyring)
+        add_remote(repo, "origin", url, fingerprint)
+        fetch(repo, client, "origin", progress=progress, depth=depth)
+    heads = repo.refs.list("refs/remotes/origin/")
+    short = branch or ("main" if "refs/remotes/origin/main" in heads else
+                       next((n.rsplit("/", 1)[1] for n in sorted(heads)), None))
+    if short is None:
+        return repo
+    tip = heads[f"refs/remotes/origin/{short}"]
+    repo.refs.set_symbolic("HEAD", f"refs/heads/{short}")
+    with repo.lock():
+        move_to(Workspace(repo, progress=progress), None, tip, force=True, verb="clone")
+        repo.refs.set(f"refs/heads/{short}", tip, message=f"clone: from {url}")
+    return repo

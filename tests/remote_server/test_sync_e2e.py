@@ -1,0 +1,166 @@
+"""push / clone / pull / fetch between real repositories through a real ldv-server
+over HTTPS on loopback, on the embedded and on the production backends."""
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from ldv.plumbing.errors import NonFastForward, RefConflict, RefRollback
+from ldv.plumbing.keys import MasterKey
+from ldv.porcelain import sync
+from ldv.porcelain.maintenance import fsck
+from tests.porcelain.history import KEY_HEX, make_commit, make_repo
+
+from .test_api import make_services  # noqa: F401  (shared builder)
+from .harness import ServerThread
+
+MARK = "zq" + "xj" * 4     # a marker no ciphertext will contain by chance
+
+
+@pytest.fixture(params=["embedded", "production"])
+def server(request, tmp_path):
+    svc = make_services(request.param, tmp_path / "srv", request)
+    svc.store.create_repo("ds")
+    srv = ServerThread(svc, tmp_path / "srv").start()
+    srv.kind = request.param
+    yield srv
+    srv.stop()
+
+
+def connect(srv, repo, role="write", name="origin"):
+    _id, token = srv.svc.store.create_token("ds", role, "tester")
+    if name not in {r.name for r in sync.list_remotes(repo)}:
+        sync.add_remote(repo, name, srv.url("ds"), srv.fingerprint)
+    return sync.connect(sync.get_remote(repo, name), token), token
+
+
+def files_v1():
+    return {f"data/{MARK}-train.jsonl": (f'{{"text": "{MARK} secret row"}}\n' * 2000).encode(),
+            "README.md": b"hello\n", "big.bin": os.urandom(3 << 20)}
+
+
+def worktree_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+            if p.is_file() and ".ldv" not in p.relative_to(root).parts}
+
+
+def test_push_clone_pull_round_trip(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    files = files_v1()
+    c1 = make_commit(a, files, message=f"first {MARK}")
+    client, token = connect(server, a)
+    r = sync.push(a, client, "origin", "main")
+    assert r.commits == 1 and r.packs >= 2 and r.bytes_sent > len(files["big.bin"])
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint)
+    assert worktree_files(tmp_path / "b") == files
+    assert b.refs.read("refs/heads/main") == c1 == b.refs.read("refs/remotes/origin/main")
+    # a second commit travels alone and pull fast-forwards the clone
+    files2 = dict(files, **{"README.md": b"hello again\n"})
+    c2 = make_commit(a, files2, parents=[c1], message="second")
+    again = sync.push(a, client, "origin", "main")
+    assert again.commits == 1 and again.bytes_sent < 64 << 10
+    bclient, _ = connect(server, b)
+    assert sync.pull(b, bclient, "origin") == "fast-forward"
+    assert worktree_files(tmp_path / "b") == files2 and b.refs.read("refs/heads/main") == c2
+    assert sync.pull(b, bclient, "origin") == "up to date"
+    assert fsck(b).ok
+
+
+def test_no_plaintext_reaches_the_server(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    make_commit(a, files_v1(), message=f"commit message {MARK}")
+    client, _ = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    needle = MARK.encode()
+    if server.kind == "embedded":
+        blobs = [p.read_bytes() for p in (tmp_path / "srv").rglob("*") if p.is_file()]
+    else:
+        backend = server.svc.backend
+        blobs = [backend.get(n) for n in backend.list("")]
+        dump = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-U", "postgres", "-n",
+                               server.svc.store.schema, "test"], capture_output=True,
+                              timeout=60)
+        assert dump.returncode == 0, dump.stderr[-300:]
+        blobs.append(dump.stdout)
+    assert blobs and sum(map(len, blobs)) > 3 << 20
+    assert not any(needle in b for b in blobs)
+
+
+def test_concurrent_pushes_to_one_branch(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    base = make_commit(a, {"f": b"base"})
+    ca, token = connect(server, a)
+    sync.push(a, ca, "origin", "main")
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint)
+    cb, _ = connect(server, b)
+    make_commit(a, {"f": b"from a"}, parents=[base])
+    make_commit(b, {"f": b"from b"}, parents=[base])
+    results, barrier = [], threading.Barrier(2)
+
+    def go(repo, client):
+        barrier.wait(10)
+        try:
+            results.append(sync.push(repo, client, "origin", "main"))
+        except (NonFastForward, RefConflict) as e:
+            results.append(e)
+
+    threads = [threading.Thread(target=go, args=x) for x in ((a, ca), (b, cb))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(type(r).__name__ for r in results) in (["NonFastForward", "PushResult"],
+                                                          ["PushResult", "RefConflict"])
+    winner = next(r for r in results if isinstance(r, sync.PushResult))
+    (ref,) = [r for r in ca.list_refs() if r.name == "refs/heads/main"]
+    assert ref.target == winner.new
+
+
+def test_rolled_back_ref_is_detected(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    c1 = make_commit(a, {"f": b"1"})
+    client, _ = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    old = server.svc.store.get_ref("ds", "refs/heads/main")
+    make_commit(a, {"f": b"2"}, parents=[c1])
+    sync.push(a, client, "origin", "main")
+    # the server's operator rolls main back by hand, seal and all
+    with server.svc.store._tx(write=True) as cur:
+        cur.execute("UPDATE refs SET target = ?, sealed = ?, version = version + 1"
+                    " WHERE name = ?", (old.target, old.sealed, "refs/heads/main"))
+    with pytest.raises(RefRollback, match="older"):
+        sync.fetch(a, client, "origin")
+
+
+def test_push_killed_before_its_ref_swap_then_a_newer_push(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    c1 = make_commit(a, files_v1())
+    client, token = connect(server, a)
+    # data, metadata and graph arrive; the ref swap never happens
+    commits = sync._new_commits(a, client, c1)
+    sync._send_objects(a, client, commits, sync.PushResult("refs/heads/main", None, ""),
+                       sync._noop)
+    assert client.list_refs() == []
+    c2 = make_commit(a, dict(files_v1(), extra=b"more"), parents=[c1])
+    r = sync.push(a, client, "origin", "main")
+    assert r.commits == 1          # c1 was already on the server
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint)
+    assert b.refs.read("refs/heads/main") == c2
+    report = fsck(b)
+    assert report.ok, report
+
+
+def test_read_token_cannot_push(server, tmp_path):
+    from ldv.plumbing.errors import PermissionDenied
+    a = make_repo(tmp_path / "a")
+    make_commit(a, {"f": b"x"})
+    client, _ = connect(server, a, role="read")
+    with pytest.raises(PermissionDenied):
+        sync.push(a, client, "origin", "main")

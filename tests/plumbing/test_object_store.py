@@ -373,3 +373,15 @@ def test_import_entry_by_ranged_reads(tmp_path, tmp_path_factory):
     with pytest.raises(CorruptObject):
         make_store(tmp_path_factory.mktemp("p2")).import_entry(
             pack, src.backend.get(pack_path(pack), 0, 26), entry, bytes(bad))
+
+
+def test_a_crash_before_the_index_save_loses_nothing_rebuild_cannot_find(tmp_path):
+    store = make_store(tmp_path)
+    kept = fill(store, 5)
+    oid = store.put(ObjType.CHUNK, b"written, then the process died")
+    store._finish(KIND_DATA)
+    store._wait_uploads()          # the pack is on disk; the index save never ran
+    survivor = make_store(tmp_path)
+    assert not survivor.has(oid) and all(survivor.has(o) for o in kept)
+    survivor.rebuild_index()
+    assert survivor.get(oid)[1] == b"written, then the process died"

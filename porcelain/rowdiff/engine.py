@@ -80,8 +80,8 @@ def _checked(opts: DiffOptions) -> DiffOptions:
         if not key or any(not k for k in key) or len(set(key)) != len(key):
             raise UsageError(f"bad key {','.join(key)!r}",
                              hint="name one or more distinct columns: --key id,lang")
-    if opts.sample < 0:
-        raise UsageError("the sample size must be 0 or more")
+    if not isinstance(opts.sample, int) or opts.sample < 0:
+        raise UsageError(f"bad sample size {opts.sample!r}", hint="give a whole number >= 0")
     return replace(opts, key=key or None)
 
 

@@ -376,7 +376,7 @@ def test_import_entry_by_ranged_reads(tmp_path, tmp_path_factory):
 
 
 def test_a_crash_before_the_index_save_loses_nothing_rebuild_cannot_find(tmp_path):
-    store = make_store(tmp_path)
+    store = make_store(tmp_path, workers=0)
     kept = fill(store, 5)
     oid = store.put(ObjType.CHUNK, b"written, then the process died")
     store._finish(KIND_DATA)

@@ -164,3 +164,72 @@ def test_read_token_cannot_push(server, tmp_path):
     client, _ = connect(server, a, role="read")
     with pytest.raises(PermissionDenied):
         sync.push(a, client, "origin", "main")
+
+
+def _jsonl(n: int, seed: int = 1) -> list[bytes]:
+    import random
+    rng = random.Random(seed)
+    words = ["alpha", "beta", "gamma", "delta", "eps"]
+    return [('{"id": %d, "text": "%s"}\n' % (i, " ".join(rng.choice(words) for _ in range(30))))
+            .encode() for i in range(n)]
+
+
+def test_second_push_after_a_one_percent_edit_is_small(tmp_path, request):
+    """Issue 4's target: < 2% of the first push's bytes (deltas do the work)."""
+    import random
+    from ldv.porcelain.worktree import Identity, Workspace
+    svc = make_services("embedded", tmp_path / "srv", request)
+    svc.store.create_repo("ds")
+    srv = ServerThread(svc, tmp_path / "srv").start()
+    try:
+        a = make_repo(tmp_path / "a")
+        lines = _jsonl(30000)
+        (tmp_path / "a" / "data.jsonl").write_bytes(b"".join(lines))
+        me = Identity("t", "t@x")
+        ws = Workspace(a)
+        ws.add(["data.jsonl"])
+        ws.commit("v1", author=me)
+        client, _ = connect(srv, a)
+        first = sync.push(a, client, "origin", "main")
+        rng = random.Random(2)
+        for i in rng.sample(range(len(lines)), len(lines) // 100):
+            lines[i] = lines[i].replace(b"alpha", b"ALPHA", 1)
+        (tmp_path / "a" / "data.jsonl").write_bytes(b"".join(lines))
+        ws = Workspace(a)
+        ws.add(["data.jsonl"])
+        ws.commit("v2", author=me)
+        second = sync.push(a, client, "origin", "main")
+        assert 0 < second.bytes_sent < 0.02 * first.bytes_sent
+    finally:
+        srv.stop()
+
+
+def test_push_killed_at_half_resumes_without_resending(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    make_commit(a, {"a.bin": os.urandom(2 << 20), "b.bin": os.urandom(2 << 20)})
+    total = sum(p.stat().st_size for p in (tmp_path / "a" / ".ldv" / "objects" / "packs")
+                .rglob("*") if p.is_file())
+    client, token = connect(server, a)
+    client.part_size = 128 << 10
+    sent = [0]
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_half(label, done, total_):
+        sent[0] += 1
+        if sent[0] * (128 << 10) >= total / 2:
+            raise Killed()
+
+    before = server.svc.metrics.pack_bytes_in
+    client.progress = kill_at_half
+    with pytest.raises(Killed):
+        sync.push(a, client, "origin", "main")
+    fresh = sync.connect(sync.get_remote(a, "origin"), token)
+    fresh.part_size = 128 << 10
+    sync.push(a, fresh, "origin", "main")
+    moved = server.svc.metrics.pack_bytes_in - before
+    assert moved <= 1.55 * total, (moved, total)
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint)
+    assert fsck(b).ok

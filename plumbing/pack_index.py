@@ -136,8 +136,9 @@ class PackIndex:
         return self._n + len(self._new)
 
     def pack_names(self) -> list[tuple[str, int]]:
-        return self.packs + [(n, k) for n, k in self._new_packs.items()
-                             if n not in {p for p, _ in self.packs}]
+        """(name, kind) of every indexed pack, saved or not."""
+        known = {p for p, _ in self.packs}
+        return self.packs + [(n, k) for n, k in self._new_packs.items() if n not in known]
 
     # -- adding and saving -----------------------------------------------------
 

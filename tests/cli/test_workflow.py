@@ -204,3 +204,25 @@ def test_paths_are_relative_to_the_current_folder(repo):
     repo("commit", "-q", "-m", "rows", cwd=sub)
     assert repo("log", "--oneline", "--", "rows.jsonl", cwd=sub).output.count("\n") == 2
     assert repo("show", "HEAD:data/rows.jsonl", cwd=sub).output == '{"id": 9}\n'
+
+
+def test_checkout_forms(repo):
+    first = repo("rev-parse", "HEAD").output.strip()
+    repo.write("a.txt", "second\n")
+    repo("commit", "-q", "-am", "second")
+    repo.write("a.txt", "scratch\n")
+    repo("checkout", "--", "a.txt")                       # from the index
+    assert (repo.root / "a.txt").read_text() == "second\n"
+    repo("checkout", "HEAD~1", "--", "a.txt")             # from a commit, staged too
+    assert (repo.root / "a.txt").read_text() == "alpha\nbeta\n"
+    assert repo("status", "--porcelain").output == "M  a.txt\n"
+    repo("reset", "-q", "--hard")
+    r = repo("checkout", "HEAD~1")
+    assert "detached" in r.stderr
+    assert repo("rev-parse", "HEAD").output.strip() == first
+    assert repo("status").output.startswith(f"HEAD detached at {first[:7]}")
+    repo("switch", "main")
+    repo("switch", "--detach", "HEAD~1")
+    assert repo("branch").output.startswith("* (HEAD detached at")
+    repo("switch", "-c", "fresh")
+    assert repo("branch", "--show-current").output == "fresh\n"

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from ldv.plumbing.errors import BadFormat
 
+from . import duck
 from .records import RecordTable
 
 WRITE_CHUNK = 65536
@@ -33,7 +34,8 @@ def read_schema(path: Path, label: str) -> pa.Schema:
                         hint="check the file or set format= in .ldvattributes") from None
 
 
-def scan_parquet(path: Path, label: str, key: tuple[str, ...] | None) -> RecordTable:
+def scan_parquet(path: Path, label: str, key: tuple[str, ...] | None,
+                 spill_dir: Path) -> RecordTable:
     schema = read_schema(path, label)
     cols = schema.names
     if key is not None:
@@ -48,7 +50,7 @@ def scan_parquet(path: Path, label: str, key: tuple[str, ...] | None) -> RecordT
         select.append(f"'[' || concat_ws(',', {ks}) || ']' AS k")
     sql = (f"SELECT {', '.join(select)} FROM read_parquet(?, file_row_number=true) "
            "ORDER BY seq")
-    con = duckdb.connect()
+    con = duck.connect(spill_dir)
     try:
         table = con.sql(sql, params=[str(path)]).to_arrow_table()
     except duckdb.Error as e:

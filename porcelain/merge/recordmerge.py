@@ -25,8 +25,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ldv.plumbing.errors import BadFormat
+from ldv.plumbing.errors import BadFormat, LdvError
 
+from . import duck
 from . import parquet as pq_side
 from .base import (ADD_ADD, DELETE_MODIFY, FORMATS, MODIFY_DELETE, MODIFY_MODIFY, SCHEMA,
                    MergeStats, RecordConflict, RecordMergeResult)
@@ -36,7 +37,6 @@ from .sequence import sequence_merge
 BASE, OURS, THEIRS = 0, 1, 2
 LABELS = {BASE: "base", OURS: "ours", THEIRS: "theirs"}
 WINDOW = 1 << 20
-DUCKDB_MEMORY = "512MB"
 
 
 def merge_records(base: Path | None, ours: Path, theirs: Path, out: Path, *,
@@ -62,7 +62,9 @@ def merge_records(base: Path | None, ours: Path, theirs: Path, out: Path, *,
         shutil.copyfile(paths[side], out)
         result.fast_path = LABELS[side]
         return result
-    tables = {s: scan(p, LABELS[s], fmt, key) for s, p in paths.items() if p is not None}
+    spill = Path(spill_dir or Path(out).parent)
+    tables = {s: scan(p, LABELS[s], fmt, key, spill) for s, p in paths.items()
+              if p is not None}
     st = result.stats
     st.base = tables[BASE].count if BASE in tables else 0
     st.ours, st.theirs = tables[OURS].count, tables[THEIRS].count
@@ -71,8 +73,7 @@ def merge_records(base: Path | None, ours: Path, theirs: Path, out: Path, *,
     if key is None and BASE not in tables:
         return _whole_file_conflict(result, tables, paths, out, ADD_ADD, "<file>")
     if key is not None:
-        runs, conflicts = _keyed(tables, key, st, max_conflicts,
-                                 Path(spill_dir or Path(out).parent))
+        runs, conflicts = _keyed(tables, key, st, max_conflicts, spill)
     else:
         runs, conflicts = _positional(tables, st, max_conflicts)
     st.out = _write(out, runs, tables, paths, fmt)
@@ -166,16 +167,8 @@ def _check_unique(con, name: str, label: str, key) -> None:
                              "to merge by position")
 
 
-def connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with bounded memory that spills only into ``spill_dir``
-    (the caller's private directory: spilled keys are plaintext)."""
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "threads": 2,
-                                 "temp_directory": str(spill_dir / ".ldv-merge-spill")})
-    return con
-
-
 def _keyed(tables, key, st: MergeStats, max_conflicts: int, spill_dir: Path):
-    con = connect(spill_dir)
+    con = duck.connect(spill_dir)
     try:
         empty = tables[OURS].table.schema.empty_table()
         for s, name in ((BASE, "b"), (OURS, "o"), (THEIRS, "t")):
@@ -202,6 +195,10 @@ def _keyed(tables, key, st: MergeStats, max_conflicts: int, spill_dir: Path):
         conflicts = con.sql(f"""
             SELECT k, cat, bs, os, ts FROM j WHERE cat LIKE 'c:%'
             ORDER BY os IS NULL, os, ts LIMIT {int(max_conflicts)}""").fetchall()
+    except duckdb.Error as e:
+        raise LdvError(f"the record join failed in DuckDB: {e}",
+                       hint="free memory or space in the temporary directory, "
+                            "or merge this path with merge=text") from None
     finally:
         con.close()
     return runs, [(display_key(key, k), cat[2:], bs, os, ts) for k, cat, bs, os, ts in conflicts]

@@ -243,12 +243,13 @@ def scan_csv(path: Path, label: str, key: tuple[str, ...] | None) -> RecordTable
     return RecordTable(label, path, b.table(), header=header, columns=columns)
 
 
-def scan(path: Path, label: str, fmt: str, key: tuple[str, ...] | None) -> RecordTable:
+def scan(path: Path, label: str, fmt: str, key: tuple[str, ...] | None,
+         spill_dir: Path | None = None) -> RecordTable:
     if fmt == "jsonl":
         return scan_jsonl(path, label, key)
     if fmt == "csv":
         return scan_csv(path, label, key)
     if fmt == "parquet":
         from .parquet import scan_parquet
-        return scan_parquet(path, label, key)
+        return scan_parquet(path, label, key, spill_dir or path.parent)
     raise BadFormat(f"unknown record format {fmt!r}", hint="use jsonl, csv or parquet")

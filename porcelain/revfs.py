@@ -57,6 +57,10 @@ class _CachingODB:
         self._cache: OrderedDict[bytes, bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        # The object store is not safe for concurrent readers (a shared zstd
+        # decompressor: two threads crashed the process with heap corruption),
+        # and DuckDB reads both versions from several threads.
+        self._store_lock = threading.Lock()
 
     def get(self, oid: bytes):
         with self._lock:
@@ -65,7 +69,8 @@ class _CachingODB:
                 self._cache.move_to_end(oid)
                 self._stats.cache_hits += 1
                 return ObjType.CHUNK, data
-        type_code, data = self._odb.get(oid)
+        with self._store_lock:
+            type_code, data = self._odb.get(oid)
         if type_code == ObjType.CHUNK:
             with self._lock:
                 self._stats.chunks += 1

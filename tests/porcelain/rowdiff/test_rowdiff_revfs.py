@@ -136,3 +136,14 @@ def test_chunk_cache_saves_re_decrypting_and_stays_bounded(repo):
         with nocache.open("ldv://HEAD/data.parquet") as f:
             pq.ParquetFile(f).metadata
     assert nocache.stats.cache_hits == 0 and nocache.stats.chunks >= 2
+
+
+def test_concurrent_readers_are_serialized_on_the_store(repo):
+    from concurrent.futures import ThreadPoolExecutor
+    fs = RevisionFileSystem(repo.plumbing, cache_bytes=0)
+    oid = bytes.fromhex(fs.info("ldv://HEAD/data.parquet")["oid"])
+    ids = [c for c, _ in iter_chunk_ids(repo.plumbing.odb, oid)]
+    with ThreadPoolExecutor(4) as ex:
+        sizes = list(ex.map(lambda c: len(fs.odb.get(c)[1]), ids * 3))
+    assert sum(sizes) == 3 * fs.info("ldv://HEAD/data.parquet")["size"]
+    assert fs.stats.chunks == 3 * len(ids)

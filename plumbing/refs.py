@@ -143,6 +143,7 @@ class RefStore:
             target = self._resolve_name(name)
             current = self.read(target)
             _check(target, current, old)
+            self._check_path_free(target)
             atomic_write(self.dir / target, (new.hex() + "\n").encode())
             self._log(target, current, new, message)
             if target != name:
@@ -173,6 +174,31 @@ class RefStore:
             _check(name, current, old)
             (self.dir / name).unlink(missing_ok=True)
             (self.dir / "logs" / name).unlink(missing_ok=True)
+            self._prune_dirs(name)
+
+    def _check_path_free(self, name: str) -> None:
+        """Git's directory/file rule: refs/heads/a and refs/heads/a/b cannot both be."""
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            prefix = "/".join(parts[:i])
+            if (self.dir / prefix).is_file() and i > 1:
+                raise RefConflict(f"cannot create ref {name}: ref {prefix} exists",
+                                  hint=f"delete or rename {prefix} first")
+        if (self.dir / name).is_dir() and any((self.dir / name).rglob("*")):
+            raise RefConflict(f"cannot create ref {name}: refs exist below it",
+                              hint=f"delete or rename the refs under {name}/ first")
+
+    def _prune_dirs(self, name: str) -> None:
+        """Remove directories a deleted ref leaves empty, as git does (keeping
+        refs/heads, refs/tags and the like)."""
+        for base in (self.dir, self.dir / "logs"):
+            parts = name.split("/")[:-1]
+            while len(parts) > 2:
+                try:
+                    (base / "/".join(parts)).rmdir()
+                except OSError:
+                    break
+                parts.pop()
 
     # -- reflog ----------------------------------------------------------------
 

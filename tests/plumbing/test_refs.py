@@ -132,3 +132,16 @@ def test_detached_head_and_back(refs):
     refs.set_symbolic("HEAD", "refs/heads/main", message="checkout: main")
     assert refs.read("HEAD") == A
     assert [e.new for e in refs.reflog("HEAD")] == [A, B, C, A]
+
+
+def test_directory_file_conflicts_and_pruning(refs, tmp_path):
+    refs.set("refs/heads/feature/x", A)
+    with pytest.raises(RefConflict, match="refs exist below"):
+        refs.set("refs/heads/feature", B)
+    with pytest.raises(RefConflict, match="exists"):
+        refs.set("refs/heads/feature/x/y", B)
+    refs.delete("refs/heads/feature/x")
+    assert not (tmp_path / "refs" / "heads" / "feature").exists()
+    assert (tmp_path / "refs" / "heads").is_dir()
+    refs.set("refs/heads/feature", B)          # the name is free again
+    assert refs.read("refs/heads/feature") == B

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ldv.plumbing.errors import BadFormat, LdvError
+from ldv.plumbing.errors import BadFormat, BadInput, LdvError
 
 from . import duck
 from . import parquet as pq_side
@@ -56,6 +56,9 @@ def merge_records(base: Path | None, ours: Path, theirs: Path, out: Path, *,
     key = tuple(key) if key else None
     paths = {BASE: Path(base) if base is not None else None, OURS: Path(ours),
              THEIRS: Path(theirs)}
+    if any(p is not None and Path(out).resolve() == p.resolve() for p in paths.values()):
+        raise BadInput(f"the merge output {out} is one of its inputs",
+                       hint="write the merge to a new file, then move it into place")
     result = RecordMergeResult(fmt, key)
     side = _fast_path(paths)
     if side is not None:

@@ -5,10 +5,12 @@ import csv
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldv.plumbing.errors import BadFormat
 from ldv.porcelain.merge.recordmerge import merge_records
-from ldv.porcelain.merge.records import iter_csv_rows
+from ldv.porcelain.merge.records import iter_csv_rows, parse_csv_row
 
 HEADER = b"id,text,score"
 BASE = [
@@ -97,3 +99,24 @@ def test_header_change_on_one_side_alone_is_taken(tmp_path):
 def test_unknown_key_column_is_a_clear_error(tmp_path):
     with pytest.raises(BadFormat, match="no column 'nope'"):
         run(tmp_path, BASE, BASE[1:], BASE[2:], key="nope")
+
+
+cells = st.text(alphabet=st.sampled_from('ab ,"\n\r\t'), max_size=6)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(rows=st.lists(st.lists(cells, min_size=1, max_size=4), min_size=1, max_size=6))
+def test_row_scanner_splits_what_csv_writer_wrote(rows):
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerows(rows)     # RFC 4180: CRLF, CR and LF get quoted
+    raws = [raw for _, raw in iter_csv_rows(io.BytesIO(buf.getvalue().encode()))]
+    assert [parse_csv_row(r, "row") for r in raws] == rows
+
+
+def test_output_may_not_overwrite_an_input(tmp_path):
+    from ldv.plumbing.errors import BadInput
+    b = write(tmp_path / "b.csv", BASE)
+    o = write(tmp_path / "o.csv", BASE[1:])
+    t = write(tmp_path / "t.csv", BASE[2:])
+    with pytest.raises(BadInput, match="one of its inputs"):
+        merge_records(b, o, t, o, fmt="csv", key="id")

@@ -38,6 +38,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fsck": ("fsck", "Decrypt and verify every object and every ref."),
     "key": ("key", "Manage the repository's keys (rotate)."),
     "config": ("config", "Get, set and list repository configuration."),
+    "remote": ("remote", "List, add and remove remotes (ldv-server URLs)."),
+    "push": ("push", "Send commits to a remote and move its branch."),
+    "fetch": ("fetch", "Download a remote's branches into refs/remotes/."),
+    "pull": ("pull", "Fetch and fast-forward the current branch."),
+    "clone": ("clone", "Copy a remote repository into a new folder."),
+    "ls-remote": ("ls_remote", "List a remote's refs."),
+    "login": ("login", "Store a token for an ldv-server."),
 }
 
 EXIT_INTERNAL = 70   # a bug in ldv (BSD's EX_SOFTWARE)
@@ -84,8 +91,12 @@ def run_mapped(call) -> int:
         return e.exit_code
     except click.exceptions.Exit as e:
         return e.exit_code
+    except click.UsageError as e:
+        where = e.ctx.command_path if e.ctx is not None else "ldv"
+        _error(e.format_message(), f"see `{where} --help`")
+        return 2
     except click.ClickException as e:
-        e.show()
+        _error(e.format_message(), None)
         return 2 if e.exit_code == 1 else e.exit_code
     except (click.Abort, KeyboardInterrupt):
         _error("interrupted", None)

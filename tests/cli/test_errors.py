@@ -45,9 +45,12 @@ def test_corrupt_pack_fsck_is_4(repo):
     assert r.stderr.strip().splitlines()[-1].startswith("error: ")
 
 
-def test_unknown_command_and_option_are_2(repo):
-    assert repo("frobnicate", code=2).exit_code == 2
-    assert repo("log", "--no-such-flag", code=2).exit_code == 2
+def test_usage_errors_are_one_line_with_a_hint(repo):
+    for args in (["frobnicate"], ["log", "--no-such-flag"], ["cat-file", "HEAD"],
+                 ["diff", "--format", "yaml"]):
+        r = repo(*args, code=2)
+        _one_line(r)
+        assert "(hint: see `" in r.stderr and "--help`)" in r.stderr
 
 
 def test_locked_repository_is_3(repo):

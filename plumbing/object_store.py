@@ -30,6 +30,7 @@ from .pack_index import PackIndex
 PACK_SIZE = 16 << 20       # target pack size (DESIGN: 16-64 MiB)
 MAX_DEPTH = 20             # longest delta chain (a delta decodes at GB/s; gc reverses chains)
 CACHE_BYTES = 32 << 20     # plaintexts of recent delta bases
+INLINE_BELOW = 32 << 10    # objects smaller than this are compressed inline
 _FSCK_HINT = "run `ldv fsck`; fetch the pack again from a remote if you have one"
 
 
@@ -107,7 +108,8 @@ class PackedObjectDatabase:
             return oid
         base, depth = self._usable_base(type_code, delta_base)
         base_plain = self._plain(base) if base else None
-        if not self.workers:
+        if not self.workers or (len(data) < INLINE_BELOW and not self._queue):
+            # small objects: a thread hand-off costs more than compressing here
             enc, body = self.codec.encode(data, base_plain)
             self._append(oid, type_code, enc, body, base, depth)
             return oid

@@ -1,0 +1,21 @@
+"""ldv login URL [--fingerprint FP] [--token T]"""
+from __future__ import annotations
+
+import click
+
+from ._app import App, out, pass_app
+
+
+@click.command("login")
+@click.argument("url")
+@click.option("--fingerprint", help="Pin the server's key (SHA256:... from init-tls).")
+@click.option("--token", help="The token (else read from stdin without echo).")
+@pass_app
+def command(app: App, url, fingerprint, token):
+    """Check a token against a server and store it (0600) for later commands."""
+    from ldv.plumbing.wire import RemoteClient
+    from ._remote import save_token
+    token = token or click.prompt("token", hide_input=True)
+    with RemoteClient(url, token.strip(), fingerprint=fingerprint) as client:
+        client.list_refs()          # proves the token works for this repository
+    out(f"token stored in {save_token(url, token.strip(), fingerprint)}")

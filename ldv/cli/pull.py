@@ -1,0 +1,21 @@
+"""ldv pull [REMOTE [BRANCH]]"""
+from __future__ import annotations
+
+import click
+
+from ._app import App, out, pass_app, quiet_option
+
+
+@click.command("pull")
+@click.argument("remote", required=False)
+@click.argument("branch", required=False)
+@quiet_option
+@pass_app
+def command(app: App, remote, branch):
+    """Fetch, then fast-forward the current branch.  A diverged branch stops with
+    exit 1: merge the remote branch, then push."""
+    from ldv.porcelain import sync
+    from ._remote import open_remote
+    repo, name, client = open_remote(app, remote)
+    with client:
+        out(sync.pull(repo, client, name, branch, progress=app.progress()))

@@ -1,0 +1,66 @@
+"""The sync commands of `ldv` (remote, push, clone, pull, fetch, ls-remote, login)
+against a real ldv-server over HTTPS."""
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from tests.cli.conftest import IDENTITY, Ldv
+
+from .harness import ServerThread
+from .test_api import make_services
+
+KEY = "22" * 32
+
+
+@pytest.fixture
+def server(tmp_path, request):
+    svc = make_services("embedded", tmp_path / "srv", request)
+    svc.store.create_repo("ds")
+    srv = ServerThread(svc, tmp_path / "srv").start()
+    yield srv
+    srv.stop()
+
+
+def test_cli_push_clone_pull(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a.write("train.jsonl", '{"x": 1}\n' * 1000)
+    a("add", ".")
+    a("commit", "-m", "first")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    assert server.url("ds") in a("remote", "-v").output
+    assert "main -> origin" in a("push").output
+    assert a("push").exit_code == 0
+    a("clone", server.url("ds"), str(tmp_path / "b"), "--fingerprint", server.fingerprint)
+    assert (tmp_path / "b" / "train.jsonl").read_bytes() == (tmp_path / "a" / "train.jsonl").read_bytes()
+    b = Ldv(tmp_path / "b", env)
+    a.write("train.jsonl", '{"x": 2}\n' * 1000)
+    a("commit", "-a", "-m", "second")
+    a("push", "origin", "main")
+    assert "fast-forward" in b("pull").output
+    assert (tmp_path / "b" / "train.jsonl").read_text().startswith('{"x": 2}')
+    refs = b("ls-remote").output.split()
+    assert refs[1] == "refs/heads/main" and len(refs[0]) == 64
+
+
+def test_cli_login_stores_the_token_privately(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "read", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": None, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    assert a("ls-remote", code=5).exit_code == 5           # no token yet: auth error
+    a("login", server.url("ds"), "--fingerprint", server.fingerprint, "--token", token)
+    cred = tmp_path / "config" / "ldv" / "credentials.json"
+    assert stat.S_IMODE(cred.stat().st_mode) == 0o600
+    assert a("ls-remote").output == ""
+    r = a("push", code=None)
+    assert r.exit_code in (2, 5)     # nothing to push from an empty repo, or read-only token

@@ -40,6 +40,7 @@ class DiffOptions:
     memory_limit: str | None = None
     temp_directory: str | None = None
     filesystems: tuple = ()  # fsspec filesystems DuckDB should read (ldv://)
+    names: tuple = (None, None)  # how to call (old, new) in messages and output
 
 
 def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff:
@@ -54,7 +55,7 @@ def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff
     with session(opts) as con:
         streams = StreamFS()
         con.register_filesystem(streams)
-        o, n = _load_pair(con, old, new, opts.fmt, streams)
+        o, n = _load_pair(con, old, new, opts, streams)
         schema = compare_schemas(o, n)
         where = f"diff of {o.side.path} and {n.side.path}"
         with duckdb_errors(where):
@@ -104,22 +105,22 @@ def session(opts: DiffOptions):
         con.close()
 
 
-def _load_pair(con, old, new, fmt, streams) -> tuple[Loaded, Loaded]:
-    present = load(con, "__ldv_old" if old is not None else "__ldv_new",
-                   old if old is not None else new, fmt, streams,
-                   "old" if old is not None else "new")
+def _load_pair(con, old, new, opts: DiffOptions, streams) -> tuple[Loaded, Loaded]:
+    name_old, name_new = opts.names
     if old is None:
+        present = load(con, "__ldv_new", new, opts.fmt, streams, "new", name_new)
         return _absent(con, "__ldv_old", "old", present), present
+    present = load(con, "__ldv_old", old, opts.fmt, streams, "old", name_old)
     if new is None:
         return present, _absent(con, "__ldv_new", "new", present)
-    return present, load(con, "__ldv_new", new, fmt, streams, "new")
+    return present, load(con, "__ldv_new", new, opts.fmt, streams, "new", name_new)
 
 
 def load(con, view: str, source, fmt: str | None, streams: StreamFS,
-         label: str) -> Loaded:
+         label: str, name: str | None = None) -> Loaded:
     """Register ``source`` as view ``view`` and read its columns and row count."""
-    name = display_name(source)
-    fmt = detect_format(source, fmt)
+    name = name or display_name(source)
+    fmt = detect_format(name if fmt is None else source, fmt)
     if isinstance(source, (str, os.PathLike)):
         url = os.fspath(source)
         if "://" not in url and not os.path.isfile(url):

@@ -177,10 +177,11 @@ def _md_counts_table(rows: list[tuple[str, RowDiff]]) -> list[str]:
     return out
 
 
-def _md_file(d: RowDiff, heading: str) -> list[str]:
+def _md_file(d: RowDiff, heading: str, table: bool = True) -> list[str]:
     match = f"key `{', '.join(d.key)}`" if d.key else "whole-row identity"
-    out = [heading, "", f"Rows matched by {match}.", ""]
-    out += _md_counts_table([(_name(d), d)])
+    out = [heading, "", f"Rows matched by {match}."]
+    if table:  # a tree report already has the file's row in its summary table
+        out += [""] + _md_counts_table([(_name(d), d)])
     if d.schema.changed:
         out += ["", "**Schema changes**", ""] + [f"- `{_md(s)}`" for s in _schema_items(d)]
     if d.columns_changed:
@@ -213,5 +214,5 @@ def _md_tree(t: TreeRowDiff) -> list[str]:
         out.append(f"- :warning: {_md(e)}")
     for f in t.files:
         if f.diff and f.diff.changed:
-            out += [""] + _md_file(f.diff, f"#### `{_md(f.path)}` ({f.status})")
+            out += [""] + _md_file(f.diff, f"#### `{_md(f.path)}` ({f.status})", table=False)
     return out

@@ -102,16 +102,16 @@ def summarize_tree(changes: Iterable[FileChange],
             raise ValueError(f"unknown file status {ch.status!r}")
         if opts.fmt is None and not is_tabular(ch.path):
             continue
-        # The path, not the source (often a nameless stream), decides the format.
-        file_opts = replace(opts, fmt=opts.fmt or detect_format(ch.path))
+        # The path, not the source (often a nameless stream), names the file
+        # and decides its format.
+        file_opts = replace(opts, fmt=opts.fmt or detect_format(ch.path),
+                            names=(ch.path, ch.path))
         try:
             d = diff_rows(_source(ch.old) if ch.status != "A" else None,
                           _source(ch.new) if ch.status != "D" else None, file_opts)
         except BadInput as e:
             out.append(FileRowDiff(ch.path, ch.status, error=str(e)))
             continue
-        d = replace(d, old=replace(d.old, path=ch.path if ch.status != "A" else "/dev/null"),
-                    new=replace(d.new, path=ch.path if ch.status != "D" else "/dev/null"))
         out.append(FileRowDiff(ch.path, ch.status, diff=d))
     return TreeRowDiff(tuple(out))
 

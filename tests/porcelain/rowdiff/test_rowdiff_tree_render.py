@@ -28,23 +28,27 @@ def _tree(tmp_path):
         FileChange("data/gone.csv", "D", gone, None),
         FileChange("README.md", "M", tmp_path / "a", tmp_path / "b"),  # not tabular
         FileChange("data/junk.parquet", "M", junk, junk),
+        FileChange("data/bad.jsonl", "M", lambda: io.BytesIO(b"{not json\n"),
+                   lambda: io.BytesIO(b"{}\n")),
     ]
     return v, summarize_tree(changes, DiffOptions(key=("id",), threads=1))
 
 
 def test_tree_totals_and_errors(tmp_path):
     v, t = _tree(tmp_path)
-    assert [f.path for f in t.files] == ["data/extra.jsonl", "data/gone.csv",
+    assert [f.path for f in t.files] == ["data/bad.jsonl", "data/extra.jsonl", "data/gone.csv",
                                          "data/junk.parquet", "data/train.parquet"]
     c = t.counts
     assert c.added == len(v.added) + 6
     assert c.removed == len(v.removed) + 9
     assert c.modified == len(v.modified)
     assert t.old_rows == len(v.old) + 9 and t.new_rows == len(v.new) + 6
-    assert len(t.errors) == 1 and "data/junk.parquet" in t.errors[0]
+    assert len(t.errors) == 2
+    bad = t.files[0].error
+    assert "old version data/bad.jsonl is not valid JSONL" in bad and "<stream>" not in bad
     doc = json.loads(render(t, "json"))
     assert doc["schema_version"] == SCHEMA_VERSION and doc["kind"] == "tree"
-    assert doc["totals"]["added"] == c.added and doc["totals"]["files"] == 4
+    assert doc["totals"]["added"] == c.added and doc["totals"]["files"] == 5
     by_path = {f["path"]: f for f in doc["files"]}
     assert by_path["data/extra.jsonl"]["diff"]["old"]["path"] == "/dev/null"
     assert by_path["data/extra.jsonl"]["diff"]["new"]["path"] == "data/extra.jsonl"

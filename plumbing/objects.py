@@ -25,6 +25,39 @@ MODE_DIR = 0o040000
 MODES = (MODE_FILE, MODE_EXEC, MODE_SYMLINK, MODE_DIR)
 
 _U64 = 1 << 64
+_SMALL = [bytes((i,)) for i in range(0x80)]
+
+
+def uvarint(n: int) -> bytes:
+    """``n`` as a canonical LEB128 varint (the ``u`` field)."""
+    if 0 <= n < 0x80:
+        return _SMALL[n]
+    e = Encoder(version=None)
+    e.u(n)
+    return bytes(e.buf)
+
+
+def read_uvarint(data: bytes, pos: int) -> tuple[int, int]:
+    """Parse a ``u`` field at ``pos``; return (value, next position)."""
+    try:
+        b = data[pos]
+    except IndexError:
+        raise CorruptObject("object is truncated") from None
+    if b < 0x80:
+        return b, pos + 1
+    n = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise CorruptObject("truncated or oversized integer in object")
+        b = data[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            break
+        shift += 7
+    if b == 0 or n >= _U64:
+        raise CorruptObject("non-canonical integer in object")
+    return n, pos
 
 
 class Encoder:
@@ -32,8 +65,8 @@ class Encoder:
 
     __slots__ = ("buf",)
 
-    def __init__(self, version: int = FORMAT_VERSION):
-        self.buf = bytearray((version,))
+    def __init__(self, version: int | None = FORMAT_VERSION):
+        self.buf = bytearray() if version is None else bytearray((version,))
 
     def u(self, n: int) -> None:
         if not 0 <= n < _U64:

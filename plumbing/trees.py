@@ -14,8 +14,8 @@ from collections import deque
 from typing import Iterator, Mapping
 
 from .errors import CorruptObject, InvalidPath
-from .objects import (MODE_DIR, MODES, Decoder, Encoder, TreeEntry, check_name,
-                      read_object)
+from .objects import (FORMAT_VERSION, MODE_DIR, MODES, Decoder, Encoder, TreeEntry,
+                      check_name, read_object, read_uvarint, uvarint)
 from .odb import ObjectDatabase, ObjType
 from .prolly import TreeBuilder, is_boundary_hash
 
@@ -25,24 +25,31 @@ Inner = tuple[bytes, bytes, int]
 
 # -- serialization ----------------------------------------------------------
 
-def _encode_entry(e: Encoder, t: TreeEntry) -> None:
-    e.str_(t.name)
-    e.u(t.mode)
-    e.oid(t.oid)
-    e.u(t.size)
+_MODE_BYTES = {m: uvarint(m) for m in MODES}
+
+
+def encode_entry(t: TreeEntry) -> bytes:
+    """One height-0 entry: str name | u mode | oid | u size."""
+    try:
+        name = t.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidPath(f"file name {t.name!r} is not valid UTF-8") from None
+    if len(t.oid) != 32:
+        raise InvalidPath(f"entry {t.name!r} has an id of {len(t.oid)} bytes")
+    return b"".join((uvarint(len(name)), name, _MODE_BYTES.get(t.mode) or uvarint(t.mode),
+                     t.oid, uvarint(t.size)))
 
 
 def encode_node(height: int, entries: list) -> bytes:
+    """A TREE or TREENODE payload: TreeEntry at height 0, Inner tuples above."""
+    if height == 0:
+        return b"".join([bytes((FORMAT_VERSION, 0)), *map(encode_entry, entries)])
     e = Encoder()
     e.u(height)
-    for x in entries:
-        if height == 0:
-            _encode_entry(e, x)
-        else:
-            key, oid, count = x
-            e.bytes_(key)
-            e.oid(oid)
-            e.u(count)
+    for key, oid, count in entries:
+        e.bytes_(key)
+        e.oid(oid)
+        e.u(count)
     return e.done()
 
 
@@ -50,26 +57,41 @@ def decode_node(data) -> tuple[int, list]:
     """Return (height, entries): TreeEntry at height 0, Inner tuples above."""
     d = Decoder(data, "tree")
     height = d.u()
-    entries: list = []
-    while not d.at_end():
-        if height == 0:
-            name = d.str_()
-            t = TreeEntry(name, d.u(), d.oid(), d.u())
-            if t.mode not in MODES:
-                raise CorruptObject(f"tree entry {name!r} has unknown mode {t.mode:o}")
-            try:
-                check_name(name)
-            except InvalidPath:
-                raise CorruptObject(f"tree holds an invalid name {name!r}") from None
-            entries.append(t)
-        else:
+    if height == 0:
+        entries = _decode_leaves(bytes(d.data), d.pos)
+    else:
+        entries = []
+        while not d.at_end():
             entries.append((d.bytes_(), d.oid(), d.u()))
+        if not entries:
+            raise CorruptObject("tree node is empty")
     keys = [_key(x, height) for x in entries]
     if any(a >= b for a, b in zip(keys, keys[1:])):
         raise CorruptObject("tree entries are not sorted")
-    if height and not entries:
-        raise CorruptObject("tree node is empty")
     return height, entries
+
+
+def _decode_leaves(data: bytes, pos: int) -> list[TreeEntry]:
+    # the hot loop of every directory read: plain locals, no Decoder calls
+    out, end, u = [], len(data), read_uvarint
+    while pos < end:
+        n, pos = u(data, pos)
+        raw, pos = data[pos:pos + n], pos + n
+        mode, pos = u(data, pos)
+        oid, pos = data[pos:pos + 32], pos + 32
+        size, pos = u(data, pos)
+        if len(raw) != n or len(oid) != 32:
+            raise CorruptObject("tree is truncated")
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CorruptObject("invalid UTF-8 in a tree entry name") from None
+        if mode not in MODES:
+            raise CorruptObject(f"tree entry {name!r} has unknown mode {mode:o}")
+        if not raw or raw in (b".", b"..") or b"/" in raw or b"\0" in raw:
+            raise CorruptObject(f"tree holds an invalid name {name!r}")
+        out.append(TreeEntry(name, mode, oid, size))
+    return out
 
 
 def _key(x, height: int) -> bytes:
@@ -79,22 +101,33 @@ def _key(x, height: int) -> bytes:
 # -- writing ----------------------------------------------------------------
 
 class _Writer:
+    """Feeds one directory to a TreeBuilder; level-0 items are (key, encoded)."""
+
     def __init__(self, odb: ObjectDatabase):
         self.odb = odb
         self.builder: TreeBuilder = TreeBuilder(self._boundary, self._emit)
 
     def _boundary(self, level: int, x) -> bool:
-        if level:
-            return is_boundary_hash(x[1])
-        e = Encoder()
-        _encode_entry(e, x)
         # keyed, so node sizes do not reveal names to the server
-        return is_boundary_hash(self.odb.hasher.oid(ObjType.TREENODE, e.buf))
+        h = x[1] if level else self.odb.hasher.oid(ObjType.TREENODE, x[1])
+        return is_boundary_hash(h)
 
-    def _emit(self, level: int, entries: list) -> Inner:
-        oid = self.odb.put(ObjType.TREENODE, encode_node(level, entries))
-        count = len(entries) if level == 0 else sum(x[2] for x in entries)
-        return _key(entries[0], level), oid, count
+    def _emit(self, level: int, items: list) -> Inner:
+        if level == 0:
+            payload = b"".join([bytes((FORMAT_VERSION, 0)), *(enc for _, enc in items)])
+            count = len(items)
+        else:
+            payload = encode_node(level, items)
+            count = sum(x[2] for x in items)
+        return items[0][0], self.odb.put(ObjType.TREENODE, payload), count
+
+    def root(self) -> bytes:
+        height, top = self.builder.finish()
+        if height == 0:
+            payload = b"".join([bytes((FORMAT_VERSION, 0)), *(enc for _, enc in top)])
+        else:
+            payload = encode_node(height, top)
+        return self.odb.put(ObjType.TREE, payload)
 
 
 def write_tree(odb: ObjectDatabase, entries: list[TreeEntry]) -> bytes:
@@ -111,9 +144,8 @@ def write_tree(odb: ObjectDatabase, entries: list[TreeEntry]) -> bytes:
         names.add(t.name)
     w = _Writer(odb)
     for t in entries:
-        w.builder.add(t)
-    height, top = w.builder.finish()
-    return odb.put(ObjType.TREE, encode_node(height, top))
+        w.builder.add((t.sort_key(), encode_entry(t)))
+    return w.root()
 
 
 def build_tree(odb: ObjectDatabase, files: Mapping[str, object]) -> bytes:
@@ -177,24 +209,25 @@ def _child(odb: ObjectDatabase, x: Inner, height: int) -> list:
     return entries
 
 
-def _iter_leaves(odb, height: int, entries: list) -> Iterator[TreeEntry]:
+def _iter_leaf_nodes(odb, height: int, entries: list) -> Iterator[list[TreeEntry]]:
     if height == 0:
-        yield from entries
+        yield entries
         return
     for x in entries:
-        yield from _iter_leaves(odb, height - 1, _child(odb, x, height))
+        yield from _iter_leaf_nodes(odb, height - 1, _child(odb, x, height))
 
 
 def iter_tree(odb: ObjectDatabase, oid: bytes) -> Iterator[TreeEntry]:
     """One directory's entries in order, streaming over its nodes."""
     height, entries = _read_node(odb, oid, ObjType.TREE)
     prev = None
-    for t in _iter_leaves(odb, height, entries):
-        key = t.sort_key()
-        if prev is not None and key <= prev:
+    for node in _iter_leaf_nodes(odb, height, entries):
+        # decode_node checked the order inside each node; check across nodes
+        if prev is not None and node and node[0].sort_key() <= prev:
             raise CorruptObject(f"tree {oid.hex()} is not sorted", hint="run `ldv fsck`")
-        prev = key
-        yield t
+        if node:
+            prev = node[-1].sort_key()
+        yield from node
 
 
 def read_tree(odb: ObjectDatabase, oid: bytes) -> list[TreeEntry]:

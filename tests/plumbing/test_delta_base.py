@@ -19,7 +19,7 @@ def edited(recs: list[bytes], rng: random.Random, frac: float) -> list[bytes]:
     return out
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from(["edit", "insert", "delete"]))
 def test_delta_base_is_the_aligned_old_chunk(seed, how):
     rng = random.Random(seed)

@@ -58,6 +58,10 @@ def _rows(repo, result, fmt, key, sample, fail_on, exit_code) -> int:
                                   opts)
     tripped = rowdiff.evaluate_gates(gates, tree) if gates else None
     out(rowdiff.render(tree, fmt, tripped), nl=False)
+    if tree.errors:  # bad file, missing or non-unique key: exit 2 after the report
+        from ldv.plumbing.errors import BadInput
+        raise BadInput(tree.errors[0], hint=f"{len(tree.errors)} file(s) could not be "
+                                            "row-diffed; see the report above")
     if tripped:
         raise GateTripped(f"{len(tripped)} gate(s) tripped: " + "; ".join(tripped),
                           hint="the diff above shows why")

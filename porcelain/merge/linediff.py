@@ -168,6 +168,23 @@ class _Env:
         self.mxcost = max(bogosqrt(ndiags), MAX_COST_MIN)
 
 
+def _widen(k: list[int], ko: int, lo: int, hi: int, dmin: int, dmax: int,
+           sentinel: int) -> tuple[int, int]:
+    """Widen a diagonal range by one each way, or shrink it at the box's edge; the
+    sentinel just outside spares the inner loop a bounds check."""
+    if lo > dmin:
+        lo -= 1
+        k[lo - 1 + ko] = sentinel
+    else:
+        lo += 1
+    if hi < dmax:
+        hi += 1
+        k[hi + 1 + ko] = sentinel
+    else:
+        hi -= 1
+    return lo, hi
+
+
 def _split(env: _Env, off1: int, lim1: int, off2: int, lim2: int,
            need_min: bool) -> tuple[int, int, bool, bool]:
     """Find a split point (i1, i2, min_lo, min_hi) of the box, as xdl_split does."""
@@ -183,17 +200,7 @@ def _split(env: _Env, off1: int, lim1: int, off2: int, lim2: int,
     while True:
         ec += 1
         got_snake = False
-        # Widen the forward diagonal range by one (or shrink it at the box edge).
-        if fmin > dmin:
-            fmin -= 1
-            kf[fmin - 1 + ko] = -1
-        else:
-            fmin += 1
-        if fmax < dmax:
-            fmax += 1
-            kf[fmax + 1 + ko] = -1
-        else:
-            fmax -= 1
+        fmin, fmax = _widen(kf, ko, fmin, fmax, dmin, dmax, -1)
         for d in range(fmax, fmin - 1, -2):
             lo, hi = kf[d - 1 + ko], kf[d + 1 + ko]
             i1 = lo + 1 if lo >= hi else hi
@@ -207,16 +214,7 @@ def _split(env: _Env, off1: int, lim1: int, off2: int, lim2: int,
             kf[d + ko] = i1
             if odd and bmin <= d <= bmax and kb[d + ko] <= i1:
                 return i1, i2, True, True
-        if bmin > dmin:
-            bmin -= 1
-            kb[bmin - 1 + ko] = LINE_MAX
-        else:
-            bmin += 1
-        if bmax < dmax:
-            bmax += 1
-            kb[bmax + 1 + ko] = LINE_MAX
-        else:
-            bmax -= 1
+        bmin, bmax = _widen(kb, ko, bmin, bmax, dmin, dmax, LINE_MAX)
         for d in range(bmax, bmin - 1, -2):
             lo, hi = kb[d - 1 + ko], kb[d + 1 + ko]
             i1 = lo if lo < hi else hi - 1

@@ -19,7 +19,7 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
 @click.option("--rows", is_flag=True,
               help="Row-level diff of changed Parquet, CSV and JSONL files (DuckDB).")
 @click.option("--key", metavar="COLS", help="With --rows: key column(s), comma-separated.")
-@click.option("--sample", type=click.IntRange(min=0), default=5, show_default=True,
+@click.option("-n", "--sample", type=click.IntRange(min=0), default=5, show_default=True,
               help="With --rows: example rows shown per kind of change.")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="EXPR",
               help="With --rows: a gate such as 'removed>1%' or 'schema'; exit 1 when tripped.")

@@ -32,27 +32,26 @@ def pair_up(before: dict, after: dict) -> dict[str, dict]:
     return {n: {"old": before.get(n), "new": after.get(n)} for n in names}
 
 
-def _call(fn: str, arg: str, flt: str | None, cast: str = "", extra: str = "") -> str:
-    """One aggregate call, restricted to the rows of one version when ``flt``."""
-    where = f" FILTER (WHERE {flt})" if flt else ""
-    out = f"{fn}({arg}{extra}){where}"
+def _call(fn: str, arg: str, cast: str = "", extra: str = "") -> str:
+    """One aggregate call, its result cast when ``cast``."""
+    out = f"{fn}({arg}{extra})"
     return f"({out})::{cast}" if cast else out
 
 
-def _exprs(kind: str, q: str, flt: str | None) -> list[str]:
+def _exprs(kind: str, q: str) -> list[str]:
     """The aggregates computed for one column of family ``kind``."""
     if kind == "number":
-        return [_call("min", q, flt, "DOUBLE"), _call("max", q, flt, "DOUBLE"),
-                _call("avg", f"{q}::DOUBLE", flt)]
+        return [_call("min", q, "DOUBLE"), _call("max", q, "DOUBLE"),
+                _call("avg", f"{q}::DOUBLE")]
     if kind in ("text", "list"):
         ln = f"length({q})" if kind == "text" else f"len({q})"
         qs = ", [" + ", ".join(str(x) for x in _QUANTILES) + "]"
-        return [_call("min", ln, flt), _call("avg", ln, flt), _call("max", ln, flt),
-                _call("approx_quantile", ln, flt, extra=qs)]
+        return [_call("min", ln), _call("avg", ln), _call("max", ln),
+                _call("approx_quantile", ln, extra=qs)]
     if kind == "time":
-        return [_call("min", q, flt, "VARCHAR"), _call("max", q, flt, "VARCHAR")]
+        return [_call("min", q, "VARCHAR"), _call("max", q, "VARCHAR")]
     if kind == "bool":
-        return [_call("avg", f"{q}::INTEGER", flt)]
+        return [_call("avg", f"{q}::INTEGER")]
     return []
 
 
@@ -91,15 +90,14 @@ class StatsPlan:
         return out
 
 
-def stats_plan(columns, ref: Callable[[int, Column], str], flt: str | None = None) -> StatsPlan:
-    """Aggregates over ``ref(i, column)`` for every column, optionally filtered
-    (``flt`` picks rows, e.g. one version's side of a join)."""
+def stats_plan(columns, ref: Callable[[int, Column], str]) -> StatsPlan:
+    """Aggregates over ``ref(i, column)`` (a SQL expression) for every column."""
     exprs, layout = [], []
     for i, c in enumerate(columns):
         q, kind = ref(i, c), kind_of(c.type)
-        extra = _exprs(kind, q, flt)
+        extra = _exprs(kind, q)
         layout.append((c, kind, len(extra)))
-        exprs += [_call("count", q, flt), _call("approx_count_distinct", q, flt)] + extra
+        exprs += [_call("count", q), _call("approx_count_distinct", q)] + extra
     return StatsPlan(exprs, layout)
 
 

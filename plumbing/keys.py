@@ -92,15 +92,14 @@ class PassphraseKey:
         if profile not in crypto.KDF_PROFILES:
             raise BadInput(f"unknown KDF profile {profile!r}",
                            hint=f"use one of {', '.join(crypto.KDF_PROFILES)}")
-        return {"kdf": "scrypt", "salt": crypto.random_bytes(crypto.SALT_LEN).hex(),
-                **crypto.KDF_PROFILES[profile]}
+        return {**crypto.KDF_PROFILES[profile],
+                "salt": crypto.random_bytes(crypto.SALT_LEN).hex()}
 
     def derive_kek(self, params: dict) -> bytes:
-        if params.get("kdf") != "scrypt":
+        if params.get("kdf") not in ("scrypt", "argon2id"):
             raise WrongKey("this repository is protected by a key file, not a passphrase",
                            hint="open it with its master key")
-        return crypto.scrypt(self.passphrase, bytes.fromhex(params["salt"]),
-                             params["n"], params["r"], params["p"])
+        return crypto.passphrase_kek(self.passphrase, params)
 
     def __repr__(self) -> str:
         return "PassphraseKey(<secret>)"

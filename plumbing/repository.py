@@ -202,6 +202,6 @@ def _profile_of(keyring_file: bytes) -> str:
     """The KDF profile a keyring was sealed with, to keep it on a rewrite."""
     params = keyring_params(keyring_file)
     for name, prof in crypto.KDF_PROFILES.items():
-        if params.get("n") == prof["n"]:
+        if all(params.get(k) == v for k, v in prof.items()):
             return name
     return "scrypt"

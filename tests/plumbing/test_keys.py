@@ -6,7 +6,8 @@ import stat
 import pytest
 
 from ldv.plumbing.errors import BadInput, IntegrityError, MissingKey, WrongKey
-from ldv.plumbing.keys import (Keyring, MasterKey, default_key_file, read_key_file,
+from ldv.plumbing.keys import (Keyring, MasterKey, default_key_file, keyring_params,
+                               read_key_file,
                                unwrap_keyring, wrap_keyring, write_key_file)
 
 
@@ -102,3 +103,10 @@ def test_production_passphrase_profile_is_scrypt_2_17():
 def test_unknown_kdf_profile_is_bad_input():
     with pytest.raises(BadInput):
         wrap_keyring(Keyring.generate(), MasterKey.from_passphrase("pw"), "md5")
+
+
+def test_argon2id_profile():
+    ring = Keyring.generate()
+    raw = wrap_keyring(ring, MasterKey.from_passphrase("pw"), "argon2id")
+    assert keyring_params(raw)["kdf"] == "argon2id"
+    assert unwrap_keyring(raw, MasterKey.from_passphrase("pw")) == ring

@@ -167,3 +167,12 @@ def test_reflog_names_the_configured_user(repo):
     oid = repo.odb.put(ObjType.COMMIT, b"c")
     repo.refs.set("HEAD", oid, message="commit")
     assert repo.refs.reflog("HEAD")[-1].who == "Ada <ada@example.org>"
+
+
+def test_rotation_keeps_the_passphrase_profile(tmp_path):
+    from ldv.plumbing.keys import keyring_params
+    pw = MasterKey.from_passphrase("pw")
+    repo = Repo.init(tmp_path, pw, kdf="fast")
+    repo.rotate_data_key()
+    assert keyring_params(repo.keyring_file())["n"] == 2 ** 4
+    assert len(Repo.open(tmp_path, pw).keyring.data_keys) == 2

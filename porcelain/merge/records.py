@@ -27,6 +27,7 @@ from ldv.plumbing.errors import BadFormat
 
 BATCH = 65536
 READ_BYTES = 1 << 22
+MAX_ROW = 64 << 20        # a CSV row longer than this is an unbalanced quote
 _SCHEMA_FIELDS = [("seq", pa.int64()), ("off", pa.int64()), ("len", pa.int64()),
                   ("h", pa.binary(16))]
 
@@ -188,15 +189,19 @@ def scan_jsonl(path: Path, label: str, key: tuple[str, ...] | None) -> RecordTab
     return RecordTable(label, path, b.table())
 
 
-def iter_csv_rows(f):
+def iter_csv_rows(f, max_row: int = MAX_ROW):
     """Yield (offset, raw) per CSV row; a row continues while a quote is open."""
-    off, start, buf, quotes = 0, 0, [], 0
+    off, start, buf, quotes, size = 0, 0, [], 0, 0
     for line in f:
         if not buf:
-            start = off
+            start, size = off, 0
         buf.append(line)
         quotes += line.count(b'"')
         off += len(line)
+        size += len(line)
+        if quotes % 2 and size > max_row:
+            raise BadFormat(f"a quoted CSV field opened at byte {start} is still open "
+                            f"{size} bytes later", hint="look for an unbalanced '\"'")
         if quotes % 2 == 0:
             raw = b"".join(buf)
             yield start, raw[:-1] if raw.endswith(b"\n") else raw

@@ -120,3 +120,9 @@ def test_output_may_not_overwrite_an_input(tmp_path):
     t = write(tmp_path / "t.csv", BASE[2:])
     with pytest.raises(BadInput, match="one of its inputs"):
         merge_records(b, o, t, o, fmt="csv", key="id")
+
+
+def test_unbalanced_quote_is_a_clear_error_not_a_runaway_row():
+    data = b'id,text\n1,"open\n' + b"2,x\n" * 100
+    with pytest.raises(BadFormat, match="still open"):
+        list(iter_csv_rows(io.BytesIO(data), max_row=64))

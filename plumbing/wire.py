@@ -16,6 +16,7 @@ import os
 import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 from urllib.parse import quote, urlsplit
@@ -166,8 +167,10 @@ class RemoteClient:
 
     def __init__(self, url: str, token: str | None = None, *, fingerprint: str | None = None,
                  ca_file: str | None = None, timeout: float = 120.0, retries: int = 4,
-                 part_size: int = DEFAULT_PART, progress: Progress | None = None):
+                 part_size: int = DEFAULT_PART, progress: Progress | None = None,
+                 parallel: int = 2):
         self.url = parse_url(url)
+        self.parallel = parallel
         self.token, self.retries, self.part_size = token, retries, part_size
         self.progress = progress or (lambda label, done, total: None)
         self._tls = dict(ca_file=ca_file, fingerprint=fingerprint)
@@ -284,17 +287,24 @@ class RemoteClient:
         nparts = max(1, -(-size // part))
         have = {int(k): v for k, v in
                 self.request("GET", f"/uploads/{pack}").json()["parts"].items()}
-        sent = 0
-        for i in range(nparts):
-            length = min(part, size - i * part)
-            if have.get(i) == length:
-                continue
-            data = _read_span(source, i * part, length)
+        todo = [i for i in range(nparts) if have.get(i) != min(part, size - i * part)]
+        done = [size - sum(min(part, size - i * part) for i in todo)]
+
+        def send(i: int) -> int:
+            data = _read_span(source, i * part, min(part, size - i * part))
             self.request("PUT", f"/uploads/{pack}/{i}", content=data,
                          headers={"x-ldv-blake3": blake3.blake3(data).hexdigest(),
                                   "content-type": "application/octet-stream"})
-            sent += length
-            self.progress("upload", i * part + length, size)
+            done[0] += len(data)
+            self.progress("upload", done[0], size)
+            return len(data)
+
+        # Two parts in flight: the server stores one while the next arrives.
+        # In order, so the server can hash the pack on arrival.
+        sent = 0
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            for n in pool.map(send, todo):
+                sent += n
         self.request("POST", "/packs", json={"pack": pack, "size": size, "kind": kind,
                                              "parts": nparts,
                                              "entries": [list(e) for e in entries]})

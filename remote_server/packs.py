@@ -10,6 +10,7 @@ visible to negotiation, so a half-pushed pack is never used.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 import blake3
@@ -93,17 +94,30 @@ def finish(svc: Services, repo: str, repo_id: int, pack: str, size: int, kind: s
     return True
 
 
+_PREFETCH = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ldv-prefetch")
+
+
 def read_span(svc: Services, repo_id: int, info: PackInfo, start: int, end: int,
               step: int = READ_STEP) -> Iterator[bytes]:
-    """Bytes [start, end) of a registered pack, in pieces of at most ``step``."""
+    """Bytes [start, end) of a registered pack, in pieces of at most ``step``.
+
+    The next piece is fetched while the current one is sent, so a download runs
+    at the speed of the slower of the object store and the network, not their sum.
+    """
     psize = info.part_size or info.size
-    pos = start
+    pieces, pos = [], start
     while pos < end:
         index, off = divmod(pos, psize)
         n = min(step, psize - off, end - pos)
-        data = svc.backend.get(part_name(repo_id, info.name, index), off, n)
-        if len(data) != n:
-            raise MissingPack(f"pack {info.name[:12]} part {index} ends early",
-                              hint="the server's object store lost data; run a repair")
+        pieces.append((part_name(repo_id, info.name, index), off, n))
         pos += n
+    ahead = None
+    for i, (name, off, n) in enumerate(pieces):
+        current = ahead or _PREFETCH.submit(svc.backend.get, name, off, n)
+        ahead = _PREFETCH.submit(svc.backend.get, *pieces[i + 1]) \
+            if i + 1 < len(pieces) else None
+        data = current.result()
+        if len(data) != n:
+            raise MissingPack(f"pack {info.name[:12]} part {name[-6:]} ends early",
+                              hint="the server's object store lost data; run a repair")
         yield data

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("log", "Show the commit history."),
     "show": ("show", "Show a commit, or a file at a revision (REV:PATH)."),
     "diff": ("diff", "Show changes between commits, the index and the working tree."),
+    "sql": ("sql", "Run DuckDB SQL over any version's files (ldv://REV/PATH)."),
     "branch": ("branch", "List, create, rename or delete branches."),
     "switch": ("switch", "Switch to a branch (-c creates it)."),
     "checkout": ("checkout", "Switch branches or restore files from the index or a revision."),

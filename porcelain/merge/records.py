@@ -220,31 +220,61 @@ def parse_csv_row(raw: bytes, where: str) -> list[str]:
     return rows[0] if rows else []
 
 
+def _csv_keys(raws: list[bytes], idx: list[int], where) -> list[str]:
+    """Keys of a batch of rows, parsed by one csv.reader over the whole batch; any
+    doubt (a row that does not parse alone) falls back to row-by-row messages."""
+    try:
+        text = b"\n".join(raws).decode("utf-8")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if len(rows) == len(raws):
+            return [canonical_key([r[i] for i in idx]) for r in rows]
+    except (UnicodeDecodeError, csv.Error, IndexError):
+        pass
+    keys = []
+    for n, raw in enumerate(raws):
+        row = parse_csv_row(raw, where(n))
+        if len(row) <= max(idx):
+            raise BadFormat(f"{where(n)} is too short", hint="every row needs the key columns")
+        keys.append(canonical_key([row[i] for i in idx]))
+    return keys
+
+
+def _csv_header(raw: bytes, label: str, path: Path, key) -> tuple[list[str], list[int] | None]:
+    columns = parse_csv_row(raw, f"{label} {path.name} header")
+    if key is None:
+        return columns, None
+    missing = [k for k in key if k not in columns]
+    if missing:
+        raise BadFormat(f"{label} {path.name} has no column {missing[0]!r}",
+                        hint="set key= to columns of the CSV header")
+    return columns, [columns.index(k) for k in key]
+
+
 def scan_csv(path: Path, label: str, key: tuple[str, ...] | None) -> RecordTable:
     b = _Builder(key is not None)
     header, columns, idx = None, None, None
+    offs: list[int] = []
+    raws: list[bytes] = []
+
+    def flush():
+        first = b.seq + 1
+        keys = _csv_keys(raws, idx, lambda n: f"{label} {path.name} row {first + n}") \
+            if idx is not None else None
+        b.add_many(offs, raws, keys)
+        offs.clear()
+        raws.clear()
+
     with open(path, "rb") as f:
         for off, raw in iter_csv_rows(f):
             if header is None:
                 header = raw
-                columns = parse_csv_row(raw, f"{label} {path.name} header")
-                if key is not None:
-                    missing = [k for k in key if k not in columns]
-                    if missing:
-                        raise BadFormat(f"{label} {path.name} has no column {missing[0]!r}",
-                                        hint="set key= to columns of the CSV header")
-                    idx = [columns.index(k) for k in key]
-                continue
-            if not raw.strip():
-                continue
-            k = None
-            if idx is not None:
-                row = parse_csv_row(raw, f"{label} {path.name} row {b.seq + 1}")
-                if len(row) <= max(idx):
-                    raise BadFormat(f"{label} {path.name} row {b.seq + 1} is too short",
-                                    hint="every row needs the key columns")
-                k = canonical_key([row[i] for i in idx])
-            b.add(off, raw, k)
+                columns, idx = _csv_header(raw, label, path, key)
+            elif raw and not raw.isspace():
+                offs.append(off)
+                raws.append(raw)
+                if len(raws) >= BATCH:
+                    flush()
+    flush()
     return RecordTable(label, path, b.table(), header=header, columns=columns)
 
 

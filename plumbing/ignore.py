@@ -193,6 +193,14 @@ class Ignore:
                 if f.is_file() else None
         return self._lists[dirpath]
 
+    def has_rules(self, dirpath: str) -> bool:
+        """Could any pattern apply to entries of ``dirpath``?  (A fast path.)"""
+        if self._global.patterns:
+            return True
+        parts = dirpath.split("/") if dirpath else []
+        return any(self._list_for("/".join(parts[:k])) is not None
+                   for k in range(len(parts) + 1))
+
     def excluded(self, relpath: str, is_dir: bool) -> bool:
         """Is ``relpath`` itself matched, assuming its parents are not excluded?"""
         parts = relpath.split("/")

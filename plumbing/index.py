@@ -32,7 +32,8 @@ SECRET_NAME = "index"
 MAGIC = b"LDVI"
 VERSION = 1
 _HEADER = struct.Struct("<4sHHQ32sI")       # magic, version, flags, stamp, tree, count
-_ENTRY = struct.Struct("<IHQqqQQ32sH")      # mode, flags, size, mtime, ctime, ino, dev, oid, len
+_ENTRY = struct.Struct("<IHQqqQQ32s")       # mode, flags, size, mtime, ctime, ino, dev, oid
+# then the paths, UTF-8, each ended by NUL (a path never holds one)
 _HAS_TREE = 1
 
 UNVERIFIED = 1            # entry flag: stat data may not be trusted, hash to compare
@@ -72,9 +73,10 @@ class Entry:
 
     def stat_matches(self, st: os.stat_result) -> bool:
         """True when the file is unchanged as far as ``lstat`` can tell."""
-        return (not self.flags & UNVERIFIED and self.size == st.st_size
-                and self.mtime_ns == st.st_mtime_ns and self.ctime_ns == st.st_ctime_ns
-                and self.ino == st.st_ino and self.mode == mode_of(st))
+        # no mode comparison needed: chmod and a new file type both change ctime
+        return (not self.flags & UNVERIFIED and self.mtime_ns == st.st_mtime_ns
+                and self.ctime_ns == st.st_ctime_ns and self.size == st.st_size
+                and self.ino == st.st_ino)
 
     def same_content(self, other: "Entry | None") -> bool:
         return other is not None and self.mode == other.mode and self.oid == other.oid
@@ -161,14 +163,14 @@ class Index:
         flags = _HAS_TREE if self.tree else 0
         parts = [_HEADER.pack(MAGIC, VERSION, flags, now, self.tree or bytes(ID_LEN),
                               len(self.entries))]
-        for path in sorted(self.entries):
+        paths = sorted(self.entries)
+        for path in paths:
             e = self.entries[path]
             if is_racy(e.mtime_ns, now):
                 e.flags |= UNVERIFIED
-            name = path.encode("utf-8", "surrogateescape")
             parts.append(_ENTRY.pack(e.mode, e.flags, e.size, e.mtime_ns, e.ctime_ns,
-                                     e.ino, e.dev, e.oid, len(name)))
-            parts.append(name)
+                                     e.ino, e.dev, e.oid))
+        parts += [p.encode("utf-8", "surrogateescape") + b"\0" for p in paths]
         self.stamp_ns = now
         return b"".join(parts)
 
@@ -182,18 +184,18 @@ class Index:
             raise _corrupt("has a bad signature")
         if version != VERSION:
             raise _corrupt(f"has version {version}; this ldv reads {VERSION}")
-        entries, pos, unpack, size = {}, _HEADER.size, _ENTRY.unpack_from, _ENTRY.size
-        try:
-            for _ in range(count):
-                mode, fl, sz, mt, ct, ino, dev, oid, n = unpack(data, pos)
-                pos += size
-                path = data[pos:pos + n].decode("utf-8", "surrogateescape")
-                pos += n
-                entries[path] = Entry(path, mode, oid, sz, mt, ct, ino, dev, fl)
-        except struct.error:
-            raise _corrupt("is truncated") from None
-        if pos != len(data) or len(entries) != count:
-            raise _corrupt("has trailing or duplicate entries")
+        start = _HEADER.size
+        names_at = start + count * _ENTRY.size
+        names = data[names_at:].split(b"\0")
+        if len(data) < names_at or len(names) != count + 1 or names[-1]:
+            raise _corrupt("is truncated or has trailing bytes")
+        entries = {}
+        recs = _ENTRY.iter_unpack(memoryview(data)[start:names_at])
+        for raw, (mode, fl, sz, mt, ct, ino, dev, oid) in zip(names, recs):
+            path = raw.decode("utf-8", "surrogateescape")
+            entries[path] = Entry(path, mode, oid, sz, mt, ct, ino, dev, fl)
+        if len(entries) != count:
+            raise _corrupt("has duplicate entries")
         index = cls(entries, tree if flags & _HAS_TREE else None)
         index.stamp_ns = stamp
         return index

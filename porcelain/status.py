@@ -120,11 +120,16 @@ def compute(ws) -> Status:
             untracked_files.append(path)
     refreshed: dict[str, Entry] = {}
     unstaged = []
-    for path in sorted(index.entries):
-        st = seen[path] if path in seen else workfiles.lstat(ws.root, path)
-        code = worktree_code(ws, index.entries[path], st, refreshed)
+    for path, e in index.entries.items():
+        st = seen.get(path)
+        if st is not None and e.stat_matches(st):
+            continue                              # the common case: stat says unchanged
+        if st is None:
+            st = workfiles.lstat(ws.root, path)
+        code = worktree_code(ws, e, st, refreshed)
         if code:
             unstaged.append(Change(path, code))
+    unstaged.sort(key=lambda c: c.path)
     status = Status(ws.head_branch(), ws.head_commit(), staged_changes(ws, index),
                     unstaged, collapse_untracked(untracked_files, index))
     if refreshed:

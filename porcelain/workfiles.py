@@ -13,7 +13,7 @@ import stat as statmod
 from pathlib import Path
 from typing import Iterator
 
-from ldv.plumbing.blobs import iter_chunk_ids, write_blob, write_bytes
+from ldv.plumbing.blobs import BlobWriter, iter_chunk_ids, write_blob, write_bytes
 from ldv.plumbing.chunking import Chunker
 from ldv.plumbing.errors import InvalidPath
 from ldv.plumbing.ignore import Ignore
@@ -71,15 +71,18 @@ def walk(root: Path, ignore: Ignore, start: str = "") -> Iterator[tuple[str, os.
             it = os.scandir(root / rel if rel else root)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
+        rules = ignore.has_rules(rel)     # most trees have no .ldvignore: skip matching
+        prefix = rel + "/" if rel else ""
         with it:
             for d in it:
-                path = f"{rel}/{d.name}" if rel else d.name
+                path = prefix + d.name
                 if d.is_dir(follow_symlinks=False):
-                    if not (d.name == REPO_DIR and not rel) and not ignore.excluded(path, True):
+                    if not (rules and ignore.excluded(path, True)) \
+                            and not (d.name == REPO_DIR and not rel):
                         stack.append(path)
                     continue
                 st = d.stat(follow_symlinks=False)
-                if mode_of(st) is not None and not ignore.excluded(path, False):
+                if mode_of(st) is not None and not (rules and ignore.excluded(path, False)):
                     yield path, st
 
 
@@ -96,6 +99,16 @@ def store_file(odb, root: Path, path: str, st: os.stat_result, chunker: Chunker,
     if statmod.S_ISLNK(st.st_mode):
         return write_bytes(odb, os.fsencode(os.readlink(full)), chunker=chunker)
     with open(full, "rb", buffering=0) as f:
+        if st.st_size < chunker.min_size:
+            # FastCDC never cuts below min_size: a small file is one chunk.  Skipping
+            # the stream chunker (and its buffer) makes many small files much faster.
+            data = f.read(chunker.min_size)
+            if len(data) < chunker.min_size:
+                w = BlobWriter(odb, base=base)
+                if data:
+                    w.write_chunk(data)
+                return w.close()
+            f.seek(0)
         return write_blob(odb, f, chunker=chunker, base=base)
 
 

@@ -271,3 +271,18 @@ def test_paths_are_relative_to_cwd(tmp_path):
     (root / "sub" / "f").write_bytes(b"1")
     ws.add(["f"])
     assert [e.path for e in ws.index] == ["sub/f"]
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 2**17])
+def test_small_file_fast_path_gives_the_chunkers_blob(tmp_path, extra):
+    from ldv.plumbing.blobs import write_blob
+    from ldv.plumbing.chunking import Chunker
+    from ldv.plumbing.odb import MemoryObjectDatabase
+    from ldv.porcelain.workfiles import store_file
+    chunker = Chunker(7)
+    for n in (0, 1, 100, chunker.min_size + extra):
+        f = tmp_path / "f"
+        f.write_bytes(os.urandom(n))
+        ours = store_file(MemoryObjectDatabase(), tmp_path, "f", os.lstat(f), chunker)
+        with open(f, "rb") as stream:
+            assert ours == write_blob(MemoryObjectDatabase(), stream, chunker=chunker)

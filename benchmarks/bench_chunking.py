@@ -12,6 +12,8 @@ What each measures (MB/s = 10^6 bytes per second, one core):
                 encoded by the store's codec (plumbing/delta.py) against the base
                 blobs.py chose, per chunk size: the measurement behind chunking.py's
                 parameters
+  edit_cost_real_store  the same edit, each version written by its own process
+                through the real PackedObjectDatabase: added pack bytes as % of v1's
 """
 from __future__ import annotations
 
@@ -140,3 +142,59 @@ def test_edit_cost(benchmark, corpus, avg):
                                 new_meta_KiB=round(meta / 1024),
                                 pct_of_compressed=round(100 * (data + meta) / compressed, 2))
     assert data + meta > 0
+
+
+_VERSION_SCRIPT = r"""
+import sys, time
+from pathlib import Path
+from ldv.plumbing.blobs import write_blob
+from ldv.plumbing.chunking import Chunker
+from ldv.plumbing.keys import MasterKey
+from ldv.plumbing.repository import Repo
+root, src, base = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+master = MasterKey(bytes(range(32)))
+repo = Repo.open(root, master) if base else Repo.init(root, master, kdf="fast")
+t = time.perf_counter()
+with open(src, "rb", buffering=0) as f:
+    oid, size = write_blob(repo.odb, f, chunker=Chunker(repo.keyring.chunker_seed),
+                           base=bytes.fromhex(base) if base else None)
+repo.odb.flush()
+print(oid.hex(), time.perf_counter() - t)
+"""
+
+
+def test_edit_cost_real_store(benchmark, corpus, tmp_path):
+    """The issue's target: each version written by its own process through
+    PackedObjectDatabase (chunk, hash, delta/zstd, encrypt, pack); new pack bytes
+    of the 1%-edited version as % of the first version's stored bytes."""
+    import subprocess
+    import sys
+    (tmp_path / "v1").write_bytes(corpus["text"])
+    (tmp_path / "v2").write_bytes(corpus["text_edited"])
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def stored() -> int:
+        return sum(p.stat().st_size for p in (repo / ".ldv" / "objects").rglob("*") if p.is_file())
+
+    def version(name: str, base: str) -> tuple[str, float]:
+        out = subprocess.run([sys.executable, "-c", _VERSION_SCRIPT, str(repo),
+                              str(tmp_path / name), base],
+                             capture_output=True, text=True, check=True, timeout=600).stdout
+        oid, seconds = out.split()
+        return oid, float(seconds)
+
+    v1, t1 = version("v1", "")
+    first = stored()
+    result = {}
+
+    def run():
+        result["v2"] = version("v2", v1)
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    added = stored() - first
+    benchmark.extra_info.update(
+        v1_write_MBps=round(len(corpus["text"]) / t1 / 1e6, 1),
+        v2_write_MBps=round(len(corpus["text_edited"]) / result["v2"][1] / 1e6, 1),
+        v1_stored_MB=round(first / 1e6, 2), v2_added_KB=round(added / 1e3, 1),
+        pct_of_v1_stored=round(100 * added / first, 2))
+    assert 0 < added < first

@@ -265,18 +265,26 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
 
 def _fetch_packs(repo, client, packs: list[dict], result: FetchResult,
                  progress: Progress) -> None:
+    """Download the packs not held yet, two at a time (metadata packs first), then
+    import each; a partial download stays in objects/incoming/ and resumes."""
+    from concurrent.futures import ThreadPoolExecutor
     have = {name for name, _ in repo.odb.index.pack_names()}
     incoming = repo.ldv_dir / "objects" / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
     todo = [p for p in packs if p["pack"] not in have]
-    for i, p in enumerate(todo):
-        tmp = incoming / p["pack"]
-        result.bytes_fetched += client.download_pack(p["pack"], tmp, p["size"])
-        with open(tmp, "rb") as f:
-            repo.odb.add_pack(p["pack"], f)
-        os.unlink(tmp)
-        result.packs += 1
-        progress("Fetching packs", i + 1, len(todo))
+
+    def download(p: dict) -> tuple[dict, int]:
+        return p, client.download_pack(p["pack"], incoming / p["pack"], p["size"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for i, (p, fetched) in enumerate(pool.map(download, todo)):
+            tmp = incoming / p["pack"]
+            with open(tmp, "rb") as f:
+                repo.odb.add_pack(p["pack"], f)
+            os.unlink(tmp)
+            result.bytes_fetched += fetched
+            result.packs += 1
+            progress("Fetching packs", i + 1, len(todo))
 
 
 # -- pull and clone -------------------------------------------------------------------

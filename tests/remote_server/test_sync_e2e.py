@@ -233,3 +233,39 @@ def test_push_killed_at_half_resumes_without_resending(server, tmp_path):
     b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
                    fingerprint=server.fingerprint)
     assert fsck(b).ok
+
+
+def test_shallow_clone_gets_only_the_newest_commits(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    client, token = connect(server, a)
+    c1 = make_commit(a, {"f": os.urandom(200_000)})
+    sync.push(a, client, "origin", "main")
+    c2 = make_commit(a, {"f": os.urandom(200_000)}, parents=[c1])
+    sync.push(a, client, "origin", "main")
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint, depth=1)
+    assert b.refs.read("refs/heads/main") == c2
+    assert b.odb.has(c2) and not b.odb.has(c1)
+    assert (tmp_path / "b" / "f").stat().st_size == 200_000
+
+
+def test_clone_resumes_after_the_server_restarts(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    make_commit(a, {"a.bin": os.urandom(1 << 20), "b.bin": os.urandom(1 << 20)})
+    client, token = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    from ldv.plumbing.repository import Repo
+    b = Repo.init(tmp_path / "b", MasterKey.from_hex(KEY_HEX), keyring_file=a.keyring_file())
+    bclient, _ = connect(server, b)
+    calls = [0]
+
+    def restart_once(label, done, total):
+        calls[0] += 1
+        if calls[0] == 1:          # the first pack arrived: the server goes away
+            server.stop()
+            server.start()
+
+    result = sync.fetch(b, bclient, "origin", progress=restart_once)
+    assert result.packs >= 2 and calls[0] >= 2
+    assert b.refs.read("refs/remotes/origin/main") == a.refs.read("refs/heads/main")
+    assert fsck(b).ok

@@ -160,3 +160,35 @@ def test_diff_of_large_directories_skips_shared_nodes():
                    ("f0040000", oid_of(40_000), None)]
     assert odb.reads < 60            # a few root-to-leaf paths, not ~800 nodes
     assert list(diff_trees(odb, b, a)) == [(p, nw, o) for p, o, nw in diff_trees(odb, a, b)]
+
+
+unicode_names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"),
+                        min_size=1, max_size=12).filter(lambda s: s not in (".", ".."))
+entries_st = st.lists(st.builds(TreeEntry, unicode_names,
+                                st.sampled_from([MODE_FILE, MODE_EXEC, MODE_SYMLINK, MODE_DIR]),
+                                st.binary(min_size=32, max_size=32), st.integers(0, (1 << 64) - 1)),
+                      max_size=30, unique_by=lambda t: t.name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(entries_st)
+def test_tree_round_trip_with_any_names(entries):
+    odb = MemoryObjectDatabase()
+    oid = write_tree(odb, entries)
+    assert read_tree(odb, oid) == sorted(entries, key=TreeEntry.sort_key)
+    assert write_tree(odb, list(reversed(entries))) == oid
+    raw = encode_node(0, sorted(entries, key=TreeEntry.sort_key))
+    assert decode_node(raw) == (0, sorted(entries, key=TreeEntry.sort_key))
+
+
+@settings(max_examples=60, deadline=None)
+@given(entries_st.filter(bool), st.data())
+def test_damaged_tree_bytes_are_rejected_or_reencode_identically(entries, data):
+    raw = bytearray(encode_node(0, sorted(entries, key=TreeEntry.sort_key)))
+    i = data.draw(st.integers(0, len(raw) - 1))
+    raw[i] ^= data.draw(st.integers(1, 255))
+    try:
+        height, got = decode_node(bytes(raw))
+    except CorruptObject:
+        return
+    assert encode_node(height, got) == bytes(raw)     # never a second spelling

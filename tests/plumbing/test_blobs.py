@@ -173,3 +173,25 @@ def test_3_gib_streams_in_bounded_memory(tmp_path):
     size, got, ok, peak = out.split()
     assert int(size) == int(got) == total and ok == "True"
     assert int(peak) < 256 << 20
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.binary(min_size=32, max_size=32), st.integers(1, 1 << 40)),
+                max_size=20), st.integers(0, 5), st.booleans(), st.data())
+def test_blob_nodes_round_trip_and_reject_damage(entries, height, root, data):
+    from ldv.plumbing.blobs import encode_node
+    if not root and not entries:
+        entries = [(bytes(32), 1)]
+    size = sum(n for _, n in entries) if root else None
+    if root and height and not entries:
+        height = 0
+    raw = encode_node(height, entries, size=size)
+    assert decode_node(raw, root=root) == (size, height, entries)
+    flipped = bytearray(raw)
+    i = data.draw(st.integers(0, len(raw) - 1))
+    flipped[i] ^= data.draw(st.integers(1, 255))
+    try:
+        got = decode_node(bytes(flipped), root=root)
+    except CorruptObject:
+        return
+    assert encode_node(got[1], got[2], size=got[0]) == bytes(flipped)

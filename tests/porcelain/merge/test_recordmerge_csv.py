@@ -126,3 +126,18 @@ def test_unbalanced_quote_is_a_clear_error_not_a_runaway_row():
     data = b'id,text\n1,"open\n' + b"2,x\n" * 100
     with pytest.raises(BadFormat, match="still open"):
         list(iter_csv_rows(io.BytesIO(data), max_row=64))
+
+
+def test_small_batches_give_the_same_merge(tmp_path, monkeypatch):
+    from ldv.porcelain.merge import records
+    ours = list(BASE)
+    ours[0] = b'1,"edited\nby ours",11'
+    theirs = BASE[:3] + BASE[4:] + [b'7,"new\nrow",70']
+    expected = run(tmp_path, BASE, ours, theirs)
+    monkeypatch.setattr(records, "BATCH", 2)
+    assert run(tmp_path, BASE, ours, theirs)[1] == expected[1]
+
+
+def test_short_row_is_a_clear_error(tmp_path):
+    with pytest.raises(BadFormat, match="row 2 is too short"):
+        run(tmp_path, BASE, [BASE[0], b"2"] + BASE[2:], BASE[1:], key="score")

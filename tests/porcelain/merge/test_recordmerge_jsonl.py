@@ -228,3 +228,15 @@ def test_disjoint_random_edits_merge_as_documented(ours_edits, theirs_edits, n_a
     with tempfile.TemporaryDirectory() as d:
         res, out = run(Path(d), base, ours, theirs, "id" if keyed else None)
     assert res.clean and out == expected
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_small_read_batches_give_the_same_merge(tmp_path, monkeypatch, key):
+    from ldv.porcelain.merge import records
+    ours = BASE[:2] + [rec(2, "o")] + BASE[3:] + [rec(40)]
+    theirs = BASE[:6] + BASE[7:]
+    expected = run(tmp_path, BASE, ours, theirs, key)[1]
+    monkeypatch.setattr(records, "READ_BYTES", 16)
+    monkeypatch.setattr(records, "BATCH", 3)
+    assert run(tmp_path, BASE, ours, theirs, key)[1] == expected
+    assert expected == BASE[:2] + [rec(2, "o")] + BASE[3:6] + BASE[7:] + [rec(40)]

@@ -1,0 +1,168 @@
+"""Reading each file format as units to scan: lines of text, string fields of JSONL
+records (with their JSON path), and string cells of CSV and Parquet columns.
+
+Text and JSONL are read in large blocks cut at a newline and prefiltered per block;
+only the lines where the prefilter fired are decoded (JSONL: parsed) and handed to
+presidio.  CSV and Parquet are prefiltered one column at a time.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+
+from ldv.plumbing.errors import BadFormat
+
+from .scanner import Finding, Scanner, hit_lines, hit_values, unescape_for_prefilter
+
+BLOCK = 16 << 20
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".jsonlines"}
+
+
+def kind_of(path: str, head: bytes) -> str | None:
+    """'jsonl' | 'csv' | 'parquet' | 'text', or None for a binary file (skipped)."""
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".parquet" or head[:4] == b"PAR1":
+        return "parquet"
+    if b"\0" in head[:8192]:
+        return None
+    return "text"
+
+
+def scan_stream(scanner: Scanner, f, path: str) -> list[Finding]:
+    """Findings in one file read from the binary stream ``f``."""
+    head = f.read(8192)
+    f.seek(0)
+    kind = kind_of(path, head)
+    if kind is None:
+        return []
+    if kind in ("text", "jsonl"):
+        return _scan_lines(scanner, f, path, kind == "jsonl")
+    table = read_table(f, kind, path)
+    return _scan_table(scanner, table, path)
+
+
+def blocks(f):
+    """(first line number, block) pairs: blocks end at a newline (or EOF)."""
+    line, rest = 1, b""
+    while True:
+        data = f.read(BLOCK)
+        if not data:
+            break
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        yield line, data[:cut]
+        line += data.count(b"\n", 0, cut)
+        rest = data[cut:]
+    if rest:
+        yield line, rest
+
+
+def _scan_lines(scanner: Scanner, f, path: str, jsonl: bool) -> list[Finding]:
+    out: list[Finding] = []
+    for first, block in blocks(f):
+        pre = unescape_for_prefilter(block) if jsonl else block
+        hits = all_lines(block) if scanner.scan_all else hit_lines(scanner, pre)
+        if not hits:
+            continue
+        lines = block.split(b"\n")
+        for idx in sorted(hits):
+            raw = lines[idx]
+            if jsonl:
+                out.extend(_scan_record(scanner, raw, path, first + idx))
+            else:
+                out.extend(scanner.findings(_decode(raw), path, first + idx, None,
+                                            hits[idx] or None))
+    return out
+
+
+def all_lines(block: bytes) -> dict[int, set[str]]:
+    return {i: set() for i in range(block.count(b"\n") + 1)}
+
+
+def _decode(raw: bytes) -> str:
+    return raw.rstrip(b"\r").decode("utf-8", "replace")
+
+
+def _scan_record(scanner: Scanner, raw: bytes, path: str, line: int) -> list[Finding]:
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        # Not JSON: still scan it, as text, rather than let PII through.
+        return scanner.findings(_decode(raw), path, line, None)
+    out: list[Finding] = []
+    for jpath, value in strings(record):
+        out.extend(scanner.findings(value, path, line, jpath))
+    return out
+
+
+def strings(value, path: str = "$"):
+    """(JSON path, string) for every string value in a decoded JSON document."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from strings(v, f"{path}.{k}" if _plain(k) else f"{path}[{json.dumps(k)}]")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from strings(v, f"{path}[{i}]")
+
+
+def _plain(key: str) -> bool:
+    return key.isidentifier()
+
+
+# -- tables ---------------------------------------------------------------------
+
+def read_table(f, kind: str, path: str):
+    """A pyarrow Table; CSV columns are all read as strings (a card number in a CSV
+    is text, whatever type inference would make of it)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+    try:
+        if kind == "parquet":
+            return pq.read_table(f)
+        names = pcsv.open_csv(f).schema.names
+        f.seek(0)
+        opts = pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+        return pcsv.read_csv(f, convert_options=opts)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise BadFormat(f"{path}: not a readable {kind.upper()} file ({_first_line(e)})",
+                        hint="check the file, or rename it if it is not "
+                        f"{kind.upper()}") from None
+
+
+def _first_line(e: Exception) -> str:
+    # pyarrow's message may quote a row; keep only its first words.
+    return str(e).splitlines()[0][:80] if str(e) else type(e).__name__
+
+
+def scannable_columns(table):
+    """(index, name, values as str or None) for string and integer columns."""
+    import pyarrow as pa
+    for i, fld in enumerate(table.schema):
+        t = fld.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            yield i, fld.name, table.column(i).to_pylist()
+        elif pa.types.is_integer(t):
+            yield i, fld.name, [None if v is None else str(v)
+                                for v in table.column(i).to_pylist()]
+
+
+def _scan_table(scanner: Scanner, table, path: str) -> list[Finding]:
+    out: list[Finding] = []
+    for _, name, values in scannable_columns(table):
+        texts = ["" if v is None else v for v in values]
+        hits = {i: set() for i in range(len(texts))} if scanner.scan_all \
+            else hit_values(scanner, texts)
+        for row in sorted(hits):
+            out.extend(scanner.findings(texts[row], path, row + 1, name, hits[row] or None))
+    return out

@@ -7,11 +7,11 @@ to other records, and 100 records are edited on both sides differently (100
 conflicts).  Each merge runs in its own process, so its peak RSS is its own.
 
     python benchmarks/bench_merge.py --records 1000000 [--key id|none|both]
-                                     [--format jsonl|parquet|both] [--dir D]
+                                     [--format jsonl|parquet|csv|all] [--dir D]
 
 Modes: ``--key id`` (DuckDB join on the key) and ``--key none`` (positional merge
-on the xdiff alignment of record digests); ``--format parquet`` converts the same
-data to Parquet first.
+on the xdiff alignment of record digests); ``--format parquet`` or ``csv``
+converts the same data first.
 """
 from __future__ import annotations
 
@@ -70,12 +70,14 @@ def generate(d: Path, n: int, seed: int = 5) -> tuple[Path, Path, Path]:
     return tuple(paths)
 
 
-def to_parquet(d: Path) -> None:
-    """The same three versions as Parquet (DuckDB's writer: 122,880-row groups)."""
+def convert(d: Path, fmt: str) -> None:
+    """The same three versions as Parquet (DuckDB's writer: 122,880-row groups) or
+    CSV with a header row."""
     import duckdb
+    options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER"
     for name in ("base", "ours", "theirs"):
         duckdb.sql(f"COPY (SELECT * FROM read_json('{d / name}.jsonl', "
-                   f"format='newline_delimited')) TO '{d / name}.parquet' (FORMAT parquet)")
+                   f"format='newline_delimited')) TO '{d / name}.{fmt}' ({options})")
 
 
 def child(d: Path, key: str | None, fmt: str) -> None:
@@ -100,7 +102,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--key", choices=["id", "none", "both"], default="both")
-    ap.add_argument("--format", choices=["jsonl", "parquet", "both"], default="jsonl")
+    ap.add_argument("--format", choices=["jsonl", "parquet", "csv", "all"], default="jsonl")
     ap.add_argument("--dir", type=Path)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -114,9 +116,10 @@ def main() -> None:
         size = (d / "ours.jsonl").stat().st_size
         print(f"generated {a.records} records ({size / 2**20:.0f} MiB a version) "
               f"in {time.perf_counter() - t0:.1f}s", flush=True)
-        fmts = ["jsonl", "parquet"] if a.format == "both" else [a.format]
-        if "parquet" in fmts:
-            to_parquet(d)
+        fmts = ["jsonl", "parquet", "csv"] if a.format == "all" else [a.format]
+        for fmt in fmts:
+            if fmt != "jsonl":
+                convert(d, fmt)
         for fmt in fmts:
             for key in (["id", "none"] if a.key == "both" else [a.key]):
                 out = subprocess.run([sys.executable, __file__, "--child", "--dir", str(d),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ldv.plumbing.errors import BadInput, BadRevision, WouldClobber
 from ldv.plumbing.index import Entry, Index, load_index, mode_of, save_index
 from ldv.plumbing.refs import validate_ref_name
+from ldv.plumbing.trees import diff_trees
 
 from . import workfiles
 
@@ -164,14 +165,28 @@ def move_to(ws, old_commit: bytes | None, new_commit: bytes | None, *, force: bo
     index = load_index(ws.repo)
     old_tree, new_tree = ws.tree_of(old_commit), ws.tree_of(new_commit)
     was_clean = index.tree is not None and index.tree == old_tree
-    old, new = ws.files_of(old_tree), ws.files_of(new_tree)
+    old, new = _sides(ws, old_tree, new_tree, force)
     plan = plan_two_way(ws, index, old, new, force)
     refuse(plan, verb)
     apply(ws, index, plan, new, verb)
     ws.repo.odb.flush()
-    if force or was_clean:
-        index.tree = new_tree if len(index.entries) == len(new) else None
+    if force or was_clean:     # the index now holds exactly the new tree
+        index.tree = new_tree if not force or len(index.entries) == len(new) else None
     save_index(ws.repo, index)
+
+
+def _sides(ws, old_tree, new_tree, force: bool) -> tuple[dict, dict]:
+    """The files of both trees; without ``force`` only those that differ (equal
+    subtrees are skipped unread, so a small switch in a large tree stays small)."""
+    if force:
+        return ws.files_of(old_tree), ws.files_of(new_tree)
+    old, new = {}, {}
+    for path, o, n in diff_trees(ws.repo.odb, old_tree, new_tree):
+        if o is not None:
+            old[path] = o
+        if n is not None:
+            new[path] = n
+    return old, new
 
 
 # -- the verbs ------------------------------------------------------------------

@@ -253,3 +253,15 @@ def _render(hunks, b, o, t, labels: Labels, diff3: bool) -> bytes:
 def _marker(ch: str, label: str | None, nl: bytes) -> bytes:
     text = ch * MARKER_SIZE + (" " + label if label else "")
     return text.encode() + nl
+
+
+def conflict_markers(content: bytes, marker_size: int = MARKER_SIZE) -> list[int]:
+    """1-based line numbers of leftover conflict markers, for ``merge --continue``:
+    a start (``<<<<<<<``), base (``|||||||``), separator (``=======``) or end line,
+    each exactly ``marker_size`` characters followed by a space or the line end."""
+    marks = {c * marker_size for c in (b"<", b"|", b"=", b">")}
+    found = []
+    for n, line in enumerate(content.split(b"\n"), 1):
+        if line[:marker_size] in marks and line[marker_size:marker_size + 1] in (b"", b" ", b"\r"):
+            found.append(n)
+    return found

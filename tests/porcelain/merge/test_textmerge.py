@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from ldv.porcelain.merge.linediff import diff, split_lines
-from ldv.porcelain.merge.textmerge import Labels, merge_text
+from ldv.porcelain.merge.textmerge import Labels, conflict_markers, merge_text
 from tests.conftest import require_service
 
 BASE = b"one\ntwo\nthree\nfour\nfive\nsix\nseven\n"
@@ -162,3 +162,13 @@ def test_large_heavily_edited_files_equal_git(tmp_path):
     expected, count = _git_merge_file(tmp_path, b, o, t, False)
     got = merge_text(b, o, t)
     assert got.content == expected and min(got.conflicts, 127) == count
+
+
+def test_conflict_markers_are_found_until_resolved():
+    ours = BASE.replace(b"four\n", b"FOUR\n")
+    theirs = BASE.replace(b"four\n", b"4\n")
+    merged = merge_text(BASE, ours, theirs).content
+    assert conflict_markers(merged) == [4, 6, 8]
+    assert conflict_markers(merge_text(BASE, ours, theirs, diff3=True).content) == [4, 6, 8, 10]
+    assert conflict_markers(b"<<<<<<<< eight\n======= x\n=======\r\n") == [2, 3]
+    assert conflict_markers(ours) == []

@@ -7,8 +7,9 @@ from .attributes import Attributes, MergeSettings, merge_settings
 from .base import MergeStats, RecordConflict, RecordMergeResult
 from .filemerge import FileMergeResult, merge_file
 from .recordmerge import merge_records
-from .textmerge import Labels, TextMergeResult, merge_text
+from .textmerge import Labels, TextMergeResult, conflict_markers, merge_binary, merge_text
 
 __all__ = ["Attributes", "MergeSettings", "merge_settings", "MergeStats",
            "RecordConflict", "RecordMergeResult", "FileMergeResult", "merge_file",
-           "merge_records", "Labels", "TextMergeResult", "merge_text"]
+           "merge_records", "Labels", "TextMergeResult", "conflict_markers",
+           "merge_binary", "merge_text"]

@@ -113,7 +113,10 @@ class BlobWriter:
     def add_chunk_id(self, oid: bytes, length: int) -> None:
         """Append an already stored chunk."""
         if length > 0:
-            self._tree.add((oid, length))
+            if self._held:          # keep file order behind chunks still waiting
+                self._held.append((self.size, oid, length))
+            else:
+                self._tree.add((oid, length))
             self.size += length
 
     def close(self) -> tuple[bytes, int]:

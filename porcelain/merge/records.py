@@ -48,10 +48,6 @@ class RecordTable:
         return self.table.num_rows
 
 
-def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 _encode_str = json.encoder.encode_basestring     # C-accelerated JSON string form
 
 
@@ -89,24 +85,12 @@ class _Builder:
         self.batches: list[pa.RecordBatch] = []
         self.seq = 0
 
-    def add(self, off: int, raw: bytes, key: str | None) -> None:
-        c = self.cols
-        c["seq"].append(self.seq)
-        c["off"].append(off)
-        c["len"].append(len(raw))
-        c["h"].append(digest(raw))
-        if self.keyed:
-            c["k"].append(key)
-        self.seq += 1
-        if len(c["seq"]) >= BATCH:
-            self.flush()
-
     def add_many(self, offs: list[int], raws: list[bytes], keys: list[str] | None) -> None:
         c, n = self.cols, len(raws)
         c["seq"].extend(range(self.seq, self.seq + n))
         c["off"].extend(offs)
         c["len"].extend(map(len, raws))
-        b2 = hashlib.blake2b
+        b2 = hashlib.blake2b        # the record digest: BLAKE2b-128 of its raw bytes
         c["h"].extend([b2(r, digest_size=16).digest() for r in raws])
         if self.keyed:
             c["k"].extend(keys)

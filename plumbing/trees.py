@@ -170,15 +170,22 @@ def build_tree(odb: ObjectDatabase, files: Mapping[str, object]) -> bytes:
     return _write_nested(odb, root)[0]
 
 
-def _write_nested(odb: ObjectDatabase, node: dict) -> tuple[bytes, int]:
-    entries = []
-    for name, v in node.items():
-        if isinstance(v, dict):
-            oid, size = _write_nested(odb, v)
-            entries.append(TreeEntry(name, MODE_DIR, oid, size))
+def _write_nested(odb: ObjectDatabase, root: dict) -> tuple[bytes, int]:
+    # post-order with an explicit stack: paths may nest deeper than Python recurses
+    stack = [("", iter(root.items()), [])]
+    while True:
+        name, items, entries = stack[-1]
+        for child, v in items:
+            if isinstance(v, dict):
+                stack.append((child, iter(v.items()), []))
+                break
+            entries.append(TreeEntry(child, *v))
         else:
-            entries.append(TreeEntry(name, *v))
-    return write_tree(odb, entries), sum(t.size for t in entries)
+            stack.pop()
+            oid, size = write_tree(odb, entries), sum(t.size for t in entries)
+            if not stack:
+                return oid, size
+            stack[-1][2].append(TreeEntry(name, MODE_DIR, oid, size))
 
 
 def split_path(path: str) -> list[str]:
@@ -270,11 +277,16 @@ def lookup(odb: ObjectDatabase, tree_oid: bytes, path: str) -> TreeEntry | None:
 
 def walk(odb: ObjectDatabase, tree_oid: bytes, prefix: str = "") -> Iterator[tuple[str, TreeEntry]]:
     """Every file and symlink below the tree as (path, entry), sorted by path."""
-    for t in iter_tree(odb, tree_oid):
-        if t.mode == MODE_DIR:
-            yield from walk(odb, t.oid, prefix + t.name + "/")
+    stack = [(prefix, iter_tree(odb, tree_oid))]
+    while stack:
+        pfx, entries = stack[-1]
+        t = next(entries, None)
+        if t is None:
+            stack.pop()
+        elif t.mode == MODE_DIR:
+            stack.append((pfx + t.name + "/", iter_tree(odb, t.oid)))
         else:
-            yield prefix + t.name, t
+            yield pfx + t.name, t
 
 
 class _Sub(tuple):
@@ -309,6 +321,22 @@ def diff_trees(odb: ObjectDatabase, a: bytes | None, b: bytes | None,
     Subtrees, and nodes of a large directory, with equal ids on both sides are
     skipped without reading them.
     """
+    stack = [_diff_dir(odb, a, b, prefix)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+        elif item[0] is _DESCEND:
+            stack.append(_diff_dir(odb, *item[1:]))
+        else:
+            yield item
+
+
+_DESCEND = object()
+
+
+def _diff_dir(odb: ObjectDatabase, a: bytes | None, b: bytes | None, prefix: str):
+    """One directory's changes; subdirectories are (_DESCEND, a, b, prefix)."""
     if a == b:
         return
     old, new = _diff_side(odb, a), _diff_side(odb, b)
@@ -329,7 +357,8 @@ def diff_trees(odb: ObjectDatabase, a: bytes | None, b: bytes | None,
             old.popleft()
             new.popleft()
             if x.mode == MODE_DIR:
-                yield from diff_trees(odb, x.oid, y.oid, prefix + x.name + "/")
+                if x.oid != y.oid:
+                    yield _DESCEND, x.oid, y.oid, prefix + x.name + "/"
             elif (x.mode, x.oid) != (y.mode, y.oid):
                 yield prefix + x.name, x, y
 

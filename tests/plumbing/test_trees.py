@@ -192,3 +192,13 @@ def test_damaged_tree_bytes_are_rejected_or_reencode_identically(entries, data):
     except CorruptObject:
         return
     assert encode_node(height, got) == bytes(raw)     # never a second spelling
+
+
+def test_paths_nested_deeper_than_python_recursion():
+    odb = MemoryObjectDatabase()
+    deep = "/".join(["d"] * 2040) + "/f"          # about PATH_MAX with one-letter names
+    a = build_tree(odb, {deep: (MODE_FILE, oid_of(1), 1)})
+    b = build_tree(odb, {deep: (MODE_FILE, oid_of(2), 1), "x": (MODE_FILE, oid_of(3), 3)})
+    assert [p for p, _ in walk(odb, a)] == [deep]
+    assert [p for p, _, _ in diff_trees(odb, a, b)] == [deep, "x"]
+    assert lookup(odb, b, deep).oid == oid_of(2)

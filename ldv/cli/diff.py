@@ -57,7 +57,7 @@ def _rows(repo, result, fmt, key, sample, fail_on, exit_code) -> int:
     tree = rowdiff.summarize_tree(rowdiff.from_file_diff(result.changes, repo.plumbing.odb),
                                   opts)
     tripped = rowdiff.evaluate_gates(gates, tree) if gates else None
-    out(rowdiff.render(tree, fmt, tripped), nl=False)
+    out(_with_file_summary(result, fmt, rowdiff.render(tree, fmt, tripped)), nl=False)
     if tree.errors:  # bad file, missing or non-unique key: exit 2 after the report
         from ldv.plumbing.errors import BadInput
         raise BadInput(tree.errors[0], hint=f"{len(tree.errors)} file(s) could not be "
@@ -66,6 +66,17 @@ def _rows(repo, result, fmt, key, sample, fail_on, exit_code) -> int:
         raise GateTripped(f"{len(tripped)} gate(s) tripped: " + "; ".join(tripped),
                           hint="the diff above shows why")
     return 1 if exit_code and tree.changed else 0
+
+
+def _with_file_summary(result, fmt: str, report: str) -> str:
+    """The file-level summary first, then the row-level report (issue 6)."""
+    if fmt == "json":
+        import json
+        doc = json.loads(report)
+        doc["file_changes"] = result.to_json()
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    summary = _markdown(result) if fmt == "markdown" else result.stat()
+    return summary + "\n" + report if result else report
 
 
 def _revs(revs: list[str]):

@@ -147,3 +147,9 @@ def test_concurrent_readers_are_serialized_on_the_store(repo):
         sizes = list(ex.map(lambda c: len(fs.odb.get(c)[1]), ids * 3))
     assert sum(sizes) == 3 * fs.info("ldv://HEAD/data.parquet")["size"]
     assert fs.stats.chunks == 3 * len(ids)
+
+
+def test_pyarrow_reads_through_its_fsspec_handler(repo):
+    fs = RevisionFileSystem(repo.plumbing)
+    table = pq.read_table("ldv://HEAD~1/data.parquet", filesystem=fs, columns=["id"])
+    assert table.num_rows == ROWS and table.column("id").to_pylist()[:3] == [0, 1, 2]

@@ -25,16 +25,17 @@ import time
 from typing import Iterator
 
 from .errors import CorruptIndex
-from .ids import ID_LEN
-from .objects import MODE_EXEC, MODE_FILE, MODE_SYMLINK
+from .objects import MODE_DIR, MODE_EXEC, MODE_FILE, MODE_SYMLINK, TreeEntry
+from .trees import write_tree
 
 SECRET_NAME = "index"
 MAGIC = b"LDVI"
 VERSION = 1
-_HEADER = struct.Struct("<4sHHQ32sI")       # magic, version, flags, stamp, tree, count
+_HEADER = struct.Struct("<4sHHQII")         # magic, version, flags, stamp, entries, trees
 _ENTRY = struct.Struct("<IHQqqQQ32s")       # mode, flags, size, mtime, ctime, ino, dev, oid
-# then the paths, UTF-8, each ended by NUL (a path never holds one)
-_HAS_TREE = 1
+_TREE = struct.Struct("<32sQ")              # cached tree of one directory: oid, size
+# then the entry paths and the cached directories' paths ("" is the root), UTF-8,
+# each ended by NUL (a path never holds one)
 
 UNVERIFIED = 1            # entry flag: stat data may not be trusted, hash to compare
 # Timestamps come from the kernel's coarse clock, which may lag time.time_ns() by a
@@ -86,12 +87,40 @@ class Entry:
 
 
 class Index:
-    """Tracked paths by name; mutations forget the tree cache."""
+    """Tracked paths by name, and the tree cache: {directory: (tree id, size)} for
+    directories whose entries did not change since their tree was written."""
 
     def __init__(self, entries: dict[str, Entry] | None = None, tree: bytes | None = None):
         self.entries: dict[str, Entry] = entries or {}
+        self.cache: dict[str, tuple[bytes, int]] = {}
         self.tree = tree
         self.stamp_ns = 0
+
+    @property
+    def tree(self) -> bytes | None:
+        """The root tree id of the index, while known."""
+        root = self.cache.get("")
+        return root[0] if root else None
+
+    @tree.setter
+    def tree(self, oid: bytes | None) -> None:
+        # Callers set it when they know the entries equal that tree (after a commit
+        # or checkout); cached subdirectories stay valid: every mutation evicts its
+        # own ancestors.
+        if oid is None:
+            self.cache.pop("", None)
+        else:
+            self.cache[""] = (oid, self.cache.get("", (b"", 0))[1])
+
+    def _invalidate(self, path: str) -> None:
+        cache = self.cache
+        if not cache:
+            return
+        cache.pop("", None)
+        i = path.find("/")
+        while i != -1:
+            cache.pop(path[:i], None)
+            i = path.find("/", i + 1)
 
     def __contains__(self, path: str) -> bool:
         return path in self.entries
@@ -109,14 +138,41 @@ class Index:
     def put(self, entry: Entry) -> None:
         old = self.entries.get(entry.path)
         if old is None or not old.same_content(entry):
-            self.tree = None
+            self._invalidate(entry.path)
         self.entries[entry.path] = entry
 
     def remove(self, path: str) -> Entry | None:
         old = self.entries.pop(path, None)
         if old is not None:
-            self.tree = None
+            self._invalidate(path)
         return old
+
+    def write_tree(self, odb) -> bytes:
+        """Write the trees of the index (reusing cached directories); the root id."""
+        root: dict = {}
+        for path, e in self.entries.items():
+            node = root
+            parts = path.split("/")
+            for name in parts[:-1]:
+                node = node.setdefault(name, {})
+            node[parts[-1]] = e
+        return self._write_dir(odb, root, "")[0]
+
+    def _write_dir(self, odb, node: dict, prefix: str) -> tuple[bytes, int]:
+        hit = self.cache.get(prefix)
+        if hit is not None and (hit[1] or not prefix):
+            return hit
+        entries = []
+        for name, child in node.items():
+            if isinstance(child, dict):
+                oid, size = self._write_dir(odb, child, f"{prefix}/{name}" if prefix else name)
+                entries.append(TreeEntry(name, MODE_DIR, oid, size))
+            else:
+                entries.append(TreeEntry(name, child.mode, child.oid, child.size))
+        # the same ids and sizes as trees.build_tree, so both agree on every tree
+        result = (write_tree(odb, entries), sum(t.size for t in entries))
+        self.cache[prefix] = result
+        return result
 
     def dirs(self) -> set[str]:
         """Every directory that holds a tracked path."""
@@ -160,9 +216,8 @@ class Index:
     def serialize(self, now_ns: int | None = None) -> bytes:
         """Encode; entries touched near ``now_ns`` are marked UNVERIFIED (racy)."""
         now = time.time_ns() if now_ns is None else now_ns
-        flags = _HAS_TREE if self.tree else 0
-        parts = [_HEADER.pack(MAGIC, VERSION, flags, now, self.tree or bytes(ID_LEN),
-                              len(self.entries))]
+        dirs = sorted(self.cache)
+        parts = [_HEADER.pack(MAGIC, VERSION, 0, now, len(self.entries), len(dirs))]
         paths = sorted(self.entries)
         for path in paths:
             e = self.entries[path]
@@ -170,14 +225,15 @@ class Index:
                 e.flags |= UNVERIFIED
             parts.append(_ENTRY.pack(e.mode, e.flags, e.size, e.mtime_ns, e.ctime_ns,
                                      e.ino, e.dev, e.oid))
-        parts += [p.encode("utf-8", "surrogateescape") + b"\0" for p in paths]
+        parts += [_TREE.pack(*self.cache[d]) for d in dirs]
+        parts += [p.encode("utf-8", "surrogateescape") + b"\0" for p in paths + dirs]
         self.stamp_ns = now
         return b"".join(parts)
 
     @classmethod
     def parse(cls, data: bytes) -> "Index":
         try:
-            magic, version, flags, stamp, tree, count = _HEADER.unpack_from(data, 0)
+            magic, version, flags, stamp, count, ntrees = _HEADER.unpack_from(data, 0)
         except struct.error:
             raise _corrupt("is truncated") from None
         if magic != MAGIC:
@@ -185,18 +241,22 @@ class Index:
         if version != VERSION:
             raise _corrupt(f"has version {version}; this ldv reads {VERSION}")
         start = _HEADER.size
-        names_at = start + count * _ENTRY.size
+        trees_at = start + count * _ENTRY.size
+        names_at = trees_at + ntrees * _TREE.size
         names = data[names_at:].split(b"\0")
-        if len(data) < names_at or len(names) != count + 1 or names[-1]:
+        if len(data) < names_at or len(names) != count + ntrees + 1 or names[-1]:
             raise _corrupt("is truncated or has trailing bytes")
         entries = {}
-        recs = _ENTRY.iter_unpack(memoryview(data)[start:names_at])
+        recs = _ENTRY.iter_unpack(memoryview(data)[start:trees_at])
         for raw, (mode, fl, sz, mt, ct, ino, dev, oid) in zip(names, recs):
             path = raw.decode("utf-8", "surrogateescape")
             entries[path] = Entry(path, mode, oid, sz, mt, ct, ino, dev, fl)
         if len(entries) != count:
             raise _corrupt("has duplicate entries")
-        index = cls(entries, tree if flags & _HAS_TREE else None)
+        index = cls(entries)
+        trees = _TREE.iter_unpack(memoryview(data)[trees_at:names_at])
+        for raw, (oid, size) in zip(names[count:], trees):
+            index.cache[raw.decode("utf-8", "surrogateescape")] = (oid, size)
         index.stamp_ns = stamp
         return index
 

@@ -13,7 +13,6 @@ import time
 from ldv.plumbing.errors import BadInput, Conflict
 from ldv.plumbing.index import load_index, save_index
 from ldv.plumbing.objects import Commit, write_commit
-from ldv.plumbing.trees import build_tree
 
 
 class NothingToCommit(Conflict):
@@ -51,7 +50,7 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
             stage_tracked(ws, index)
         head = ws.head_commit()
         head_tree = ws.tree_of(head)
-        tree = index.tree or build_tree(ws.repo.odb, index.files())
+        tree = index.write_tree(ws.repo.odb)    # rewrites only changed directories
         unchanged = tree == head_tree or (head is None and not index.entries)
         if unchanged and not allow_empty:
             raise NothingToCommit("nothing to commit: the index equals HEAD",

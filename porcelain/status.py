@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ldv.plumbing.errors import RepositoryLocked
 from ldv.plumbing.index import Entry, Index, load_index, mode_of, save_index
 from ldv.plumbing.objects import MODE_SYMLINK
+from ldv.plumbing.trees import diff_trees
 
 from . import workfiles
 
@@ -82,14 +83,32 @@ def staged_changes(ws, index: Index) -> list[Change]:
     head_tree = ws.head_tree()
     if index.tree is not None and index.tree == head_tree:
         return []            # tree cache: the index is HEAD, nothing staged
-    head = {p: (e.mode, e.oid) for p, e in ws.files_of(head_tree).items()}
-    ours = {p: (e.mode, e.oid) for p, e in index.entries.items()}
+    # The index's tree, computed (not stored) with the tree cache, diffed against
+    # HEAD: only directories that changed are written or read.
+    scratch = LayeredODB(workfiles.HashingODB(ws.repo.odb.hasher), ws.repo.odb)
+    ours = index.write_tree(scratch)
     out = []
-    for p in sorted(head.keys() | ours.keys()):
-        code = entry_code(head.get(p), ours.get(p))
+    for path, old, new in diff_trees(scratch, head_tree, ours):
+        code = entry_code(old and (old.mode, old.oid), new and (new.mode, new.oid))
         if code:
-            out.append(Change(p, code))
+            out.append(Change(path, code))
     return out
+
+
+class LayeredODB:
+    """Reads from a scratch database first, then from the repository's."""
+
+    def __init__(self, top, below):
+        self.top, self.below, self.hasher = top, below, top.hasher
+
+    def has(self, oid: bytes) -> bool:
+        return self.top.has(oid) or self.below.has(oid)
+
+    def get(self, oid: bytes):
+        return self.top.get(oid) if self.top.has(oid) else self.below.get(oid)
+
+    def put(self, type_code, data, *, delta_base=None) -> bytes:
+        return self.top.put(type_code, data)
 
 
 def worktree_code(ws, e: Entry, st: os.stat_result | None, refreshed: dict) -> str | None:

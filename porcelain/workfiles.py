@@ -56,7 +56,7 @@ class HashingODB:
 def lstat(root: Path, path: str) -> os.stat_result | None:
     """lstat of a tracked-kind file (regular or symlink), else None."""
     try:
-        st = os.lstat(root / path)
+        st = os.lstat(f"{root}/{path}")     # str, not Path: this runs once per file
     except (FileNotFoundError, NotADirectoryError):
         return None
     return st if mode_of(st) is not None else None

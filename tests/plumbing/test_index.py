@@ -12,6 +12,8 @@ from ldv.plumbing.errors import CorruptIndex
 from ldv.plumbing.index import (RACY_WINDOW_NS, UNVERIFIED, Entry, Index, is_racy,
                                 mode_of)
 from ldv.plumbing.objects import MODE_EXEC, MODE_FILE, MODE_SYMLINK
+from ldv.plumbing.odb import MemoryObjectDatabase
+from ldv.plumbing.trees import build_tree
 
 names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"),
                 min_size=1, max_size=12)
@@ -95,3 +97,34 @@ def test_mutations_forget_the_tree_cache():
     index.remove("a")
     assert index.tree is None
     assert index.paths_under("") == []
+
+
+class CountingODB(MemoryObjectDatabase):
+    def __init__(self):
+        super().__init__()
+        self.puts = 0
+
+    def put(self, type_code, data, *, delta_base=None):
+        self.puts += 1
+        return super().put(type_code, data, delta_base=delta_base)
+
+
+def _entry(path, n):
+    return Entry(path, MODE_FILE, bytes([n]) * 32, n)
+
+
+def test_write_tree_agrees_with_build_tree_and_rewrites_only_changed_dirs():
+    paths = [f"d{i}/s{j}/f{k}" for i in range(5) for j in range(4) for k in range(3)]
+    index = Index({p: _entry(p, n % 200) for n, p in enumerate(paths)})
+    odb = CountingODB()
+    root = index.write_tree(odb)
+    assert root == build_tree(odb, index.files())
+    back = Index.parse(index.serialize(now_ns=10**18))
+    assert back.tree == root and back.write_tree(odb) == root
+    odb.puts = 0
+    back.put(_entry("d2/s1/f0", 250))
+    new_root = back.write_tree(odb)
+    assert odb.puts == 3                # d2/s1, d2 and the root: nothing else
+    assert new_root == build_tree(MemoryObjectDatabase(), back.files())
+    back.remove("d4/s3/f2")
+    assert back.write_tree(odb) == build_tree(MemoryObjectDatabase(), back.files())

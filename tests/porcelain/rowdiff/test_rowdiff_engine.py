@@ -149,3 +149,18 @@ def test_multi_column_key_and_null_key_values(tmp_path):
     assert d.key == ("lang", "i")
     assert d.counts.to_dict() == {"added": 1, "removed": 1, "modified": 1, "unchanged": 13}
     assert d.sample.modified[0]["key"] == {"lang": None, "i": 2}
+
+
+def test_awkward_column_names(tmp_path):
+    cols = ["a b", "select", 'we"ird', "ünï"]
+    old_rows = [{"a b": i, "select": f"s{i}", 'we"ird': i * 1.5, "ünï": i % 2} for i in range(10)]
+    new_rows = [dict(r) for r in old_rows[1:]]
+    new_rows[0]['we"ird'] = -1.0
+    old = write(old_rows, tmp_path / "o.parquet", "parquet", cols)
+    new = write(new_rows, tmp_path / "n.parquet", "parquet", cols)
+    d = diff_rows(old, new, key=["a b"], threads=1)
+    assert d.counts.to_dict() == {"added": 0, "removed": 1, "modified": 1, "unchanged": 8}
+    assert d.columns_changed == {'we"ird': 1}
+    assert d.sample.modified[0] == {"key": {"a b": 1},
+                                    "changes": {'we"ird': {"old": 1.5, "new": -1.0}}}
+    assert set(d.drift) == set(cols)

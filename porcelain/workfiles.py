@@ -151,7 +151,7 @@ def _copy_blob(odb, oid: bytes, fd: int) -> None:
     for cid, n in iter_chunk_ids(odb, oid):
         if cid not in zero_ids:
             data = odb.get(cid)[1]
-            if data.count(0) == n:     # memchr-fast; holes keep sparse files sparse
+            if not data[0] and not data[-1] and data.count(0) == n:   # holes stay holes
                 zero_ids.add(cid)
             else:
                 os.lseek(fd, size, os.SEEK_SET)

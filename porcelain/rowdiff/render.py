@@ -76,17 +76,31 @@ def _drift_cells(stats: dict | None) -> str:
     return ", ".join(parts)
 
 
+_CLIP = 200  # characters of one value in a text/Markdown sample (JSON keeps all)
+
+
+def _clip(v):
+    """Shorten long strings: a PR comment must stay under GitHub's 65536 chars."""
+    if isinstance(v, str) and len(v) > _CLIP:
+        return v[:_CLIP] + f"… ({len(v)} chars)"
+    if isinstance(v, dict):
+        return {k: _clip(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clip(x) for x in v]
+    return v
+
+
 def _sample_lines(d: RowDiff) -> list[str]:
     def row(entry):
         times = f" (x{entry['count']})" if entry["count"] != 1 else ""
-        return json.dumps(entry["row"], ensure_ascii=False) + times
+        return json.dumps(_clip(entry["row"]), ensure_ascii=False) + times
 
     out = [f"+ {row(e)}" for e in d.sample.added]
     out += [f"- {row(e)}" for e in d.sample.removed]
     for e in d.sample.modified:
         key = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in e["key"].items())
-        ch = "; ".join(f"{c}: {json.dumps(x['old'], ensure_ascii=False)} -> "
-                       f"{json.dumps(x['new'], ensure_ascii=False)}"
+        ch = "; ".join(f"{c}: {json.dumps(_clip(x['old']), ensure_ascii=False)} -> "
+                       f"{json.dumps(_clip(x['new']), ensure_ascii=False)}"
                        for c, x in e["changes"].items())
         out.append(f"~ {key}: {ch}")
     return out

@@ -90,3 +90,16 @@ def test_json_document_shape_is_stable(tmp_path):
     pipe = write([{"id": 1, "a|b": 1}], tmp_path / "p.parquet", "parquet")
     pipe2 = write([{"id": 1, "a|b": 2}], tmp_path / "p2.parquet", "parquet")
     assert "| `a\\|b` | 1 |" in render(diff_rows(pipe, pipe2, key=["id"]), "markdown")
+
+
+def test_long_values_are_clipped_in_text_and_markdown_only(tmp_path):
+    long_a, long_b = "a" * 5000, "b" * 5000
+    po = write([{"id": 1, "t": long_a}], tmp_path / "o.parquet", "parquet")
+    pn = write([{"id": 1, "t": long_b}, {"id": 2, "t": long_b}], tmp_path / "n.parquet",
+               "parquet")
+    d = diff_rows(po, pn, key=["id"])
+    for fmt in ("text", "markdown"):
+        out = render(d, fmt)
+        assert len(out) < 4000 and "… (5000 chars)" in out
+    doc = json.loads(render(d, "json"))
+    assert doc["sample"]["modified"][0]["changes"]["t"] == {"old": long_a, "new": long_b}

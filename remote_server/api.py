@@ -23,7 +23,7 @@ from ldv.plumbing.errors import LdvError, MissingPack
 from . import packs
 from .auth import actor_of, authorize, remote_addr
 from .errors import NotFound, TooLarge, ValidationFailed
-from .services import keyring_name
+from .services import keyring_name, part_name
 from .validate import check_hex_id, check_repo_name
 
 
@@ -233,6 +233,25 @@ def parse_range(header: str | None, size: int) -> tuple[int, int]:
     if start >= size or end <= start:
         raise ValidationFailed(f"range {header[:40]!r} is outside 0..{size}", code="bad_range")
     return start, end
+
+
+@endpoint("GET", "/packs/{pack}/urls", "read")
+async def pack_urls(request: Request):
+    """Short-lived direct URLs of a pack's parts, when the object store can make them
+    (S3): clients then download ciphertext straight from the store."""
+    svc, repo, rid, _tok = await context(request, "pack.read")
+    pack = check_hex_id(request.path_params["pack"])
+    info = await blocking(svc.store.get_pack, repo, pack)
+    if not info:
+        raise NotFound(f"no pack {pack[:12]} in {repo}", code="pack_not_found")
+    presign = getattr(svc.backend, "presign", None)
+    if presign is None:
+        raise NotFound("this server streams packs itself", code="no_direct_urls",
+                       hint="download /packs/{pack} instead")
+    psize = info.part_size or info.size
+    n = max(1, -(-info.size // psize))
+    urls = [await blocking(presign, part_name(rid, pack, i), 3600) for i in range(n)]
+    return JSONResponse({"size": info.size, "part_size": psize, "urls": urls})
 
 
 @endpoint("GET", "/packs/{pack}/entries", "read")

@@ -106,6 +106,13 @@ class S3Backend:
                 names.extend(o["Key"][len(self.prefix):] for o in page.get("Contents", ()))
         return iter(sorted(names))
 
+    def presign(self, name: str, expires: int = 3600) -> str:
+        """A URL that lets its holder GET ``name`` for ``expires`` seconds (no keys)."""
+        with _translated(name):
+            return self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": self._key(name)},
+                ExpiresIn=expires)
+
     def delete(self, name: str) -> None:
         with _translated(name):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(name))

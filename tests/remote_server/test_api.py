@@ -354,3 +354,20 @@ def test_parts_must_be_uniform_and_add_up(server):
         # part 0 is reused; the odd-sized part 1 is replaced
         assert c.upload_pack(pack, data, "data", entries, part_size=1000) == len(data) - 1000
         assert c.read_pack(pack, 900, 1200) == data[900:2100]     # a read across parts
+
+
+def test_s3_packs_download_straight_from_the_store(server, tmp_path):
+    with client_for(server) as c:
+        pack, data, entries = random_pack(4, 300_000)
+        c.upload_pack(pack, data, "data", entries, part_size=256 << 10)
+        before = server.svc.metrics.bytes_out
+        dest = tmp_path / "p"
+        with open(dest, "wb") as f:
+            f.write(data[:100_000])                        # a broken earlier download
+        c.download_pack(pack, dest, len(data))
+        assert dest.read_bytes() == data
+        through_server = server.svc.metrics.bytes_out - before
+        if isinstance(server.svc.backend, S3Backend):
+            assert through_server == 0 and c._direct is not False
+        else:
+            assert through_server == len(data) - 100_000 and c._direct is False

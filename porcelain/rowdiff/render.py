@@ -13,6 +13,7 @@ from .model import RowDiff
 from .tree import TreeRowDiff
 
 _MAX_DRIFT_COLUMNS = 40  # keep a PR comment readable on wide tables
+_MD_BUDGET = 55_000  # GitHub rejects comments over 65536 characters
 
 
 def render(diff, fmt: str = "text", tripped: list[str] | None = None) -> str:
@@ -226,7 +227,18 @@ def _md_tree(t: TreeRowDiff) -> list[str]:
     out += _md_counts_table([(f.path, f.diff) for f in t.files if f.diff])
     for e in t.errors:
         out.append(f"- :warning: {_md(e)}")
+    used, left_out = sum(len(x) + 1 for x in out), 0
     for f in t.files:
         if f.diff and f.diff.changed:
-            out += [""] + _md_file(f.diff, f"#### `{_md(f.path)}` ({f.status})", table=False)
+            section = [""] + _md_file(f.diff, f"#### `{_md(f.path)}` ({f.status})",
+                                      table=False)
+            size = sum(len(x) + 1 for x in section)
+            if used + size > _MD_BUDGET:
+                left_out += 1
+                continue
+            out += section
+            used += size
+    if left_out:
+        out += ["", f"_Details of {left_out} more file(s) left out to fit a comment; "
+                    "see `--format json`._"]
     return out

@@ -103,3 +103,16 @@ def test_long_values_are_clipped_in_text_and_markdown_only(tmp_path):
         assert len(out) < 4000 and "… (5000 chars)" in out
     doc = json.loads(render(d, "json"))
     assert doc["sample"]["modified"][0]["changes"]["t"] == {"old": long_a, "new": long_b}
+
+
+def test_markdown_tree_report_fits_a_pr_comment(tmp_path):
+    wide = {f"col{j}": "x" * 150 for j in range(30)}
+    changes = []
+    for i in range(8):
+        po = write([{"id": 1, **wide}], tmp_path / f"o{i}.parquet", "parquet")
+        pn = write([{"id": 2, **wide}], tmp_path / f"n{i}.parquet", "parquet")
+        changes.append(FileChange(f"f{i:02d}.parquet", "M", po, pn))
+    t = summarize_tree(changes, DiffOptions(key=("id",), threads=1, sample=1))
+    md = render(t, "markdown")
+    assert len(md) < 65536 and "more file(s) left out" in md
+    assert md.count("| `f") == 8  # every file is still in the summary table

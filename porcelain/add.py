@@ -99,8 +99,14 @@ def _stage(ws, index: Index, todo: dict) -> AddResult:
                 index.remove(path)
                 result.removed.append(path)
         elif old is None or not old.stat_matches(st):
-            oid, size = workfiles.store_file(ws.repo.odb, ws.root, path, st, ws.chunker,
-                                             base=old.oid if old else None)
+            try:
+                oid, size = workfiles.store_file(ws.repo.odb, ws.root, path, st,
+                                                 ws.chunker, base=old.oid if old else None)
+            except (FileNotFoundError, NotADirectoryError):
+                if old is not None:      # deleted while we walked: stage the deletion
+                    index.remove(path)
+                    result.removed.append(path)
+                continue
             result.bytes_read += size
             new = Entry.from_stat(path, mode_of(st), oid, st)
             if old is None:

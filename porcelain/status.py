@@ -122,8 +122,11 @@ def worktree_code(ws, e: Entry, st: os.stat_result | None, refreshed: dict) -> s
         return "T"
     if mode != e.mode or st.st_size != e.size:
         return "M"
-    if ws.hash_file(e.path, st) != e.oid:
-        return "M"
+    try:
+        if ws.hash_file(e.path, st) != e.oid:
+            return "M"
+    except (FileNotFoundError, NotADirectoryError):
+        return "D"                   # deleted while we looked
     refreshed[e.path] = Entry.from_stat(e.path, e.mode, e.oid, st)
     return None
 

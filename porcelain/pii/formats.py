@@ -72,13 +72,13 @@ def _scan_lines(scanner: Scanner, f, path: str, jsonl: bool) -> list[Finding]:
         if not hits:
             continue
         lines = block.split(b"\n")
+        if jsonl:
+            out.extend(_scan_records(scanner, [(first + i, lines[i]) for i in sorted(hits)],
+                                     path))
+            continue
         for idx in sorted(hits):
-            raw = lines[idx]
-            if jsonl:
-                out.extend(_scan_record(scanner, raw, path, first + idx))
-            else:
-                out.extend(scanner.findings(_decode(raw), path, first + idx, None,
-                                            hits[idx] or None))
+            out.extend(scanner.findings(_decode(lines[idx]), path, first + idx, None,
+                                        hits[idx] or None))
     return out
 
 
@@ -90,15 +90,24 @@ def _decode(raw: bytes) -> str:
     return raw.rstrip(b"\r").decode("utf-8", "replace")
 
 
-def _scan_record(scanner: Scanner, raw: bytes, path: str, line: int) -> list[Finding]:
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        # Not JSON: still scan it, as text, rather than let PII through.
-        return scanner.findings(_decode(raw), path, line, None)
+def _scan_records(scanner: Scanner, candidates, path: str) -> list[Finding]:
+    """Parse the candidate lines and prefilter all their string fields in one scan,
+    so a line that fired only on a key or a number costs one json.loads."""
+    units: list[tuple[int, str | None, str]] = []
+    for line, raw in candidates:
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            # Not JSON: still scan it, as text, rather than let PII through.
+            units.append((line, None, _decode(raw)))
+            continue
+        units.extend((line, jpath, value) for jpath, value in strings(record))
+    hits = {i: set() for i in range(len(units))} if scanner.scan_all \
+        else hit_values(scanner, [u[2] for u in units])
     out: list[Finding] = []
-    for jpath, value in strings(record):
-        out.extend(scanner.findings(value, path, line, jpath))
+    for i in sorted(hits):
+        line, jpath, value = units[i]
+        out.extend(scanner.findings(value, path, line, jpath, hits[i] or None))
     return out
 
 

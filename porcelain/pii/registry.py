@@ -20,10 +20,10 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-# Digits with phone punctuation between them, at least five characters long: a
+# Digits with phone punctuation between them, at least four characters long: a
 # superset of what phonenumbers' matcher accepts as a VALID number in presidio's
-# regions (every such number has at least five digits).
-PHONE_CANDIDATE = r"\d[\d\s().\-/\[\]~+]{3,}\d"
+# regions (the shortest seen are German numbers such as `1-682`: four digits).
+PHONE_CANDIDATE = r"\d[\d\s().\-/\[\]~+]{2,}\d"
 NER_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_trf")
 _lock = threading.Lock()
 _engine: "Engine | None" = None

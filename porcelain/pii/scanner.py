@@ -62,6 +62,7 @@ class Scanner:
                      for e in r.supported_entities} & self.entities
         # NER has no prefilter: with a spaCy model installed every unit is a candidate.
         self.scan_all = bool(self._ner)
+        self._last_text = self._last_artifacts = None
 
     def entities_hit(self, data: bytes) -> set[str]:
         """Wanted entity types whose prefilter pattern fired somewhere in ``data``."""
@@ -73,25 +74,44 @@ class Scanner:
         if entities is None:
             entities = self.entities_hit(text.encode("utf-8", "surrogatepass"))
         entities = (entities & self.entities) | self._ner
-        if not entities or not self._quick_check(text, entities):
+        if not entities:
             return []
-        results = self.engine.analyzer.analyze(text=text, language="en",
-                                               entities=sorted(entities))
         allow = self.options.allowlist
         out = [Span(r.entity_type, r.start, r.end, float(r.score),
                     (r.recognition_metadata or {}).get("recognizer_name", ""))
-               for r in results
+               for r in self._analyze(text, sorted(entities))
                if r.score >= self.options.threshold and not allow.allows(text[r.start:r.end])]
         return sorted(out, key=lambda s: (s.start, s.end, s.entity))
 
-    def _quick_check(self, text: str, entities: set[str]) -> bool:
-        """Does any recognizer of ``entities`` match at all?  Cheaper than the
-        analyzer (no tokenization, no context); context only ever raises scores."""
-        if self._ner & entities:
-            return True
-        return any(r.analyze(text=text, entities=sorted(entities), nlp_artifacts=None)
-                   for r in self.engine.recognizers
-                   if entities.intersection(r.supported_entities))
+    def _analyze(self, text: str, entities: list[str]):
+        """presidio's AnalyzerEngine.analyze, step by step, so that the costly steps
+        (tokenizing, context scoring) run only when a recognizer matched at all."""
+        a = self.engine.analyzer
+        recognizers = a.registry.get_recognizers(language="en", entities=entities)
+        raw = []
+        for r in recognizers:
+            found = r.analyze(text=text, entities=entities, nlp_artifacts=None) \
+                if _prefiltered(r) else None
+            if found is None:           # NER needs the NLP artifacts
+                found = r.analyze(text=text, entities=entities,
+                                  nlp_artifacts=self._artifacts(text))
+            for res in found or ():
+                res.recognition_metadata = res.recognition_metadata or {}
+                res.recognition_metadata.setdefault("recognizer_identifier", r.id)
+                res.recognition_metadata.setdefault("recognizer_name", r.name)
+            raw.extend(found or ())
+        if not raw:
+            return []
+        results = a._enhance_using_context(text, raw, self._artifacts(text), recognizers)
+        results = a._AnalyzerEngine__remove_low_scores(results, None, recognizers)
+        from presidio_analyzer import EntityRecognizer
+        return EntityRecognizer.remove_duplicates(results)
+
+    def _artifacts(self, text: str):
+        if self._last_text is not text:
+            self._last_text = text
+            self._last_artifacts = self.engine.analyzer.nlp_engine.process_text(text, "en")
+        return self._last_artifacts
 
     def findings(self, text: str, path: str, line: int, field_: str | None,
                  entities: set[str] | None = None) -> list[Finding]:
@@ -133,19 +153,18 @@ def _uchar(code: int) -> bytes:
 
 def hit_lines(scanner: Scanner, block: bytes) -> dict[int, set[str]]:
     """0-based line index in ``block`` -> wanted entities whose prefilter fired."""
-    import numpy as np
-    hits = scanner.engine.scan_bytes(block)
-    if not hits:
-        return {}
-    newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
-    ent = scanner.engine.prefilter.entity_of
-    ends = np.fromiter((end for _, end in hits), dtype=np.int64, count=len(hits))
-    lines = np.searchsorted(newlines, ends - 1)
-    out: dict[int, set[str]] = {}
-    for (pid, _), ln in zip(hits, lines.tolist()):
+    ent, wanted = scanner.engine.prefilter.entity_of, scanner.entities
+    by_start: dict[int, set[str]] = {}
+    for pid, end in scanner.engine.scan_bytes(block):
         e = ent[pid]
-        if e in scanner.entities:
-            out.setdefault(ln, set()).add(e)
+        if e in wanted:
+            # A match ends inside its line: the line starts after the last newline.
+            by_start.setdefault(block.rfind(b"\n", 0, max(end - 1, 0)) + 1, set()).add(e)
+    out, line, pos = {}, 0, 0
+    for start in sorted(by_start):
+        line += block.count(b"\n", pos, start)
+        pos = start
+        out[line] = by_start[start]
     return out
 
 

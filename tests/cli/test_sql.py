@@ -1,7 +1,6 @@
 """`ldv sql`: DuckDB over ldv://REV/PATH from the command line."""
 from __future__ import annotations
 
-
 import pyarrow.parquet as pq
 
 

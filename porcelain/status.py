@@ -133,21 +133,24 @@ def worktree_code(ws, e: Entry, st: os.stat_result | None, refreshed: dict) -> s
 
 def compute(ws) -> Status:
     index = load_index(ws.repo)
-    seen: dict[str, os.stat_result] = {}
+    entries = index.entries
+    unchanged: set[str] = set()
+    suspects: dict[str, os.stat_result] = {}
     untracked_files = []
     for path, st in workfiles.walk(ws.root, ws.ignore):
-        if path in index.entries:
-            seen[path] = st
-        else:
+        e = entries.get(path)
+        if e is None:
             untracked_files.append(path)
+        elif e.stat_matches(st):
+            unchanged.add(path)                   # the common case: stat says unchanged
+        else:
+            suspects[path] = st
     refreshed: dict[str, Entry] = {}
     unstaged = []
-    for path, e in index.entries.items():
-        st = seen.get(path)
-        if st is not None and e.stat_matches(st):
-            continue                              # the common case: stat says unchanged
-        if st is None:
-            st = workfiles.lstat(ws.root, path)
+    for path, e in entries.items() if len(unchanged) < len(entries) else ():
+        if path in unchanged:
+            continue
+        st = suspects.get(path) or workfiles.lstat(ws.root, path)
         code = worktree_code(ws, e, st, refreshed)
         if code:
             unstaged.append(Change(path, code))

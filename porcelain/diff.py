@@ -121,7 +121,8 @@ def diff(repo, workspace, a: str | None = None, b: str | None = None, *,
         old = TreeSide(repo, revparse.resolve_tree(repo, head.hex()) if head else None)
         new = IndexSide(workspace)
     else:
-        old, new = IndexSide(workspace), WorktreeSide(workspace)
+        index = workspace.index
+        old, new = IndexSide(workspace, index), WorktreeSide(workspace, index)
     return compare(old, new, paths or [])
 
 

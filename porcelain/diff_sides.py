@@ -53,9 +53,10 @@ class TreeSide(Side):
 class IndexSide(Side):
     """The staging area."""
 
-    def __init__(self, workspace):
+    def __init__(self, workspace, index=None):
         self.workspace = workspace
-        self.index = workspace.index      # read once: the property re-reads the file
+        # read once: the property decrypts and parses the file on every access
+        self.index = workspace.index if index is None else index
         self._entries = None
 
     def entries(self) -> dict:
@@ -71,10 +72,10 @@ class IndexSide(Side):
 class WorktreeSide(Side):
     """The files on disk at the index's tracked paths."""
 
-    def __init__(self, workspace):
+    def __init__(self, workspace, index=None):
         self.workspace = workspace
         self.root = str(workspace.repo.root)
-        self.index = workspace.index
+        self.index = workspace.index if index is None else index
         self._entries = None
 
     def entries(self) -> dict:

@@ -11,6 +11,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Iterator
 
+from ldv.plumbing.errors import ObjectNotFound
 from ldv.plumbing.objects import Commit, read_commit
 from ldv.plumbing.trees import lookup
 
@@ -43,12 +44,17 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
     heap: list = []
     counter = 0
 
-    def push(oid: bytes) -> None:
+    def push(oid: bytes, *, boundary_ok: bool = False) -> None:
         nonlocal counter
         if oid in seen:
             return
         seen.add(oid)
-        c = read_commit(odb, oid)
+        try:
+            c = read_commit(odb, oid)
+        except ObjectNotFound:
+            if boundary_ok:     # a shallow clone's history ends here (`clone --depth`)
+                return
+            raise
         heapq.heappush(heap, (-c.commit_time, counter, oid, c))
         counter += 1
 
@@ -58,7 +64,7 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
     while heap:
         _, _, oid, c = heapq.heappop(heap)
         for p in c.parents[:1] if first_parent else c.parents:
-            push(p)
+            push(p, boundary_ok=True)
         if paths and not touches(repo, c, paths):
             continue
         yield LogEntry(oid, c)
@@ -70,9 +76,10 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
 def touches(repo, c: Commit, paths: list[str]) -> bool:
     """True when one of ``paths`` differs between ``c`` and each of its parents."""
     mine = _entries(repo, c.tree, paths)
-    if not c.parents:
+    parents = [p for p in c.parents if repo.odb.has(p)]     # shallow clones lack some
+    if not parents:
         return any(e is not None for e in mine)
-    for p in c.parents:
+    for p in parents:
         theirs = _entries(repo, read_commit(repo.odb, p).tree, paths)
         if theirs == mine:
             return False

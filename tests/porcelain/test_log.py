@@ -58,3 +58,14 @@ def test_graph_lanes(repo):
     # merge opens a second lane, the two lanes join again at the base
     assert rows == ["*", "|\\", "| *", "* |", "|/", "*"]   # what `git log --graph` draws
     assert g.lanes == []
+
+
+def test_shallow_history_ends_at_a_missing_parent(repo):
+    """A `clone --depth 1` holds a commit whose parent is not stored: log stops there."""
+    from ldv.plumbing.objects import Commit, read_commit, write_commit
+    tree = read_commit(repo.odb, make_commit(repo, {"a": b"1"})).tree
+    absent = bytes(range(32))
+    tip = write_commit(repo.odb, Commit(tree, [absent], "T <t@x>", 5, 0, "T <t@x>", 5, 0, "tip"))
+    repo.odb.flush()
+    assert [e.oid for e in log.walk(repo, [tip])] == [tip]
+    assert [e.oid for e in log.walk(repo, [tip], paths=["a"])] == [tip]

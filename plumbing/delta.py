@@ -8,6 +8,7 @@ id check already guard integrity, and the 1%-edit target counts every byte.
 from __future__ import annotations
 
 import enum
+import threading
 
 import zstandard as zstd
 
@@ -39,7 +40,16 @@ class Codec:
         self.level = level
         self.delta_level = delta_level
         self._cctx = zstd.ZstdCompressor(compression_params=_params(level))
-        self._dctx = zstd.ZstdDecompressor(format=zstd.FORMAT_ZSTD1_MAGICLESS)
+        # Decoding may run on several reader threads at once (fsspec, prefetch):
+        # each thread gets its own decompression context.
+        self._local = threading.local()
+
+    def _dctx(self) -> zstd.ZstdDecompressor:
+        dctx = getattr(self._local, "dctx", None)
+        if dctx is None:
+            dctx = self._local.dctx = zstd.ZstdDecompressor(
+                format=zstd.FORMAT_ZSTD1_MAGICLESS)
+        return dctx
 
     def encode_full(self, data) -> tuple[Encoding, bytes]:
         """zstd when it pays, else raw."""
@@ -72,7 +82,7 @@ class Codec:
             if enc == Encoding.RAW:
                 return bytes(body)
             if enc == Encoding.ZSTD:
-                return self._dctx.decompress(body)
+                return self._dctx().decompress(body)
             if enc == Encoding.DELTA:
                 if base is None:
                     raise CorruptObject("a delta needs its base")

@@ -46,7 +46,9 @@ def _changes(repo, entry, kind: str, paths) -> str:
     from ldv.porcelain.diff import compare
     from ldv.porcelain.diff_sides import TreeSide
     r = repo.plumbing
-    parent = read_commit(r.odb, entry.parents[0]).tree if entry.parents else None
+    # a shallow clone's boundary commit shows as if it were a root commit, as in Git
+    parent = read_commit(r.odb, entry.parents[0]).tree \
+        if entry.parents and r.odb.has(entry.parents[0]) else None
     result = compare(TreeSide(r, parent), TreeSide(r, entry.commit.tree), paths)
     if kind == "stat":
         return result.stat()

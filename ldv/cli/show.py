@@ -46,7 +46,10 @@ def _show_commit(repo, oid, stat, name_status) -> None:
     from ._format import commit_header, decorations
     c = read_commit(repo.plumbing.odb, oid)
     out(commit_header(oid, c, decorations(repo.plumbing).get(oid)))
-    parent = read_commit(repo.plumbing.odb, c.parents[0]).tree if c.parents else None
+    odb = repo.plumbing.odb
+    # a shallow clone's boundary commit shows as if it were a root commit, as in Git
+    parent = read_commit(odb, c.parents[0]).tree \
+        if c.parents and odb.has(c.parents[0]) else None
     result = compare(TreeSide(repo.plumbing, parent), TreeSide(repo.plumbing, c.tree), [])
     if not result:
         return

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from ldv.plumbing.blobs import iter_chunk_ids, iter_node_ids
-from ldv.plumbing.errors import IntegrityError, LdvError
+from ldv.plumbing.errors import IntegrityError, LdvError, ObjectNotFound
 from ldv.plumbing.index import load_index
 from ldv.plumbing.objects import MODE_DIR, read_commit, read_tag
 from ldv.plumbing.odb import ObjType
@@ -44,12 +44,14 @@ def roots(repo) -> set[bytes]:
     return out
 
 
-def reachable(repo, starts, *, progress: Progress = _noop,
-              missing: list | None = None) -> set[bytes]:
+def reachable(repo, starts, *, progress: Progress = _noop, missing: list | None = None,
+              absent_ok: tuple = ()) -> set[bytes]:
     """Every id reachable from ``starts`` (commits, tags, trees, blobs, chunks).
 
     A missing object raises, unless ``missing`` is a list: then it is recorded
-    there and the walk goes on (fsck's mode).
+    there and the walk goes on (fsck's mode).  Objects of a kind in
+    ``absent_ok`` may be missing without either (gc in a shallow or partial clone:
+    parents beyond the depth, chunks never fetched).
     """
     seen: set[bytes] = set()
     todo: list[tuple[bytes, ObjType | None]] = [(s, None) for s in starts]
@@ -60,6 +62,12 @@ def reachable(repo, starts, *, progress: Progress = _noop,
         seen.add(oid)
         try:
             todo.extend(_children(repo, oid, kind))
+        except ObjectNotFound:
+            if kind in absent_ok:
+                continue
+            if missing is None:
+                raise
+            missing.append((oid, f"object {oid.hex()} is missing"))
         except IntegrityError as e:
             if missing is None:
                 raise
@@ -74,7 +82,6 @@ def _children(repo, oid: bytes, kind: ObjType | None) -> Iterator[tuple[bytes, O
     odb = repo.odb
     if kind == ObjType.CHUNK:
         if not odb.has(oid):
-            from ldv.plumbing.errors import ObjectNotFound
             raise ObjectNotFound(f"chunk {oid.hex()} is missing")
         return iter(())
     if kind is None or kind in (ObjType.COMMIT, ObjType.TAG):
@@ -115,11 +122,14 @@ def gc(repo, *, progress: Progress = _noop, lock_timeout: float = 10) -> GcRepor
     """Keep what is reachable, repack it (newest versions full), drop the rest.
 
     Holds the repository lock throughout, so no commit can add an object that
-    is written but not yet referenced while gc decides what is garbage.
+    is written but not yet referenced while gc decides what is garbage.  Parents
+    beyond a shallow clone's depth and chunks a partial clone never fetched may
+    be absent; any other missing object stops gc before it deletes anything.
     """
     with repo.lock(timeout=lock_timeout):
         repo.odb.flush()
-        live = reachable(repo, roots(repo), progress=progress)
+        live = reachable(repo, roots(repo), progress=progress,
+                         absent_ok=(ObjType.COMMIT, ObjType.CHUNK))
         stored = set(repo.odb.iter_ids())
         live &= stored
         progress("Repacking", 0, len(live))

@@ -86,3 +86,29 @@ def test_config_ops(repo):
             config_ops.set_(repo, bad, "v")
     with pytest.raises(BadInput):
         config_ops.set_(repo, "user.name", "two\nlines")
+
+
+def test_gc_in_a_shallow_clone_keeps_what_is_there(repo):
+    from ldv.plumbing.objects import Commit, read_commit, write_commit
+    oids = build_history(repo, 2)
+    tree = read_commit(repo.odb, oids[1]).tree
+    tip = write_commit(repo.odb, Commit(tree, [bytes(range(32))], "T <t@x>", 9, 0,
+                                        "T <t@x>", 9, 0, "shallow tip"))
+    repo.odb.flush()
+    repo.refs.set("refs/heads/shallow", tip)
+    maintenance.gc(repo)                                   # the absent parent is a boundary
+    assert read_file(repo, tip.hex(), "f.txt") == b"line 0\nline 1\n"
+    report = maintenance.fsck(repo)
+    assert [m[0] for m in report.missing] == [bytes(range(32)).hex()]
+
+
+def test_gc_stops_on_a_missing_tree(repo):
+    from ldv.plumbing.errors import ObjectNotFound
+    from ldv.plumbing.objects import Commit, write_commit
+    bad = write_commit(repo.odb, Commit(bytes(32), [], "T <t@x>", 1, 0, "T <t@x>", 1, 0, "x"))
+    repo.odb.flush()
+    repo.refs.set("refs/heads/main", bad)
+    before = set(repo.odb.iter_ids())
+    with pytest.raises(ObjectNotFound):
+        maintenance.gc(repo)
+    assert set(repo.odb.iter_ids()) == before               # nothing was deleted

@@ -1,0 +1,186 @@
+"""run: execute a command on committed inputs and commit its outputs with lineage.
+
+Order (docs/LINEAGE.md): refuse when the index has staged changes (they would
+slip into the run's commit); resolve every input to the blob HEAD holds and
+refuse inputs that differ from HEAD in the index or the working tree (a record
+must name a version anyone can check out); read the code revision; run the
+command without a shell unless asked; on a non-zero exit commit nothing and
+return the exit code; check that inputs were not changed behind our back and
+that every output exists; stage the outputs and commit them with the record.
+A run whose outputs equal HEAD's still commits (an empty commit carrying the
+record: a reproduced result is worth recording).
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+
+from ldv.plumbing.errors import BadInput, WouldClobber
+from ldv.plumbing.index import load_index
+from ldv.plumbing.objects import MODE_DIR
+from ldv.plumbing.trees import lookup, walk
+
+from .lineage import FileRef, RunRecord, code_revision
+from .status import staged_changes, worktree_code
+from .worktree import Identity
+
+
+@dataclass
+class RunOptions:
+    """What ``ldv run`` was asked: ``command`` is argv (joined for ``shell``)."""
+
+    command: list[str]
+    outputs: list[str]
+    inputs: list[str] = field(default_factory=list)
+    shell: bool = False
+    message: str | None = None
+    author: Identity | None = None
+    now: int | None = None
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    commit: bytes | None = None
+    record: RunRecord | None = None
+
+
+def run(ws, opts: RunOptions) -> RunResult:
+    """Run ``opts.command`` in ``ws.cwd``; commit its outputs when it exits 0."""
+    if not opts.command:
+        raise BadInput("no command to run", hint="ldv run -i IN -o OUT -- COMMAND ARGS")
+    if not opts.outputs:
+        raise BadInput("no outputs given", hint="name what the command writes with -o PATH")
+    if opts.author is None:
+        raise BadInput("no author for the run's commit",
+                       hint="set ldv config user.name and user.email")
+    head = ws.head_commit()
+    _refuse_staged(ws)
+    inputs = resolve_inputs(ws, head, opts.inputs)
+    outputs = [ws.normalize(p) for p in opts.outputs]
+    code = code_revision(ws.cwd)
+    command = " ".join(opts.command) if opts.shell else list(opts.command)
+    rc = execute(command, opts.shell, ws.cwd)
+    if rc != 0:
+        return RunResult(rc)
+    _check_inputs_unchanged(ws, inputs, outputs)
+    _check_outputs_exist(ws, opts.outputs, outputs)
+    ws.add([str(ws.root / p) if p else str(ws.root) for p in outputs])
+    record = RunRecord(command=command, shell=opts.shell, cwd=_rel_cwd(ws),
+                       inputs=inputs, outputs=staged_outputs(ws, outputs), code=code)
+    text = command if isinstance(command, str) else shlex.join(command)
+    oid = ws.commit(opts.message or f"run: {text}", allow_empty=True, author=opts.author,
+                    now=opts.now, lineage=[record.to_json()])
+    return RunResult(0, oid, record)
+
+
+def resolve_inputs(ws, head: bytes | None, paths: list[str]) -> list[FileRef]:
+    """Each input (a file, or every file below a directory) as HEAD holds it."""
+    out: list[FileRef] = []
+    if not paths:
+        return out
+    if head is None:
+        raise BadInput("inputs must be committed, and this branch has no commit yet",
+                       hint="ldv add the inputs and ldv commit them first")
+    tree = ws.tree_of(head)
+    index = load_index(ws.repo)
+    for user_path in paths:
+        path = ws.normalize(user_path)
+        e = lookup(ws.repo.odb, tree, path) if path else None
+        if path and e is None:
+            raise BadInput(f"input {user_path!r} is not in HEAD",
+                           hint=f"commit it first: ldv add {user_path} && ldv commit")
+        if e is None or e.mode == MODE_DIR:
+            sub = e.oid if e is not None else tree
+            found = [(p, t) for p, t in walk(ws.repo.odb, sub, path + "/" if path else "")]
+        else:
+            found = [(path, e)]
+        for p, t in found:
+            _require_committed(ws, index, p, t, user_path)
+            out.append(FileRef(p, t.oid, t.size, head))
+    return out
+
+
+def _require_committed(ws, index, path: str, entry, user_path: str) -> None:
+    """Refuse an input whose index or working-tree version differs from HEAD."""
+    staged = index.get(path)
+    if staged is None or staged.oid != entry.oid or staged.mode != entry.mode:
+        raise WouldClobber(f"input {path!r} has staged changes that are not committed",
+                           hint=f"commit them first (ldv commit), or ldv restore --staged {user_path}")
+    if worktree_code(ws, staged, _lstat(ws, path), {}):
+        raise WouldClobber(f"input {path!r} is modified in the working tree",
+                           hint=f"commit it first: ldv add {user_path} && ldv commit "
+                           "(or ldv restore it)")
+
+
+def _refuse_staged(ws) -> None:
+    changes = staged_changes(ws, load_index(ws.repo))
+    if changes:
+        raise WouldClobber(f"the index has {len(changes)} staged change(s), e.g. "
+                           f"{changes[0].path!r}; they would go into the run's commit",
+                           hint="commit them first, or unstage with ldv restore --staged")
+
+
+def execute(command, shell: bool, cwd) -> int:
+    """Run ``command`` (argv, or a string for the shell); its exit status, with
+    death by signal N reported as 128 + N as shells do."""
+    try:
+        proc = subprocess.run(command, shell=shell, cwd=cwd, check=False)
+    except FileNotFoundError:
+        raise BadInput(f"command not found: {command if shell else command[0]!r}",
+                       hint="check the name and PATH, or pass --shell for a shell line") from None
+    except PermissionError:
+        raise BadInput(f"command is not executable: {command[0]!r}",
+                       hint="chmod +x it, or run it through its interpreter") from None
+    rc = proc.returncode
+    return 128 - rc if rc < 0 else rc
+
+
+def _check_inputs_unchanged(ws, inputs: list[FileRef], outputs: list[str]) -> None:
+    """An input the command rewrote without naming it as an output would make
+    the record lie about what is on disk: refuse to commit."""
+    index = load_index(ws.repo)
+    for f in inputs:
+        if any(_under(f.path, o) for o in outputs):
+            continue
+        e = index.get(f.path)
+        if e is None or worktree_code(ws, e, _lstat(ws, f.path), {}):
+            raise WouldClobber(f"the command changed input {f.path!r}, which is not an "
+                               "output; nothing was committed",
+                               hint="name it with -o as well, or make the command leave it")
+
+
+def _check_outputs_exist(ws, user_paths: list[str], outputs: list[str]) -> None:
+    for user, path in zip(user_paths, outputs):
+        if not os.path.lexists(ws.root / path):
+            raise BadInput(f"the command did not write output {user!r}; nothing was committed",
+                           hint="check the command and the -o paths")
+
+
+def staged_outputs(ws, outputs: list[str]) -> list[FileRef]:
+    """The staged version of every file named by (or below) an output path."""
+    index = load_index(ws.repo)
+    refs: dict[str, FileRef] = {}
+    for path in outputs:
+        for p in index.paths_under(path):
+            e = index.get(p)
+            refs[p] = FileRef(p, e.oid, e.size)
+    return [refs[p] for p in sorted(refs)]
+
+
+def _under(path: str, prefix: str) -> bool:
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+def _lstat(ws, path: str):
+    try:
+        return os.lstat(ws.root / path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _rel_cwd(ws) -> str:
+    rel = ws.cwd.relative_to(ws.root).as_posix()
+    return "" if rel == "." else rel

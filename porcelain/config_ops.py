@@ -9,12 +9,15 @@ import re
 
 from ldv.plumbing.errors import BadInput
 
-_KEY = re.compile(r"[a-z][a-z0-9-]*(\.[^\s.][^\s]*)?\.[a-zA-Z][a-zA-Z0-9-]*\Z")
+_KEY = re.compile(r"[a-z][a-z0-9-]*(\.[^\s.][^\s]*)?\.[a-zA-Z][a-zA-Z0-9_-]*\Z")
 
 # Keys ldv itself reads, with what they mean (for `ldv config --help`).
 KNOWN = {
     "user.name": "author and committer name for new commits",
     "user.email": "author and committer email for new commits",
+    "pii.on_commit": "PII gate at commit: off (default), warn or block (docs/PII.md)",
+    "pii.threshold": "minimum presidio score of a PII finding (default 0.4)",
+    "pii.entities": "comma-separated entity types the PII gate checks (default: all)",
 }
 
 

@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "clone": ("clone", "Copy a remote repository into a new folder."),
     "ls-remote": ("ls_remote", "List a remote's refs."),
     "login": ("login", "Store a token for an ldv-server."),
+    "scan": ("scan", "Find personal data (PII) in a revision or the working tree."),
+    "export": ("export", "Write a copy of a revision, PII anonymized."),
 }
 
 EXIT_INTERNAL = 70   # a bug in ldv (BSD's EX_SOFTWARE)

@@ -1,0 +1,179 @@
+"""`ldv scan` and the commit gate: which files to scan, and the findings cache.
+
+Findings of a committed file are cached by blob id in a sealed file
+(`.ldv/pii/<options>/<blob>`, encrypted under the repository's seal key), so a
+second scan of an unchanged file reads one small file instead of the data.  The
+cache holds masked previews and offsets only, and its key includes the engine's
+version and the scan options (entities, threshold, allowlist), so a change to any
+of them is a miss, never a stale answer.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ldv.plumbing.blobs import open_blob
+from ldv.plumbing.index import load_index
+from ldv.plumbing.objects import read_commit
+from ldv.plumbing.trees import walk
+
+from .formats import scan_stream
+from .scanner import Finding, ScanOptions, Scanner
+
+CACHE_FORMAT = 1
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: int = 0
+    cached: int = 0
+
+
+def _selected(path: str, paths: list[str] | None) -> bool:
+    return not paths or any(path == p or path.startswith(p.rstrip("/") + "/") or not p
+                            for p in paths)
+
+
+def scan_revision(repo, commit_oid: bytes, options: ScanOptions, paths=None, *,
+                  use_cache: bool = True) -> ScanResult:
+    """Scan every file of a commit (or those under ``paths``)."""
+    tree = read_commit(repo.odb, commit_oid).tree
+    blobs = [(p, e.oid) for p, e in walk(repo.odb, tree) if _selected(p, paths)
+             and not _is_symlink(e)]
+    return scan_blobs(repo, blobs, options, use_cache=use_cache)
+
+
+def scan_blobs(repo, blobs, options: ScanOptions, *, use_cache: bool = True) -> ScanResult:
+    """Scan (path, blob id) pairs, reading and filling the cache."""
+    scanner = Scanner(options)
+    result = ScanResult(notes=scanner.engine.notes())
+    cache = FindingsCache(repo, scanner) if use_cache else None
+    for path, oid in blobs:
+        result.files += 1
+        hit = cache.get(oid, path) if cache else None
+        if hit is not None:
+            result.cached += 1
+            result.findings.extend(hit)
+            continue
+        found = scan_stream(scanner, open_blob(repo.odb, oid), path)
+        if cache:
+            cache.put(oid, found)
+        result.findings.extend(found)
+    return result
+
+
+def scan_worktree(ws, options: ScanOptions, paths=None) -> ScanResult:
+    """Scan the work tree's files (tracked and untracked, .ldvignore honoured)."""
+    from ldv.porcelain import workfiles
+    scanner = Scanner(options)
+    result = ScanResult(notes=scanner.engine.notes())
+    wanted = [ws.normalize(p) for p in paths] if paths else None
+    for path, st in sorted(workfiles.walk(ws.root, ws.ignore)):
+        if not _selected(path, wanted) or not _regular(st):
+            continue
+        result.files += 1
+        with open(ws.root / path, "rb") as f:
+            result.findings.extend(scan_stream(scanner, f, path))
+    return result
+
+
+def staged_changes(ws) -> list[tuple[str, bytes]]:
+    """(path, blob id) of files the index adds or changes against HEAD."""
+    head = ws.files_of(ws.head_tree())
+    out = []
+    for e in load_index(ws.repo):
+        old = head.get(e.path)
+        if (old is None or old.oid != e.oid) and not _is_link_mode(e.mode):
+            out.append((e.path, e.oid))
+    return out
+
+
+def _regular(st) -> bool:
+    import stat
+    return stat.S_ISREG(st.st_mode)
+
+
+def _is_symlink(entry) -> bool:
+    return _is_link_mode(entry.mode)
+
+
+def _is_link_mode(mode: int) -> bool:
+    from ldv.plumbing.objects import MODE_SYMLINK
+    return mode == MODE_SYMLINK
+
+
+class FindingsCache:
+    """Findings per blob, sealed in `.ldv/pii/`."""
+
+    def __init__(self, repo, scanner: Scanner):
+        self.repo = repo
+        self.space = "pii/" + _options_key(repo, scanner)
+
+    def get(self, oid: bytes, path: str) -> list[Finding] | None:
+        raw = self.repo.read_secret(f"{self.space}/{oid.hex()}")
+        if raw is None:
+            return None
+        return [Finding(path=path, **d) for d in json.loads(raw)]
+
+    def put(self, oid: bytes, findings: list[Finding]) -> None:
+        rows = []
+        for f in findings:
+            d = f.to_json()
+            d.pop("path")
+            d["score"] = f.score
+            rows.append(d)
+        self.repo.write_secret(f"{self.space}/{oid.hex()}", json.dumps(rows).encode())
+
+
+def _options_key(repo, scanner: Scanner) -> str:
+    """A keyed digest of everything a cached answer depends on (the allowlist may
+    itself name personal values, so the digest is keyed, not plain)."""
+    import presidio_analyzer
+    o = scanner.options
+    desc = json.dumps({
+        "format": CACHE_FORMAT, "presidio": _version(presidio_analyzer),
+        "entities": sorted(scanner.entities), "threshold": o.threshold,
+        "allow_values": sorted(o.allowlist.values),
+        "allow_patterns": [p.pattern for p in o.allowlist.patterns],
+        "ner": scanner.engine.ner_model}, sort_keys=True).encode()
+    key = hashlib.blake2b(repo.keyring.id_key, person=b"ldv-pii-cache").digest()[:32]
+    return hashlib.blake2b(desc, key=key, digest_size=12).hexdigest()
+
+
+def _version(module) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("presidio-analyzer")
+    except PackageNotFoundError:
+        return getattr(module, "__version__", "?")
+
+
+def load_allowlist(root: Path):
+    from .allowlist import Allowlist
+    return Allowlist.load(root)
+
+
+def export_revision(repo, commit_oid: bytes, dest: Path, operator: str,
+                    options: ScanOptions, paths=None) -> dict:
+    """Write an anonymized copy of a commit's files under ``dest``."""
+    from ldv.plumbing.errors import WouldClobber
+
+    from .anonymize import Anonymizer, anonymize_stream, hash_key
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise WouldClobber(f"{str(dest)!r} exists and is not an empty directory",
+                           hint="export into a new or empty directory")
+    anon = Anonymizer(Scanner(options), operator, hash_key(repo.keyring.id_key))
+    tree = read_commit(repo.odb, commit_oid).tree
+    kinds: dict[str, int] = {}
+    dest.mkdir(parents=True, exist_ok=True)
+    for path, entry in walk(repo.odb, tree):
+        if not _selected(path, paths) or _is_symlink(entry):
+            continue
+        kind = anonymize_stream(anon, open_blob(repo.odb, entry.oid), path, dest / path)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds

@@ -1,0 +1,200 @@
+"""ldv scan and ldv export through the CLI: formats, filters, allowlist, cache,
+anonymized exports, and no network access at any point."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+from faker import Faker
+
+KEY = "ab" * 32
+
+
+@pytest.fixture(scope="module")
+def values():
+    """Seeded PII values the recognizers validate (so they must be found)."""
+    fake = Faker("en_US")
+    Faker.seed(11)
+    return {"email": fake.email(), "email2": fake.email(),
+            "card": fake.credit_card_number(card_type="visa16"),
+            "iban": fake.iban(), "uuid": fake.uuid4(), "name": fake.name()}
+
+
+def _dataset(ldv, v):
+    rows = [{"id": 1, "messages": [{"role": "user", "content": f"mail {v['email']} now"}]},
+            {"id": 2, "messages": [{"role": "user", "content": "nothing personal here"}]},
+            {"id": 3, "messages": [{"role": "user",
+                                    "content": f"my credit card is {v['card']}"}]}]
+    ldv.write("chat.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    ldv.write("notes.txt", f"hello\nwire to {v['iban']} today\n")
+    table = pa.table({"user": ["a", "b"], "contact": [v["email2"], "none"],
+                      "n": pa.array([1, 2], pa.int64())})
+    pq.write_table(table, ldv.root / "users.parquet")
+    pcsv.write_csv(table, ldv.root / "users.csv")
+
+
+@pytest.fixture
+def repo_pii(ldv, values):
+    ldv("init", "-q")
+    _dataset(ldv, values)
+    return ldv
+
+
+def _raw_values(values):
+    return [v for k, v in values.items() if k != "name"]
+
+
+def test_scan_worktree_all_formats_masked(repo_pii, values):
+    r = repo_pii("scan", "--format", "json")
+    doc = json.loads(r.stdout)
+    where = {(f["path"], f["line"], f["field"], f["entity"]) for f in doc["findings"]}
+    assert ("chat.jsonl", 1, "$.messages[0].content", "EMAIL_ADDRESS") in where
+    assert ("chat.jsonl", 3, "$.messages[0].content", "CREDIT_CARD") in where
+    assert ("notes.txt", 2, None, "IBAN_CODE") in where
+    assert ("users.parquet", 1, "contact", "EMAIL_ADDRESS") in where
+    assert ("users.csv", 1, "contact", "EMAIL_ADDRESS") in where
+    assert not any(f["path"] == "chat.jsonl" and f["line"] == 2 for f in doc["findings"])
+    for fmt in ("text", "json", "sarif"):
+        out = repo_pii("scan", "--format", fmt).output
+        for v in _raw_values(values):
+            assert v not in out, fmt
+    f = next(f for f in doc["findings"] if f["entity"] == "EMAIL_ADDRESS"
+             and f["path"] == "chat.jsonl")
+    assert len(f["preview"]) == len(values["email"]) and "*" in f["preview"]
+    assert f["end"] - f["start"] == len(values["email"])
+
+
+def test_sarif_shape(repo_pii):
+    doc = json.loads(repo_pii("scan", "--format", "sarif").stdout)
+    assert doc["version"] == "2.1.0"
+    results = doc["runs"][0]["results"]
+    rules = {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert results and {r["ruleId"] for r in results} <= rules
+    loc = results[0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] and loc["region"]["startLine"] >= 1
+
+
+def test_exit_code_entities_threshold(repo_pii):
+    repo_pii("scan", "--exit-code", code=1)
+    r = repo_pii("scan", "--format", "json", "--entities", "IBAN_CODE")
+    assert {f["entity"] for f in json.loads(r.stdout)["findings"]} == {"IBAN_CODE"}
+    repo_pii("scan", "--entities", "NOT_A_TYPE", code=2)
+    repo_pii("scan", "--exit-code", "--entities", "US_SSN", code=0)
+    low = json.loads(repo_pii("scan", "--format", "json", "--threshold", "0").stdout)
+    high = json.loads(repo_pii("scan", "--format", "json", "--threshold", "1").stdout)
+    assert len(high["findings"]) < len(low["findings"])
+    assert all(f["score"] >= 1 for f in high["findings"])
+
+
+def test_allowlist_values_and_patterns(repo_pii, values):
+    repo_pii.write(".ldvpii", f"# ours\n{values['email']}\nre:GB\\d\\d.*\n")
+    doc = json.loads(repo_pii("scan", "--format", "json").stdout)
+    ents = {(f["path"], f["entity"]) for f in doc["findings"]}
+    assert ("chat.jsonl", "EMAIL_ADDRESS") not in ents
+    assert ("users.csv", "EMAIL_ADDRESS") in ents          # another value: still found
+    if values["iban"].startswith("GB"):
+        assert ("notes.txt", "IBAN_CODE") not in ents
+    repo_pii.write(".ldvpii", "re:(unclosed\n")
+    r = repo_pii("scan", code=2)
+    assert "(unclosed" not in r.stderr and ".ldvpii:1" in r.stderr
+
+
+def test_scan_revision_cached_and_sealed(repo_pii, values):
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "data")
+    first = json.loads(repo_pii("scan", "HEAD", "--format", "json").stdout)
+    cache_files = list((repo_pii.root / ".ldv" / "pii").rglob("*"))
+    assert [p for p in cache_files if p.is_file()]
+    second = json.loads(repo_pii("scan", "--rev", "HEAD", "--format", "json").stdout)
+    assert first["findings"] == second["findings"] and first["findings"]
+    for p in cache_files:
+        if p.is_file():
+            blob = p.read_bytes()
+            for v in _raw_values(values):
+                assert v.encode() not in blob
+    only = json.loads(repo_pii("scan", "HEAD", "--format", "json", "--", "notes.txt").stdout)
+    assert {f["path"] for f in only["findings"]} == {"notes.txt"}
+
+
+def _export(ldv, mode, dest):
+    ldv("export", "HEAD", str(dest), "--anonymize", mode)
+    return dest
+
+
+@pytest.mark.parametrize("mode", ["mask", "redact", "hash", "replace"])
+def test_export_removes_values_keeps_schema(repo_pii, values, tmp_path, mode):
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "data")
+    dest = _export(repo_pii, mode, tmp_path / f"out-{mode}")
+    for f in dest.rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            for v in _raw_values(values):
+                if v in (values["uuid"],):
+                    continue            # not in the dataset
+                assert v.encode() not in data, (mode, f.name)
+    assert pq.read_schema(dest / "users.parquet") == pq.read_schema(repo_pii.root / "users.parquet")
+    assert pq.read_table(dest / "users.parquet").num_rows == 2
+    assert pcsv.read_csv(dest / "users.csv").schema.names == ["user", "contact", "n"]
+    src = [json.loads(x) for x in (repo_pii.root / "chat.jsonl").read_text().splitlines()]
+    out = [json.loads(x) for x in (dest / "chat.jsonl").read_text().splitlines()]
+    assert [r.keys() for r in src] == [r.keys() for r in out]
+    assert src[1] == out[1]                             # untouched record unchanged
+    assert (dest / "notes.txt").read_text().splitlines()[0] == "hello"
+
+
+def test_export_hash_stable_across_runs_and_versions(repo_pii, values, tmp_path):
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "v1")
+    a = _export(repo_pii, "hash", tmp_path / "a")
+    b = _export(repo_pii, "hash", tmp_path / "b")
+    assert (a / "chat.jsonl").read_bytes() == (b / "chat.jsonl").read_bytes()
+    # The same value in another file of a later version maps to the same token.
+    repo_pii.write("more.txt", f"again {values['email']}\n")
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "v2")
+    c = _export(repo_pii, "hash", tmp_path / "c")
+    token = (c / "more.txt").read_text().split()[1]
+    assert token.startswith("<EMAIL_ADDRESS:") and token in (a / "chat.jsonl").read_text()
+    repo_pii("export", "HEAD", str(c), "--anonymize", "hash", code=3)   # not empty
+
+
+def test_scan_runs_with_network_blocked(repo_pii, env, tmp_path):
+    """A whole scan in a subprocess where any network syscall raises."""
+    script = textwrap.dedent(f"""
+        import socket, sys
+        def _blocked(*a, **k):
+            sys.stderr.write("NETWORK ATTEMPT\\n")
+            raise OSError("network blocked by test")
+        # Every way out: connecting a socket, sending a datagram, resolving a name.
+        socket.socket.connect = _blocked
+        socket.socket.connect_ex = _blocked
+        socket.socket.sendto = _blocked
+        socket.create_connection = _blocked
+        socket.getaddrinfo = _blocked
+        socket.gethostbyname = _blocked
+        from ldv.cli.main import main
+        sys.argv = ["ldv", "-C", {str(repo_pii.root)!r}, "scan", "--format", "json"]
+        main()
+    """)
+    e = {k: v for k, v in os.environ.items()}
+    e.update({k: v for k, v in env.items() if v is not None})
+    for k, v in env.items():
+        if v is None:
+            e.pop(k, None)
+    e["TLDEXTRACT_CACHE"] = str(tmp_path / "tld-cache")
+    p = subprocess.run([sys.executable, "-c", script], env=e, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert any(f["entity"] == "EMAIL_ADDRESS" for f in doc["findings"])
+    assert "NETWORK ATTEMPT" not in p.stderr and "network blocked" not in p.stderr
+    assert not (tmp_path / "tld-cache").exists()

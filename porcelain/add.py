@@ -24,12 +24,24 @@ def add(ws, paths: list[str], *, update_only: bool = False, force: bool = False)
     with ws.repo.lock():
         index = load_index(ws.repo)
         todo: dict[str, os.stat_result | None] = {}
+        ignored: list[str] = []
         for spec in paths:
-            todo.update(_expand(ws, index, spec, update_only=update_only, force=force))
+            try:
+                todo.update(_expand(ws, index, spec, update_only=update_only, force=force))
+            except PathIgnored:
+                ignored.append(spec)     # as git: the other paths are still added
         result = _stage(ws, index, todo)
         ws.repo.odb.flush()
         save_index(ws.repo, index)
+    if ignored:
+        raise PathIgnored(f"the paths {', '.join(map(repr, ignored))} are ignored by an "
+                          ".ldvignore file", hint="the other paths were added; use "
+                          "`ldv add --force` to add ignored ones")
     return result
+
+
+class PathIgnored(BadInput):
+    """An explicitly named path is ignored (git add's "paths are ignored")."""
 
 
 def _expand(ws, index: Index, user_path: str, *, update_only: bool,
@@ -83,8 +95,8 @@ def _glob(ws, index: Index, pattern: str, update_only: bool) -> dict:
 
 def _refuse_ignored(user_path: str, tracked: list[str]) -> None:
     if not tracked:
-        raise BadInput(f"the path {user_path!r} is ignored by an .ldvignore file",
-                       hint="use `ldv add --force` if you really want to add it")
+        raise PathIgnored(f"the path {user_path!r} is ignored by an .ldvignore file",
+                          hint="use `ldv add --force` if you really want to add it")
 
 
 def _stage(ws, index: Index, todo: dict) -> AddResult:

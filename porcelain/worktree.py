@@ -126,21 +126,25 @@ class Workspace:
     def add(self, paths: list[str], *, update_only: bool = False,
             force: bool = False) -> AddResult:
         """Stage files (writing their objects); deletions under a path are staged too."""
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import add
         return add.add(self, paths, update_only=update_only, force=force)
 
     def rm(self, paths: list[str], *, cached: bool = False, recursive: bool = False,
            force: bool = False) -> list[str]:
         """Untrack paths (and delete them unless ``cached``); returns removed paths."""
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import add
         return add.rm(self, paths, cached=cached, recursive=recursive, force=force)
 
     def mv(self, src: str, dst: str) -> None:
         """Move or rename a tracked file or directory, in the index and on disk."""
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import add
         add.mv(self, src, dst)
 
     def status(self) -> "Status":
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import status
         return status.compute(self)
 
@@ -148,6 +152,7 @@ class Workspace:
                author: Identity, committer: Identity | None = None,
                now: int | None = None, lineage: list[dict] | None = None) -> bytes:
         """Record the index as a new commit on HEAD; returns the commit id."""
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import commit
         return commit.commit(self, message, all=all, allow_empty=allow_empty,
                              author=author, committer=committer or author, now=now,
@@ -156,16 +161,19 @@ class Workspace:
     def switch(self, branch: str, *, create: bool = False, start: bytes | None = None,
                force: bool = False) -> None:
         """Make ``branch`` current, rewriting only the files that differ."""
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import checkout
         checkout.switch(self, branch, create=create, start=start, force=force)
 
     def checkout_detached(self, commit_oid: bytes, *, force: bool = False) -> None:
         """Check out a commit with HEAD detached."""
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import checkout
         checkout.checkout_detached(self, commit_oid, force=force)
 
     def checkout_paths(self, paths: list[str], *, source: bytes | None = None) -> None:
         """Overwrite files from the index, or from commit ``source`` (index too)."""
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import checkout
         checkout.checkout_paths(self, paths, source=source)
 
@@ -176,6 +184,7 @@ class Workspace:
         unless only ``staged`` was asked for."""
         if worktree is None:
             worktree = not staged
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import checkout
         checkout.restore(self, paths, source=source, staged=staged, worktree=worktree)
 
@@ -183,5 +192,6 @@ class Workspace:
               mode: Literal["soft", "mixed", "hard"] = "mixed") -> None:
         """Move the current branch (or HEAD) to a commit; mixed/hard reset the index,
         hard the work tree as well."""
+        self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import reset
         reset.reset(self, commit_oid, mode=mode)

@@ -37,13 +37,18 @@ def git(root: Path, *args, check=False) -> subprocess.CompletedProcess:
 class Pair:
     """A git work tree and an ldv work tree driven in lockstep."""
 
-    def __init__(self, base: Path, rng: random.Random):
+    def __init__(self, base: Path, rng: random.Random, ignore: str | None = None):
         self.g, self.l = base / "git", base / "ldv"
         self.g.mkdir()
         self.l.mkdir()
         git(self.g, "init", "-q", "-b", "main", check=True)
         self.ws = Workspace(Repo.init(self.l, MasterKey.generate(), kdf="fast"))
         self.rng = rng
+        self.paths = list(PATHS)
+        if ignore is not None:      # the same rules as .gitignore and .ldvignore
+            (self.g / ".gitignore").write_text(ignore)
+            (self.l / ".ldvignore").write_text(ignore)
+            self.paths += ["z.tmp", "d/e/g", "k/z.tmp"]
         self.commits: list[tuple[str, bytes]] = []
         self.branches = ["main"]
         self.log: list[str] = []
@@ -52,7 +57,7 @@ class Pair:
 
     def edit(self) -> None:
         r = self.rng
-        p = r.choice(PATHS)
+        p = r.choice(self.paths)
         kind = r.random()
         for root in (self.g, self.l):
             _clear_way(root, p)
@@ -81,7 +86,7 @@ class Pair:
         r = self.rng
         k = r.random()
         if k < 0.25:
-            specs = r.choice([["."], [r.choice(PATHS)], ["d"], [r.choice(PATHS), "."]])
+            specs = r.choice([["."], [r.choice(self.paths)], ["d"], [r.choice(self.paths), "."]])
             return ["add", "--", *specs], lambda: self.ws.add(specs)
         if k < 0.33:
             return ["add", "-u"], lambda: self.ws.add(["."], update_only=True)
@@ -101,13 +106,13 @@ class Pair:
             return (["checkout", "-q", "--detach", g],
                     lambda: self.ws.checkout_detached(l))
         if k < 0.74 and self.commits:
-            p = r.choice(PATHS)
+            p = r.choice(self.paths)
             if r.random() < 0.5:
                 return ["checkout", "-q", "--", p], lambda: self.ws.checkout_paths([p])
             return (["restore", "--staged", "--", p],
                     lambda: self.ws.restore([p], staged=True, worktree=False))
         if k < 0.82:
-            p, cached = r.choice(PATHS + ["d"]), r.random() < 0.5
+            p, cached = r.choice(self.paths + ["d"]), r.random() < 0.5
             rec = p == "d"
             args = ["rm", "-q"] + (["--cached"] if cached else []) + (["-r"] if rec else [])
             return args + ["--", p], lambda: self.ws.rm([p], cached=cached, recursive=rec)
@@ -135,11 +140,17 @@ class Pair:
 
     def compare(self) -> None:
         steps = "\n".join(self.log)
-        assert snapshot(self.g, ".git") == snapshot(self.l, ".ldv"), steps
+        assert snapshot(self.g, ".git") == _renamed(snapshot(self.l, ".ldv")), steps
         gs = git(self.g, "status", "--porcelain", check=True).stdout.decode().splitlines()
-        ls = self.ws.status().porcelain_lines()
+        ls = [line.replace(".ldvignore", ".gitignore")
+              for line in self.ws.status().porcelain_lines()]
         assert gs == ls, f"{steps}\ngit: {gs}\nldv: {ls}"
-        assert git_tree(self.g) == ldv_tree(self.ws), steps
+        assert git_tree(self.g) == sorted((p.replace(".ldvignore", ".gitignore"), m, h)
+                                          for p, m, h in ldv_tree(self.ws)), steps
+
+
+def _renamed(snap: dict) -> dict:
+    return {k.replace(".ldvignore", ".gitignore"): v for k, v in snap.items()}
 
 
 def _clear_way(root: Path, p: str) -> None:
@@ -204,6 +215,21 @@ def ldv_tree(ws: Workspace) -> list:
 def test_same_as_git(tmp_path, seed):
     rng = random.Random(seed)
     pair = Pair(tmp_path, rng)
+    for _ in range(60):
+        if rng.random() < 0.45:
+            pair.edit()
+        else:
+            args, fn = pair.command()
+            if args is None:
+                continue
+            pair.run(args, fn)
+        pair.compare()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_same_as_git_with_ignore_rules(tmp_path, seed):
+    rng = random.Random(1000 + seed)
+    pair = Pair(tmp_path, rng, ignore="*.tmp\nd/e/\n!k/z.tmp\n")
     for _ in range(60):
         if rng.random() < 0.45:
             pair.edit()

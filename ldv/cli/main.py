@@ -46,6 +46,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "clone": ("clone", "Copy a remote repository into a new folder."),
     "ls-remote": ("ls_remote", "List a remote's refs."),
     "login": ("login", "Store a token for an ldv-server."),
+    "merge": ("merge", "Join another branch's history into the current branch."),
+    "cherry-pick": ("cherry_pick", "Apply the change a commit made, as a new commit."),
+    "revert": ("revert", "Make a new commit that undoes a commit's change."),
+    "run": ("run", "Run a command on committed inputs; commit its outputs with lineage."),
+    "lineage": ("lineage", "Show what a file was made from (runs, inputs, code revision)."),
     "scan": ("scan", "Find personal data (PII) in a revision or the working tree."),
     "export": ("export", "Write a copy of a revision, PII anonymized."),
 }

@@ -1,0 +1,113 @@
+"""`ldv run` and `ldv lineage` through the CLI, and lineage across push and clone."""
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from tests.cli.conftest import IDENTITY, Ldv
+from tests.remote_server.harness import ServerThread
+from tests.remote_server.test_api import make_services
+
+PY = sys.executable
+UPPER = "import sys; open(sys.argv[2], 'w').write(open(sys.argv[1]).read().upper())"
+COUNT = "import sys; open(sys.argv[2], 'w').write(str(len(open(sys.argv[1]).read())))"
+
+
+def pipeline(ldv) -> None:
+    """raw.csv -> (upper) -> clean.csv -> (count) -> features.txt, as two runs."""
+    ldv("init", "-q")
+    ldv.write("raw.csv", "a,b\n1,2\n3,4\n")
+    ldv("add", "raw.csv")
+    ldv("commit", "-q", "-m", "raw data")
+    ldv("run", "-q", "-i", "raw.csv", "-o", "clean.csv", "--", PY, "-c", UPPER,
+        "raw.csv", "clean.csv")
+    ldv("run", "-i", "clean.csv", "-o", "features.txt", "-m", "features", "--",
+        PY, "-c", COUNT, "clean.csv", "features.txt")
+
+
+def test_run_commits_outputs_with_a_default_message(ldv):
+    pipeline(ldv)
+    subjects = ldv("log", "--oneline").output.splitlines()
+    assert len(subjects) == 3 and subjects[0].endswith("features")
+    assert "run: " in subjects[1] and "clean.csv" in subjects[1]
+    assert (ldv.root / "features.txt").read_text() == "12"
+    assert ldv("status", "--porcelain").output == ""
+
+
+def test_lineage_text_json_and_dot_show_the_chain(ldv):
+    pipeline(ldv)
+    text = ldv("lineage", "features.txt").output
+    lines = text.splitlines()
+    assert lines[0].startswith("features.txt  blob ") and "made by run" in lines[0]
+    assert "clean.csv features.txt" in text and "raw.csv clean.csv" in text
+    assert text.count("code: not in a Git repository") == 2
+    assert lines[-1].strip().startswith("raw.csv  blob ") and "source: added in commit" in lines[-1]
+
+    doc = json.loads(ldv("lineage", "features.txt", "--format", "json").output)
+    assert doc["format"] == "ldv.lineage" and doc["version"] == 1
+    assert [a["path"] for a in doc["artifacts"]] == ["features.txt", "clean.csv", "raw.csv"]
+    assert [a["kind"] for a in doc["artifacts"]] == ["run", "run", "source"]
+    assert len(doc["runs"]) == 2 and len(doc["edges"]) == 4
+    head = ldv("rev-parse", "HEAD").output.strip()
+    assert doc["runs"][0]["commit"] == head
+    raw_commit = ldv("rev-parse", "HEAD~2").output.strip()
+    assert doc["runs"][1]["inputs"][0]["rev"] == raw_commit
+
+    dot = ldv("lineage", "features.txt", "--format", "dot").output
+    assert dot.startswith("digraph lineage {") and dot.rstrip().endswith("}")
+    assert dot.count("shape=box") == 2 and dot.count("shape=ellipse") == 3
+    assert dot.count(" -> ") == 4
+
+
+def test_lineage_at_an_older_revision_and_of_a_folder(ldv):
+    pipeline(ldv)
+    old = json.loads(ldv("lineage", "clean.csv", "--rev", "HEAD~1", "--format", "json").output)
+    assert len(old["runs"]) == 1
+    everything = json.loads(ldv("lineage", "--format", "json").output)
+    assert len(everything["targets"]) == 3
+    assert ldv("lineage", "features.txt", "--rev", "HEAD~1", code=2).stderr.startswith("error:")
+
+
+def test_failing_command_passes_its_exit_code_and_commits_nothing(ldv):
+    pipeline(ldv)
+    before = ldv("rev-parse", "HEAD").output
+    r = ldv("run", "-o", "x.txt", "--", PY, "-c", "import sys; sys.exit(7)", code=7)
+    assert "nothing committed" in r.stderr
+    assert ldv("rev-parse", "HEAD").output == before
+
+
+def test_run_usage_errors_are_one_line(ldv):
+    pipeline(ldv)
+    ldv.write("raw.csv", "edited\n")
+    r = ldv("run", "-i", "raw.csv", "-o", "y", "--", PY, "-c", "pass", code=3)
+    assert r.stderr.count("\n") == 1 and "modified in the working tree" in r.stderr
+    r = ldv("run", "-o", "y", "--", "no-such-command-xyz", code=2)
+    assert "command not found" in r.stderr
+    assert ldv("run", "--", PY, "-c", "pass", code=2).exit_code == 2     # no -o
+
+
+@pytest.fixture
+def server(tmp_path, request):
+    svc = make_services("embedded", tmp_path / "srv", request)
+    svc.store.create_repo("ds")
+    srv = ServerThread(svc, tmp_path / "srv").start()
+    yield srv
+    srv.stop()
+
+
+def test_lineage_survives_push_and_clone(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": "33" * 32,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    pipeline(a)
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    a("push")
+    a("clone", server.url("ds"), str(tmp_path / "b"), "--fingerprint", server.fingerprint)
+    b = Ldv(tmp_path / "b", env)
+    for fmt in ("json", "dot", "text"):
+        assert b("lineage", "features.txt", "--format", fmt).output == \
+            a("lineage", "features.txt", "--format", fmt).output

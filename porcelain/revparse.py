@@ -139,7 +139,10 @@ def find_by_prefix(repo, prefix: str) -> list[bytes]:
     finder = getattr(repo.odb, "find_prefix", None)
     if finder is not None:
         return list(finder(prefix))
-    return [oid for oid in repo.odb.iter_ids() if oid.hex().startswith(prefix)]
+    # Compare raw bytes (no hex per id): a repository holds millions of chunk ids.
+    head = bytes.fromhex(prefix[:len(prefix) // 2 * 2])
+    return [oid for oid in repo.odb.iter_ids()
+            if oid.startswith(head) and oid.hex().startswith(prefix)]
 
 
 def object_type(repo, oid: bytes) -> ObjType:

@@ -35,6 +35,7 @@ def test_hex_prefixes(repo):
     h = oids[1].hex()
     assert revparse.resolve(repo, h) == oids[1]
     assert revparse.resolve(repo, h[:8]) == oids[1]
+    assert revparse.resolve(repo, h[:5]) == oids[1]          # odd length: half a byte
     assert revparse.resolve(repo, h[:8] + "~1") == oids[0]
     with pytest.raises(BadRevision):
         revparse.resolve(repo, h[:3])          # below the 4-character minimum

@@ -56,6 +56,8 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
             raise NothingToCommit("nothing to commit: the index equals HEAD",
                                   hint="stage changes with `ldv add` (or commit -a), or "
                                   "pass --allow-empty")
+        from .pii.gate import check_commit
+        check_commit(ws, index, head_tree)     # pii.on_commit: may refuse (GateTripped)
         c = Commit(tree=tree, parents=[head] if head else [], author=str(author),
                    author_time=when, author_tz=tz, committer=str(committer),
                    commit_time=when, commit_tz=tz, message=text, lineage=list(lineage))

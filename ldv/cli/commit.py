@@ -28,6 +28,8 @@ def command(app: App, messages, message_file, all_, allow_empty, author):
     repo = app.repository()
     ident = _parse_author(author) if author else None
     oid = repo.commit(message, all=all_, allow_empty=allow_empty, author=ident)
+    for line in getattr(repo.workspace, "pii_warnings", None) or ():
+        click.echo(f"warning: {line}", err=True)        # pii.on_commit = warn
     if not app.quiet:
         _report(repo, oid)
 

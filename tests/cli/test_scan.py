@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -198,3 +199,57 @@ def test_scan_runs_with_network_blocked(repo_pii, env, tmp_path):
     assert any(f["entity"] == "EMAIL_ADDRESS" for f in doc["findings"])
     assert "NETWORK ATTEMPT" not in p.stderr and "network blocked" not in p.stderr
     assert not (tmp_path / "tld-cache").exists()
+
+
+# -- the commit gate ------------------------------------------------------------
+
+def test_gate_off_by_default_and_bad_mode(repo_pii):
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "no gate")
+    repo_pii("config", "set", "pii.on_commit", "sometimes")
+    repo_pii.write("x.txt", "plain\n")
+    repo_pii("add", "x.txt")
+    repo_pii("commit", "-q", "-m", "x", code=2)
+
+
+def test_gate_block_names_where_and_keeps_head(repo_pii, values):
+    repo_pii("config", "set", "pii.on_commit", "block")
+    repo_pii("add", ".")
+    r = repo_pii("commit", "-q", "-m", "with pii", code=1)
+    assert "commit refused" in r.stderr and "chat.jsonl:1" in r.stderr
+    assert "EMAIL_ADDRESS" in r.stderr
+    for v in _raw_values(values):
+        assert v not in r.stderr
+    assert repo_pii("rev-parse", "HEAD", code=None).exit_code != 0   # nothing committed
+
+
+def test_gate_block_passes_clean_change_and_allowlist(repo_pii, values, tmp_path):
+    repo_pii("config", "set", "pii.on_commit", "block")
+    repo_pii.write("clean.txt", "nothing personal\n")
+    repo_pii("add", "clean.txt")
+    repo_pii("commit", "-q", "-m", "clean")
+    repo_pii.write("contact.txt", f"write to {values['email']}\n")
+    repo_pii("add", "contact.txt")
+    repo_pii("commit", "-q", "-m", "contact", code=1)
+    # The value itself, and a pattern for its domain (which presidio also calls a URL).
+    domain = values["email"].split("@")[1]
+    repo_pii.write(".ldvpii", f"{values['email']}\nre:{re.escape(domain)}\n")
+    repo_pii("commit", "-q", "-m", "contact")
+    assert "contact" in repo_pii("log").output
+
+
+def test_gate_warn_commits_and_fills_cache(repo_pii, values):
+    repo_pii("config", "set", "pii.on_commit", "warn")
+    repo_pii("add", ".")
+    r = repo_pii("commit", "-m", "warned")
+    assert "warning: PII: chat.jsonl:1" in r.stderr
+    for v in _raw_values(values):
+        assert v not in r.stderr
+    assert "warned" in repo_pii("log").output
+    sealed = [p for p in (repo_pii.root / ".ldv" / "pii").rglob("*") if p.is_file()]
+    assert len(sealed) >= 4                     # one per scanned file, by blob id
+    doc = json.loads(repo_pii("scan", "HEAD", "--format", "json").stdout)
+    assert any(f["entity"] == "CREDIT_CARD" for f in doc["findings"])
+    # The scan of the new commit was answered from what the gate stored.
+    assert len([p for p in (repo_pii.root / ".ldv" / "pii").rglob("*") if p.is_file()]) \
+        == len(sealed)

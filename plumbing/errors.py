@@ -43,6 +43,12 @@ class NonFastForward(Conflict):
     """A ref update that would lose commits."""
 
 
+class MergeConflict(Conflict):
+    """A merge, cherry-pick or revert stopped with unmerged paths (``outcome``)."""
+
+    outcome = None
+
+
 class GateTripped(Conflict):
     """A diff gate or PII gate refused the change."""
 

@@ -38,6 +38,7 @@ _TREE = struct.Struct("<32sQ")              # cached tree of one directory: oid,
 # each ended by NUL (a path never holds one)
 
 UNVERIFIED = 1            # entry flag: stat data may not be trusted, hash to compare
+UNMERGED = 2              # entry flag: a merge conflict not yet resolved (`add` clears it)
 # Timestamps come from the kernel's coarse clock, which may lag time.time_ns() by a
 # tick; a file touched this close to an index write is treated as racy.
 RACY_WINDOW_NS = 100_000_000

@@ -50,15 +50,17 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
             stage_tracked(ws, index)
         head = ws.head_commit()
         head_tree = ws.tree_of(head)
+        from .mergeops import clear_state, commit_parents
+        merging = commit_parents(ws, index)     # MERGE_HEAD; refuses unmerged paths
         tree = index.write_tree(ws.repo.odb)    # rewrites only changed directories
         unchanged = tree == head_tree or (head is None and not index.entries)
-        if unchanged and not allow_empty:
+        if unchanged and not allow_empty and not merging:
             raise NothingToCommit("nothing to commit: the index equals HEAD",
                                   hint="stage changes with `ldv add` (or commit -a), or "
                                   "pass --allow-empty")
         from .pii.gate import check_commit
         check_commit(ws, index, head_tree)     # pii.on_commit: may refuse (GateTripped)
-        c = Commit(tree=tree, parents=[head] if head else [], author=str(author),
+        c = Commit(tree=tree, parents=([head] if head else []) + (merging or []), author=str(author),
                    author_time=when, author_tz=tz, committer=str(committer),
                    commit_time=when, commit_tz=tz, message=text, lineage=list(lineage))
         oid = write_commit(ws.repo.odb, c)
@@ -68,4 +70,6 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
         ws.repo.refs.set("HEAD", oid, old=head, message=f"{kind}: {subject}")
         index.tree = tree
         save_index(ws.repo, index)
+        if merging is not None:
+            clear_state(ws.repo)
     return oid

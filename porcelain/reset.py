@@ -24,6 +24,9 @@ def reset(ws, commit_oid: bytes, *, mode: str) -> None:
         elif mode == "mixed":
             index = load_index(ws.repo)
             save_index(ws.repo, index_from_tree(ws, index, new_tree))
+        if mode != "soft":
+            from .mergeops import forget_merge
+            forget_merge(ws)                    # as git reset drops MERGE_HEAD
         msg = f"reset: moving to {commit_oid.hex()}"
         if ws.repo.refs.read_symbolic("HEAD") is None and old is not None:
             ws.repo.refs.set_detached("HEAD", commit_oid, message=msg)

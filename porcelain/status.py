@@ -32,16 +32,19 @@ class Status:
     staged: list[Change] = field(default_factory=list)
     unstaged: list[Change] = field(default_factory=list)
     untracked: list[str] = field(default_factory=list)   # directories end with "/"
+    unmerged: list[Change] = field(default_factory=list)  # UU AA DU UD (mergeops.py)
 
     @property
     def clean(self) -> bool:
-        return not (self.staged or self.unstaged or self.untracked)
+        return not (self.staged or self.unstaged or self.untracked or self.unmerged)
 
     def porcelain_lines(self) -> list[str]:
         """`git status --porcelain` (v1) lines: XY PATH, then ?? PATH."""
         x = {c.path: c.code for c in self.staged}
         y = {c.path: c.code for c in self.unstaged}
-        lines = [f"{x.get(p, ' ')}{y.get(p, ' ')} {quote_path(p)}" for p in sorted(x.keys() | y.keys())]
+        u = {c.path: c.code for c in self.unmerged}
+        lines = [f"{u.get(p) or x.get(p, ' ') + y.get(p, ' ')} {quote_path(p)}"
+                 for p in sorted(x.keys() | y.keys() | u.keys())]
         lines += [f"?? {quote_path(p)}" for p in self.untracked]
         return lines
 
@@ -132,7 +135,9 @@ def worktree_code(ws, e: Entry, st: os.stat_result | None, refreshed: dict) -> s
 
 
 def compute(ws) -> Status:
+    from .mergeops import unmerged_codes
     index = load_index(ws.repo)
+    unmerged = unmerged_codes(ws, index)
     entries = index.entries
     unchanged: set[str] = set()
     suspects: dict[str, os.stat_result] = {}
@@ -148,15 +153,17 @@ def compute(ws) -> Status:
     refreshed: dict[str, Entry] = {}
     unstaged = []
     for path, e in entries.items() if len(unchanged) < len(entries) else ():
-        if path in unchanged:
+        if path in unchanged or path in unmerged:
             continue
         st = suspects.get(path) or workfiles.lstat(ws.root, path)
         code = worktree_code(ws, e, st, refreshed)
         if code:
             unstaged.append(Change(path, code))
     unstaged.sort(key=lambda c: c.path)
-    status = Status(ws.head_branch(), ws.head_commit(), staged_changes(ws, index),
-                    unstaged, collapse_untracked(untracked_files, index))
+    staged = [c for c in staged_changes(ws, index) if c.path not in unmerged]
+    status = Status(ws.head_branch(), ws.head_commit(), staged, unstaged,
+                    collapse_untracked(untracked_files, index),
+                    [Change(p, code) for p, code in sorted(unmerged.items())])
     if refreshed:
         write_refreshed(ws, refreshed)
     return status

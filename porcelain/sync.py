@@ -290,8 +290,9 @@ def _fetch_packs(repo, client, packs: list[dict], result: FetchResult,
 # -- pull and clone -------------------------------------------------------------------
 
 def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
-         progress: Progress = _noop) -> str:
-    """Fetch, then fast-forward the current branch; return what happened."""
+         progress: Progress = _noop, author=None) -> str:
+    """Fetch, then fast-forward the current branch; return what happened.  A
+    diverged branch is merged (mergeops.merge) when ``author`` is given."""
     from .checkout import move_to
     from .worktree import Workspace
     fetch(repo, client, remote, progress=progress)
@@ -307,6 +308,10 @@ def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
     ours = ws.head_commit()
     if ours == theirs or (ours is not None and is_ancestor(repo, theirs, ours)):
         return "up to date"
+    if ours is not None and not is_ancestor(repo, ours, theirs) and author is not None:
+        from .mergeops import merge
+        merge(ws, theirs, f"{remote}/{short}", author=author)
+        return "merge"
     if ours is not None and not is_ancestor(repo, ours, theirs):
         raise Conflict(f"{current} and {remote}/{short} have diverged",
                        hint=f"run `ldv merge {remote}/{short}`, then push")

@@ -11,9 +11,11 @@ from ._app import App, PathspecCommand, pass_app, pathspec, quiet_option
 @click.option("-b", "new_branch", metavar="NAME", help="Create branch NAME at TARGET and switch to it.")
 @click.option("-B", "reset_branch", metavar="NAME", help="Like -b, resetting NAME if it exists.")
 @click.option("-f", "--force", is_flag=True, help="Throw away local changes that would be overwritten.")
+@click.option("--ours", "side", flag_value="ours", help="For unmerged PATHS: check out our version.")
+@click.option("--theirs", "side", flag_value="theirs", help="For unmerged PATHS: check out their version.")
 @quiet_option
 @pass_app
-def command(app: App, target, new_branch, reset_branch, force):
+def command(app: App, target, new_branch, reset_branch, force, side):
     """Switch branches, detach at a commit, or restore files.
 
     \b
@@ -21,9 +23,17 @@ def command(app: App, target, new_branch, reset_branch, force):
       ldv checkout REV             detach HEAD at REV
       ldv checkout -b NAME [REV]   create NAME and switch to it
       ldv checkout [REV] -- PATHS  restore PATHS from the index (or from REV)
+      ldv checkout --ours|--theirs [--] PATHS   one side of unmerged PATHS
     """
     repo = app.repository()
     paths = pathspec()
+    if side:
+        from ldv.porcelain.mergeops import checkout_side
+        paths = [target] * bool(target) + (paths or [])
+        if not paths:
+            raise click.UsageError(f"--{side} needs the unmerged paths to check out")
+        checkout_side(repo.workspace, paths, side)
+        return
     if paths is not None:
         if not paths:
             raise click.UsageError("no paths after --")

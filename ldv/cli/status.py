@@ -5,7 +5,9 @@ import click
 
 from ._app import App, out, pass_app
 
-_WORDS = {"A": "new file", "M": "modified", "D": "deleted", "T": "typechange"}
+_WORDS = {"A": "new file", "M": "modified", "D": "deleted", "T": "typechange",
+          "UU": "both modified", "AA": "both added", "DU": "deleted by us",
+          "UD": "deleted by them"}
 
 
 @click.command("status")
@@ -38,6 +40,14 @@ def _long(st) -> None:
         out(f"HEAD detached at {st.head.hex()[:7]}" if st.head else "HEAD detached")
     if st.head is None:
         out("\nNo commits yet")
+    if st.unmerged:
+        out("\nYou have unmerged paths.")
+        out('  (fix conflicts and run "ldv commit")')
+        out('  (use "ldv merge --abort" to abort the merge)')
+        out("\nUnmerged paths:")
+        out('  (use "ldv add <file>..." to mark resolution)')
+        for c in st.unmerged:
+            out(f"\t{_WORDS.get(c.code, c.code) + ':':<17}{quote_path(c.path, quote_space=False)}")
     if st.staged:
         out("\nChanges to be committed:")
         out('  (use "ldv restore --staged <file>..." to unstage)')

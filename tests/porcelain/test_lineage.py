@@ -253,6 +253,19 @@ def test_lineage_survives_a_merge_commit(ws):
     assert g.artifacts[f"raw.csv@{blob(ws, main, 'raw.csv').hex()}"].kind == "source"
 
 
+def test_an_input_from_an_absent_commit_is_missing_not_fatal(ws):
+    """As after a shallow or partial clone: the record names a commit we lack."""
+    res = step(ws, "raw.csv", "clean.csv")
+    rec = res.record.to_json()
+    rec["inputs"][0]["rev"] = "ab" * 32
+    c = read_commit(ws.repo.odb, res.commit)
+    c.lineage, c.commit_time = [rec], c.commit_time + 1
+    forged = write_commit(ws.repo.odb, c)
+    ws.repo.odb.flush()
+    g = lineage(ws.repo, forged, "clean.csv")
+    assert [a.kind for a in g.artifacts.values()] == ["run", "missing"]
+
+
 def test_lineage_of_a_directory_and_bad_paths(ws):
     chain(ws)
     g = lineage(ws.repo, ws.head_commit(), "")

@@ -82,6 +82,9 @@ def serve(cfg):
 def app_factory():
     """The ASGI app of one worker, configured from LDV_SERVER_* variables."""
     from .app import create_app
+    # The event loop shares the GIL with the store's threads; a shorter switch
+    # interval keeps one slow query from holding up every other request.
+    sys.setswitchinterval(0.001)
     return create_app(_services(ServerConfig.from_env(), migrate=False))
 
 

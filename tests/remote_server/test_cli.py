@@ -50,6 +50,7 @@ def test_errors_are_one_line_with_exit_codes(tmp_path):
                           timeout=60)
     assert proc.returncode == 3
     assert "no repository named 'nope'" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_init_tls_keeps_the_key_so_the_fingerprint_survives_renewal(tmp_path):

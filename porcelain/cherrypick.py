@@ -8,16 +8,13 @@ A cherry-pick keeps C's author; a merge commit (several parents) is refused.
 """
 from __future__ import annotations
 
-from ldv.plumbing.errors import BadInput, Conflict, RepositoryError
+from ldv.plumbing.errors import BadInput, RepositoryError
 from ldv.plumbing.objects import read_commit
-from ldv.plumbing.trees import diff_trees, lookup
 
 from .merge import Labels
-from .mergeops import MergeOutcome, _refuse_pending, _three_way
+from .mergeops import EmptyPick, MergeOutcome, _refuse_pending, _three_way
 
-
-class EmptyPick(Conflict):
-    """The change is already in HEAD: nothing to commit (exit 1, as Git)."""
+__all__ = ["cherry_pick", "revert", "EmptyPick"]
 
 
 def cherry_pick(ws, rev: bytes, *, author, now: int | None = None) -> MergeOutcome:
@@ -55,20 +52,5 @@ def _pick(ws, kind, rev, base, theirs_tree, labels, message, *, author, now, ori
         if head is None:
             raise RepositoryError(f"cannot {kind} onto an empty branch",
                                   hint="make a first commit")
-        if base == theirs_tree or _no_change(ws, head, base, theirs_tree):
-            raise EmptyPick(f"the {kind} of {rev.hex()[:7]} is empty: HEAD already "
-                            "has that change", hint="nothing was changed")
         return _three_way(ws, kind, head, rev, rev.hex()[:7], base, theirs_tree, labels,
                           message, [head], author=author, now=now, original=original)
-
-
-def _no_change(ws, head, base, theirs_tree) -> bool:
-    """Would the pick leave HEAD's tree as it is?"""
-    head_tree = read_commit(ws.repo.odb, head).tree
-    if theirs_tree == head_tree:
-        return True
-    for path, _old, new in diff_trees(ws.repo.odb, base, theirs_tree):
-        cur = lookup(ws.repo.odb, head_tree, path) if head_tree else None
-        if (cur is None) != (new is None) or (cur and (cur.mode, cur.oid) != (new.mode, new.oid)):
-            return False
-    return True

@@ -72,6 +72,10 @@ def clear_state(repo) -> None:
     repo.delete_secret(STATE)
 
 
+class EmptyPick(Conflict):
+    """A cherry-pick or revert that would change nothing (exit 1, as Git)."""
+
+
 @dataclass
 class MergeOutcome:
     """What a merge did: ``kind`` is up-to-date, fast-forward, merge or conflict."""
@@ -159,6 +163,9 @@ def _three_way(ws, kind: str, head: bytes, theirs: bytes, label: str, base: byte
     tm = _merge_into_worktree(ws, index, base, theirs_tree, labels, odb)
     out = MergeOutcome("merge", head, None, label, list(tm.conflicts.values()),
                        tm.auto_merged, nbases)
+    if tm.clean and not tm.changed and kind != "merge":
+        raise EmptyPick(f"the {kind} of {label} is empty: HEAD already has that change",
+                        hint="nothing was changed")
     if tm.clean:
         out.new = _commit(ws, index, parents, message, author=author, now=now,
                           original=original, reflog=f"{kind} {label}")

@@ -185,6 +185,26 @@ class Repository:
         src = self.resolve_commit(source) if source else None
         self.workspace.restore(list(paths), source=src, staged=staged, worktree=worktree)
 
+    # -- lineage (docs/LINEAGE.md) ------------------------------------------------
+
+    def run(self, command, *, outputs, inputs=(), shell: bool = False,
+            message: str | None = None):
+        """Run ``command`` (argv, or a shell line with ``shell``) on committed
+        ``inputs``; commit ``outputs`` with a lineage record.  Returns a RunResult
+        (exit_code, commit, record); a failing command commits nothing."""
+        from ldv.identity import resolve_identity
+        from ldv.porcelain.run import RunOptions, run
+        argv = [command] if isinstance(command, str) else list(command)
+        return run(self.workspace, RunOptions(
+            command=argv, inputs=list(inputs), outputs=list(outputs), shell=shell,
+            message=message, author=resolve_identity(self._repo.config)))
+
+    def lineage(self, path: str, rev: str = "HEAD", *, max_depth: int = 32):
+        """The upstream graph of ``path`` at ``rev`` (porcelain.lineage.Graph)."""
+        from ldv.porcelain.lineage import lineage
+        return lineage(self._repo, self.resolve_commit(rev), self.workspace.normalize(path),
+                       max_depth=max_depth)
+
     # -- branches and tags -------------------------------------------------------
 
     @property

@@ -111,3 +111,24 @@ def test_lineage_survives_push_and_clone(server, tmp_path):
     for fmt in ("json", "dot", "text"):
         assert b("lineage", "features.txt", "--format", fmt).output == \
             a("lineage", "features.txt", "--format", fmt).output
+
+
+def test_python_api_run_and_lineage(tmp_path, monkeypatch):
+    import ldv as ldv_api
+    from ldv.plumbing.keys import MasterKey
+    for k, v in IDENTITY.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    repo, _ = ldv_api.Repository.init(tmp_path / "ds", key=MasterKey.from_hex("44" * 32))
+    with repo:
+        (repo.root / "raw.csv").write_text("x\n")
+        repo.add(["raw.csv"])
+        first = repo.commit("raw")
+        res = repo.run([PY, "-c", UPPER, "raw.csv", "up.csv"], inputs=["raw.csv"],
+                       outputs=["up.csv"])
+        assert res.exit_code == 0 and res.commit == repo.resolve_commit("HEAD")
+        g = repo.lineage("up.csv")
+        assert [a.kind for a in g.artifacts.values()] == ["run", "source"]
+        assert res.record.inputs[0].rev == first
+        failed = repo.run("exit 5", shell=True, outputs=["up.csv"])
+        assert (failed.exit_code, failed.commit) == (5, None)

@@ -4,6 +4,7 @@ Grammar (a subset of gitrevisions(7))::
 
     rev    := base suffix* [":" path]
     base   := "HEAD" | "@" | ref name | hex id prefix (>= 4 characters)
+              | ref "@{" N "}"   (the ref's N-th prior value, from its reflog)
     suffix := "~" [N] | "^" [N] | "^{}" | "^{commit}" | "^{tree}"
 
 A ref name is looked up as Git does: NAME, refs/NAME, refs/tags/NAME,
@@ -90,8 +91,16 @@ def _split(spec: str, rev: str) -> tuple[str, list[str]]:
     return base, suffixes
 
 
+_REFLOG = re.compile(r"(.*)@\{(\d+)\}\Z")
+
+
 def resolve_base(repo, name: str, rev: str | None = None) -> bytes:
-    """A ref name, HEAD/@ or a hex id prefix to an id."""
+    """A ref name, HEAD/@, REF@{N} or a hex id prefix to an id."""
+    m = _REFLOG.match(name)
+    if m:
+        # Git: a bare @{N} is the current branch's reflog (HEAD's when detached)
+        ref = m.group(1) or repo.refs.read_symbolic("HEAD") or "HEAD"
+        return _from_reflog(repo, ref, int(m.group(2)), rev or name)
     if name == "@":
         name = "HEAD"
     for pattern in _LOOKUP:
@@ -107,6 +116,28 @@ def resolve_base(repo, name: str, rev: str | None = None) -> bytes:
         return _by_prefix(repo, name)
     raise BadRevision(f"unknown revision {rev or name!r}",
                       hint="use a branch or tag name, HEAD~N, or an id prefix of 4+ characters")
+
+
+def full_ref_name(repo, name: str) -> str | None:
+    """The ref NAME means (HEAD, refs/heads/NAME, ...), None when none exists."""
+    if name in ("@", "HEAD"):
+        return "HEAD"
+    for pattern in _LOOKUP:
+        ref = pattern.format(name)
+        if _plausible_ref(ref) and repo.refs.read(ref) is not None:
+            return ref
+    return None
+
+
+def _from_reflog(repo, name: str, n: int, rev: str) -> bytes:
+    ref = full_ref_name(repo, name)
+    if ref is None:
+        raise BadRevision(f"unknown ref {name!r} in {rev!r}", hint="see `ldv branch`")
+    entries = [e for e in repo.refs.reflog(ref) if e.new is not None]
+    if n >= len(entries):
+        raise BadRevision(f"{rev!r}: the reflog of {ref} has only {len(entries)} entries",
+                          hint="see `ldv reflog " + name + "`")
+    return entries[-1 - n].new
 
 
 def _plausible_ref(ref: str) -> bool:

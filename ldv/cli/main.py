@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cat-file": ("cat_file", "Show an object's type, size or content."),
     "ls-tree": ("ls_tree", "List the entries of a tree at a revision."),
     "ls-files": ("ls_files", "List the files in the index."),
+    "reflog": ("reflog", "Show where a ref (HEAD) pointed before."),
     "gc": ("gc", "Drop unreachable objects and repack."),
     "fsck": ("fsck", "Decrypt and verify every object and every ref."),
     "key": ("key", "Manage the repository's keys (rotate)."),

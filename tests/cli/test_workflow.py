@@ -226,3 +226,16 @@ def test_checkout_forms(repo):
     assert repo("branch").output.startswith("* (HEAD detached at")
     repo("switch", "-c", "fresh")
     assert repo("branch", "--show-current").output == "fresh\n"
+
+
+def test_reflog_undoes_a_hard_reset(repo):
+    repo.write("a.txt", "two\n")
+    repo("commit", "-q", "-am", "two")
+    repo("reset", "-q", "--hard", "HEAD~1")
+    lines = repo("reflog").output.splitlines()
+    assert lines[0].split(" ", 1)[1].startswith("HEAD@{0}: reset")
+    assert lines[1].endswith("HEAD@{1}: commit: two")
+    repo("reset", "-q", "--hard", "HEAD@{1}")
+    assert (repo.root / "a.txt").read_text() == "two\n"
+    assert repo("reflog", "-n", "1", "main").output.count("\n") == 1
+    repo("reflog", "nosuch", code=2)

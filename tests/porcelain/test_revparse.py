@@ -80,8 +80,21 @@ def test_empty_repo_head(repo):
         revparse.resolve(repo, "HEAD")
 
 
-@pytest.mark.parametrize("bad", ["", "HEAD~x", "main^^{", ":x", "HEAD@{1}"])
+@pytest.mark.parametrize("bad", ["", "HEAD~x", "main^^{", ":x", "HEAD@{9}", "HEAD@{x}"])
 def test_malformed(repo, bad):
     build_history(repo, 1)
     with pytest.raises(BadRevision):
         revparse.resolve(repo, bad)
+
+
+def test_reflog_suffix(repo):
+    oids = build_history(repo, 3)
+    repo.refs.set("refs/heads/main", oids[0], message="reset: back")
+    assert revparse.resolve(repo, "main@{0}") == oids[0]
+    assert revparse.resolve(repo, "main@{1}") == oids[2]
+    assert revparse.resolve(repo, "main@{1}~1") == oids[1]
+    assert revparse.resolve(repo, "@{3}") == oids[0]
+    with pytest.raises(BadRevision, match="only 4 entries"):
+        revparse.resolve(repo, "main@{4}")
+    with pytest.raises(BadRevision, match="unknown ref"):
+        revparse.resolve(repo, "nosuch@{0}")

@@ -50,8 +50,10 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
             stage_tracked(ws, index)
         head = ws.head_commit()
         head_tree = ws.tree_of(head)
-        from .mergeops import clear_state, commit_parents
-        merging = commit_parents(ws, index)     # MERGE_HEAD; refuses unmerged paths
+        merging = None
+        if ws.merging(index):
+            from .mergeops import clear_state, commit_parents
+            merging = commit_parents(ws, index)     # MERGE_HEAD; refuses unmerged paths
         tree = index.write_tree(ws.repo.odb)    # rewrites only changed directories
         unchanged = tree == head_tree or (head is None and not index.entries)
         if unchanged and not allow_empty and not merging:

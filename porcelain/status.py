@@ -135,9 +135,11 @@ def worktree_code(ws, e: Entry, st: os.stat_result | None, refreshed: dict) -> s
 
 
 def compute(ws) -> Status:
-    from .mergeops import unmerged_codes
     index = load_index(ws.repo)
-    unmerged = unmerged_codes(ws, index)
+    unmerged = {}
+    if ws.merging(index):
+        from .mergeops import unmerged_codes
+        unmerged = unmerged_codes(ws, index)
     entries = index.entries
     unchanged: set[str] = set()
     suspects: dict[str, os.stat_result] = {}

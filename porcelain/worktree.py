@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Literal
 
 from ldv.plumbing.chunking import Chunker
 from ldv.plumbing.ignore import Ignore
-from ldv.plumbing.index import Index, load_index
+from ldv.plumbing.index import UNMERGED, Index, load_index
 from ldv.plumbing.objects import TreeEntry, read_commit
 from ldv.plumbing.trees import walk
 
@@ -94,6 +94,12 @@ class Workspace:
     def hash_file(self, path: str, st) -> bytes:
         return workfiles.hash_file(self.root, path, st, self.chunker,
                                    self.repo.odb.hasher)
+
+    def merging(self, index: Index) -> bool:
+        """Is a merge in progress (state file or unmerged entries)?  Cheap, so the
+        merge machinery is imported only when it is needed."""
+        return (self.repo.ldv_dir / "MERGE_STATE").exists() or \
+            any(e.flags & UNMERGED for e in index.entries.values())
 
     def head_commit(self) -> bytes | None:
         return self.repo.refs.read("HEAD")

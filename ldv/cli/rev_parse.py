@@ -17,7 +17,8 @@ def command(app: App, revs, short, abbrev_ref, verify, show_toplevel):
     """Resolve revisions to full object ids.
 
     Revisions: HEAD, HEAD~N, HEAD^N, branch and tag names, hex prefixes of 4+
-    characters, REV:PATH (the id of a file or folder at REV), REV^{tree}.
+    characters, REF@{N} (from the reflog), REV:PATH (the id of a file or folder
+    at REV), REV^{tree}.
     """
     repo = app.repository()
     if show_toplevel:

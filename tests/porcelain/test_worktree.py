@@ -286,3 +286,30 @@ def test_small_file_fast_path_gives_the_chunkers_blob(tmp_path, extra):
         ours = store_file(MemoryObjectDatabase(), tmp_path, "f", os.lstat(f), chunker)
         with open(f, "rb") as stream:
             assert ours == write_blob(MemoryObjectDatabase(), stream, chunker=chunker)
+
+
+def test_status_add_commit_stay_lean(tmp_path):
+    """Start-up matters (`ldv status` well under 200 ms): the local verbs must not
+    pull in the merge engines, DuckDB, pyarrow or the HTTP client."""
+    import subprocess
+    import sys
+    code = f"""
+import sys
+from pathlib import Path
+from ldv.plumbing.keys import MasterKey
+from ldv.plumbing.repository import Repo
+from ldv.porcelain.worktree import Identity, Workspace
+root = Path({str(tmp_path)!r}) / "w"
+root.mkdir()
+ws = Workspace(Repo.init(root, MasterKey.generate(), kdf="fast"))
+(root / "f").write_text("x")
+ws.add(["f"])
+ws.commit("m", author=Identity("a", "b"))
+ws.status()
+ws.switch("dev", create=True)
+ws.reset(ws.head_commit(), mode="mixed")
+print(sorted(m for m in ("duckdb", "pyarrow", "httpx", "ldv.porcelain.mergeops", "click")
+             if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert out.stdout.decode().strip() == "[]", out.stderr

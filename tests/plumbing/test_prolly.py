@@ -36,7 +36,7 @@ def flatten(height: int, top: list, nodes: set) -> list:
     return out
 
 
-items_st = st.lists(st.integers(0, 10**9).map(h), max_size=3000)
+items_st = st.lists(st.integers(0, 10**9).map(h), max_size=2000)
 
 
 @settings(max_examples=30, deadline=None)

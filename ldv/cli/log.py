@@ -12,14 +12,15 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
 @click.option("--graph", is_flag=True, help="Draw the commit graph on the left.")
 @click.option("-n", "--max-count", type=click.IntRange(min=0), help="Show at most N commits.")
 @click.option("--first-parent", is_flag=True, help="Follow only the first parent of merges.")
+@click.option("--all", "all_refs", is_flag=True, help="Start from every branch, tag and remote ref.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="json: one object per commit, for scripts.")
 @click.option("-p", "--patch", "patch", is_flag=True, help="Show each commit's changes as a patch.")
 @click.option("--stat", is_flag=True, help="Show a diffstat per commit.")
 @click.option("--name-status", is_flag=True, help="Show changed paths per commit.")
 @pass_app
-def command(app: App, revs, oneline, graph, max_count, first_parent, fmt, patch, stat,
-            name_status):
+def command(app: App, revs, oneline, graph, max_count, first_parent, all_refs, fmt, patch,
+            stat, name_status):
     """Show the commits reachable from REVS (default HEAD), newest first.
 
     `ldv log -- PATHS` (or PATHS that are not revisions) shows only commits that
@@ -27,6 +28,8 @@ def command(app: App, revs, oneline, graph, max_count, first_parent, fmt, patch,
     """
     repo = app.repository()
     revs, paths = _split(repo, list(revs), pathspec())
+    if all_refs:
+        revs += _all_refs(repo)
     entries = repo.log(revs or "HEAD", max_count=max_count, paths=paths,
                        first_parent=first_parent)
     if fmt == "json":
@@ -55,6 +58,16 @@ def _changes(repo, entry, kind: str, paths) -> str:
     if kind == "name_status":
         return result.name_status()
     return result.patch()
+
+
+def _all_refs(repo) -> list[str]:
+    from ldv.plumbing.odb import ObjType
+    from ldv.porcelain.revparse import object_type
+    r = repo.plumbing
+    names = ["HEAD"] if r.refs.read("HEAD") is not None else []
+    # tags may name trees or files; only commit-ish refs start a walk
+    return names + [n for n, oid in r.refs.list("refs/").items()
+                    if object_type(r, oid) in (ObjType.COMMIT, ObjType.TAG)]
 
 
 def _split(repo, args, paths):

@@ -239,3 +239,13 @@ def test_reflog_undoes_a_hard_reset(repo):
     assert (repo.root / "a.txt").read_text() == "two\n"
     assert repo("reflog", "-n", "1", "main").output.count("\n") == 1
     repo("reflog", "nosuch", code=2)
+
+
+def test_log_all(repo):
+    repo("branch", "side")
+    repo("switch", "-q", "side")
+    repo.write("a.txt", "side\n")
+    repo("commit", "-q", "-am", "on side")
+    repo("switch", "-q", "main")
+    assert "on side" not in repo("log", "--oneline").output
+    assert "on side" in repo("log", "--oneline", "--all").output

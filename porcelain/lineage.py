@@ -61,7 +61,7 @@ class FileRef:
 class RunRecord:
     """A parsed version-1 run record."""
 
-    command: list[str] | str
+    command: list[str] | str | None      # None: recorded by ``ldv commit --output``
     shell: bool
     cwd: str
     inputs: list[FileRef]
@@ -78,6 +78,8 @@ class RunRecord:
 
     @property
     def command_text(self) -> str:
+        if self.command is None:
+            return "(no command: recorded with ldv commit --input/--output)"
         if isinstance(self.command, str):
             return self.command
         import shlex
@@ -89,6 +91,8 @@ def parse_record(d) -> RunRecord | None:
     (kept in the commit, shown raw by ``ldv show``, but not followed)."""
     if not isinstance(d, dict) or d.get("type") != RECORD_TYPE \
             or d.get("version") != RECORD_VERSION:
+        return None
+    if not isinstance(d.get("command"), (str, list, type(None))):
         return None
     try:
         return RunRecord(command=d["command"], shell=bool(d.get("shell", False)),

@@ -76,6 +76,23 @@ def run(ws, opts: RunOptions) -> RunResult:
     return RunResult(0, oid, record)
 
 
+def commit_record(ws, inputs: list[str], outputs: list[str]) -> dict:
+    """The record for ``ldv commit --input/--output``: no command, inputs as HEAD
+    holds them, outputs as staged (they must be: ``ldv add`` them first)."""
+    if not outputs:
+        raise BadInput("--input needs at least one --output",
+                       hint="name the staged files made from the inputs with --output")
+    refs_in = resolve_inputs(ws, ws.head_commit(), inputs)
+    norm = [ws.normalize(p) for p in outputs]
+    index = load_index(ws.repo)
+    for user, path in zip(outputs, norm):
+        if not index.paths_under(path):
+            raise BadInput(f"output {user!r} is not in the index",
+                           hint=f"stage it first: ldv add {user}")
+    return RunRecord(command=None, shell=False, cwd=_rel_cwd(ws), inputs=refs_in,
+                     outputs=staged_outputs(ws, norm), code=code_revision(ws.cwd)).to_json()
+
+
 def resolve_inputs(ws, head: bytes | None, paths: list[str]) -> list[FileRef]:
     """Each input (a file, or every file below a directory) as HEAD holds it."""
     out: list[FileRef] = []

@@ -15,9 +15,14 @@ from ._app import App, out, pass_app, quiet_option
               help="Stage modified and deleted tracked files first (not new ones).")
 @click.option("--allow-empty", is_flag=True, help="Commit even when nothing changed.")
 @click.option("--author", metavar="'NAME <EMAIL>'", help="Override the author.")
+@click.option("--input", "lineage_in", multiple=True, metavar="PATH",
+              help="Lineage: a committed file the --output files were made from.")
+@click.option("--output", "lineage_out", multiple=True, metavar="PATH",
+              help="Lineage: a staged file made from the --input files (docs/LINEAGE.md).")
 @quiet_option
 @pass_app
-def command(app: App, messages, message_file, all_, allow_empty, author):
+def command(app: App, messages, message_file, all_, allow_empty, author, lineage_in,
+            lineage_out):
     """Record the staged changes (the index) as a new commit on the current branch.
 
     The author is `ldv config user.name/user.email`, else LDV_AUTHOR_NAME /
@@ -27,7 +32,14 @@ def command(app: App, messages, message_file, all_, allow_empty, author):
     message = _message(messages, message_file)
     repo = app.repository()
     ident = _parse_author(author) if author else None
-    oid = repo.commit(message, all=all_, allow_empty=allow_empty, author=ident)
+    lineage = None
+    if lineage_in or lineage_out:
+        if all_:
+            raise click.UsageError("--output records staged files; use ldv add, not -a")
+        from ldv.porcelain.run import commit_record
+        lineage = [commit_record(repo.workspace, list(lineage_in), list(lineage_out))]
+    oid = repo.commit(message, all=all_, allow_empty=allow_empty, author=ident,
+                      lineage=lineage)
     for line in getattr(repo.workspace, "pii_warnings", None) or ():
         click.echo(f"warning: {line}", err=True)        # pii.on_commit = warn
     if not app.quiet:

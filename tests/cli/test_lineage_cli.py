@@ -132,3 +132,20 @@ def test_python_api_run_and_lineage(tmp_path, monkeypatch):
         assert res.record.inputs[0].rev == first
         failed = repo.run("exit 5", shell=True, outputs=["up.csv"])
         assert (failed.exit_code, failed.commit) == (5, None)
+
+
+def test_commit_input_output_records_a_manual_step(ldv):
+    pipeline(ldv)
+    ldv.write("notes.md", "hand-made from clean.csv\n")
+    ldv("add", "notes.md")
+    ldv("commit", "-q", "-m", "notes", "--input", "clean.csv", "--output", "notes.md")
+    doc = json.loads(ldv("lineage", "notes.md", "--format", "json").output)
+    run = doc["runs"][0]
+    assert run["command"] is None and run["commit"] == ldv("rev-parse", "HEAD").output.strip()
+    assert [a["path"] for a in doc["artifacts"]] == ["notes.md", "clean.csv", "raw.csv"]
+    assert "(no command: recorded with ldv commit" in ldv("lineage", "notes.md").output
+    ldv.write("more.md", "x")
+    r = ldv("commit", "-m", "m", "--input", "raw.csv", "--output", "more.md", code=2)
+    assert "not in the index" in r.stderr
+    ldv("add", "more.md")
+    assert ldv("commit", "-m", "m", "-a", "--output", "more.md", code=2).exit_code == 2

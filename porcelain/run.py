@@ -38,6 +38,7 @@ class RunOptions:
     message: str | None = None
     author: Identity | None = None
     now: int | None = None
+    code_dir: str | None = None    # the code's Git repository (default: around cwd)
 
 
 @dataclass
@@ -60,7 +61,7 @@ def run(ws, opts: RunOptions) -> RunResult:
     _refuse_staged(ws)
     inputs = resolve_inputs(ws, head, opts.inputs)
     outputs = [ws.normalize(p) for p in opts.outputs]
-    code = code_revision(ws.cwd)
+    code = _code(ws, opts.code_dir)
     command = " ".join(opts.command) if opts.shell else list(opts.command)
     rc = execute(command, opts.shell, ws.cwd)
     if rc != 0:
@@ -91,6 +92,17 @@ def commit_record(ws, inputs: list[str], outputs: list[str]) -> dict:
                            hint=f"stage it first: ldv add {user}")
     return RunRecord(command=None, shell=False, cwd=_rel_cwd(ws), inputs=refs_in,
                      outputs=staged_outputs(ws, norm), code=code_revision(ws.cwd)).to_json()
+
+
+def _code(ws, code_dir: str | None) -> dict | None:
+    if code_dir is None:
+        return code_revision(ws.cwd)
+    where = ws.cwd / code_dir
+    code = code_revision(where) if where.is_dir() else None
+    if code is None:
+        raise BadInput(f"--code {code_dir!r} is not inside a Git repository",
+                       hint="name a folder of the code's Git work tree")
+    return code
 
 
 def resolve_inputs(ws, head: bytes | None, paths: list[str]) -> list[FileRef]:

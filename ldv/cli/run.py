@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ._app import App, out, pass_app, quiet_option
+from ._app import App, pass_app, quiet_option
 
 
 @click.command("run", context_settings={"allow_interspersed_args": False})
@@ -13,10 +13,13 @@ from ._app import App, out, pass_app, quiet_option
               help="A file or folder the command writes; committed (repeatable).")
 @click.option("-m", "--message", help="Commit message (default: 'run: COMMAND').")
 @click.option("--shell", is_flag=True, help="Run COMMAND as one line of /bin/sh.")
+@click.option("--code", "code_dir", metavar="DIR",
+              help="Record the Git revision of DIR's repository (default: the one "
+              "around the current folder).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @quiet_option
 @pass_app
-def command(app: App, inputs, outputs, message, shell, command):
+def command(app: App, inputs, outputs, message, shell, code_dir, command):
     """Run COMMAND on committed inputs, then commit its outputs with lineage.
 
     \b
@@ -32,7 +35,7 @@ def command(app: App, inputs, outputs, message, shell, command):
     from ldv.porcelain.run import RunOptions, run
     repo = app.repository()
     opts = RunOptions(command=list(command), inputs=list(inputs), outputs=list(outputs),
-                      shell=shell, message=message,
+                      shell=shell, message=message, code_dir=code_dir,
                       author=resolve_identity(repo.plumbing.config))
     result = run(repo.workspace, opts)
     if result.exit_code != 0:

@@ -105,6 +105,24 @@ def test_run_inside_git_records_commit_and_dirty_flag(tmp_path):
     assert stored == second
 
 
+def test_code_dir_names_a_code_repository_elsewhere(ws, tmp_path):
+    g = git_repo(tmp_path / "code")
+    res = step(ws, "raw.csv", "clean.csv", code_dir=str(tmp_path / "code"))
+    assert res.record.code["commit"] == str(g.head.target) and res.record.code["path"] == ""
+    with pytest.raises(BadInput, match="not inside a Git repository"):
+        step(ws, "raw.csv", "clean2.csv", code_dir=str(tmp_path))
+
+
+def test_code_revision_on_unborn_and_detached_heads(tmp_path):
+    g = pygit2.init_repository(str(tmp_path / "g"))
+    unborn = code_revision(tmp_path / "g")
+    assert unborn["commit"] is None and unborn["branch"] and unborn["dirty"] is False
+    g = git_repo(tmp_path / "g")
+    g.set_head(g.head.target)                     # detach
+    detached = code_revision(tmp_path / "g")
+    assert detached["branch"] is None and detached["commit"] == str(g.head.target)
+
+
 def test_failing_command_commits_nothing_and_passes_exit_code(ws):
     head = ws.head_commit()
     res = run(ws, RunOptions(command=[PY, "-c", FAIL], outputs=["out.csv"],

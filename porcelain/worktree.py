@@ -22,11 +22,10 @@ from ldv.plumbing.objects import TreeEntry, read_commit
 from ldv.plumbing.trees import walk
 
 from . import workfiles
+from .status import Status
 
-if TYPE_CHECKING:  # annotations only: importing repository here would load the store
+if TYPE_CHECKING:  # annotation only: the caller has already opened the Repo
     from ldv.plumbing.repository import Repo
-
-    from .status import Status
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -149,7 +148,7 @@ class Workspace:
         from . import add
         add.mv(self, src, dst)
 
-    def status(self) -> "Status":
+    def status(self) -> Status:
         self._ignore = None    # a verb reads .ldvignore afresh (a checkout may change it)
         from . import status
         return status.compute(self)

@@ -149,3 +149,23 @@ def test_commit_input_output_records_a_manual_step(ldv):
     assert "not in the index" in r.stderr
     ldv("add", "more.md")
     assert ldv("commit", "-m", "m", "-a", "--output", "more.md", code=2).exit_code == 2
+
+
+def test_lineage_survives_ldv_merge(ldv):
+    ldv("init", "-q")
+    ldv.write("raw.csv", "a\n")
+    ldv("add", "raw.csv")
+    ldv("commit", "-q", "-m", "raw")
+    ldv("switch", "-q", "-c", "side")
+    ldv("run", "-q", "-i", "raw.csv", "-o", "clean.csv", "--", PY, "-c", UPPER,
+        "raw.csv", "clean.csv")
+    side_run = ldv("rev-parse", "HEAD").output.strip()
+    ldv("switch", "-q", "main")
+    ldv.write("notes.txt", "n\n")
+    ldv("add", "notes.txt")
+    ldv("commit", "-q", "-m", "notes")
+    ldv("merge", "--no-ff", "-m", "merge side", "side")
+    assert ldv("rev-parse", "HEAD^2").output.strip() == side_run      # a real merge commit
+    doc = json.loads(ldv("lineage", "clean.csv", "--format", "json").output)
+    assert doc["runs"][0]["commit"] == side_run
+    assert [a["kind"] for a in doc["artifacts"]] == ["run", "source"]

@@ -18,6 +18,7 @@ still holds the blob, so records on either side survive the merge.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from ldv.plumbing.trees import lookup, walk
 
 RECORD_TYPE = "run"
 RECORD_VERSION = 1
+GRAPH_VERSION = 1         # of the JSON ``Graph.to_json`` returns (ldv lineage --format json)
 MAX_DEPTH = 32            # runs followed upstream from a target
 MAX_COMMITS = 100_000     # commits one producer search may read
 MAX_ARTIFACTS = 2_000     # artifacts one graph may hold
@@ -182,7 +184,7 @@ class Graph:
     truncated: bool = False
 
     def to_json(self) -> dict:
-        return {"format": "ldv.lineage", "version": RECORD_VERSION,
+        return {"format": "ldv.lineage", "version": GRAPH_VERSION,
                 "targets": self.targets, "truncated": self.truncated,
                 "artifacts": [_artifact_json(a) for a in self.artifacts.values()],
                 "runs": [_run_json(r) for r in self.runs.values()],
@@ -249,9 +251,9 @@ def lineage(repo, commit: bytes, path: str, *, max_depth: int = MAX_DEPTH,
 def _explore(graph: Graph, commits: _Commits, files: list[FileRef], max_depth: int,
              max_commits: int) -> None:
     """Breadth-first upstream from ``files``, each artifact explored once."""
-    frontier = [(f, 0) for f in files]
+    frontier = deque((f, 0) for f in files)
     while frontier:
-        ref, depth = frontier.pop(0)
+        ref, depth = frontier.popleft()
         art = Artifact(ref.path, ref.blob, ref.size)
         if art.key in graph.artifacts:
             continue

@@ -101,9 +101,18 @@ def _refuse_ignored(user_path: str, tracked: list[str]) -> None:
 
 def _stage(ws, index: Index, todo: dict) -> AddResult:
     result = AddResult()
-    total = len(todo)
     dirs = None       # tracked directories, computed once a new path shows up
-    for done, path in enumerate(sorted(todo), 1):
+    # progress in bytes to read, so that one large file moves the bar too
+    total = sum(st.st_size for p, st in todo.items() if st is not None
+                and not (p in index.entries and index.entries[p].stat_matches(st)))
+    done = 0
+
+    def on_read(n: int) -> None:
+        nonlocal done
+        done += n
+        ws.progress("add", min(done, total), total)
+
+    for path in sorted(todo):
         st = todo[path]
         old = index.get(path)
         if st is None:
@@ -113,7 +122,8 @@ def _stage(ws, index: Index, todo: dict) -> AddResult:
         elif old is None or not old.stat_matches(st):
             try:
                 oid, size = workfiles.store_file(ws.repo.odb, ws.root, path, st,
-                                                 ws.chunker, base=old.oid if old else None)
+                                                 ws.chunker, base=old.oid if old else None,
+                                                 on_read=on_read)
             except (FileNotFoundError, NotADirectoryError):
                 if old is not None:      # deleted while we walked: stage the deletion
                     index.remove(path)
@@ -129,7 +139,6 @@ def _stage(ws, index: Index, todo: dict) -> AddResult:
             elif not old.same_content(new):
                 result.modified.append(path)
             index.put(new)
-        ws.progress("add", done, total)
     return result
 
 

@@ -93,8 +93,9 @@ def hash_file(root: Path, path: str, st: os.stat_result, chunker: Chunker, hashe
 
 
 def store_file(odb, root: Path, path: str, st: os.stat_result, chunker: Chunker,
-               base: bytes | None = None) -> tuple[bytes, int]:
-    """Write the file's content as a blob; ``base`` is its previous blob (deltas)."""
+               base: bytes | None = None, on_read=None) -> tuple[bytes, int]:
+    """Write the file's content as a blob; ``base`` is its previous blob (deltas).
+    ``on_read(n)`` is told of every n bytes read (progress)."""
     full = root / path
     if statmod.S_ISLNK(st.st_mode):
         return write_bytes(odb, os.fsencode(os.readlink(full)), chunker=chunker)
@@ -107,9 +108,25 @@ def store_file(odb, root: Path, path: str, st: os.stat_result, chunker: Chunker,
                 w = BlobWriter(odb, base=base)
                 if data:
                     w.write_chunk(data)
+                if on_read:
+                    on_read(len(data))
                 return w.close()
             f.seek(0)
-        return write_blob(odb, f, chunker=chunker, base=base)
+        stream = _Counted(f, on_read) if on_read else f
+        return write_blob(odb, stream, chunker=chunker, base=base)
+
+
+class _Counted:
+    """A raw file that reports how much was read from it (one large file's progress)."""
+
+    def __init__(self, f, report):
+        self._f, self._report = f, report
+
+    def readinto(self, buf) -> int:
+        n = self._f.readinto(buf)
+        if n:
+            self._report(n)
+        return n
 
 
 def read_symlink_target(odb, oid: bytes) -> bytes:

@@ -253,8 +253,12 @@ def test_progress_is_reported(tmp_path):
                    progress=lambda label, done, total: seen.append((label, done, total)))
     for i in range(3):
         write(ws, f"f{i}", b"data")
+    write(ws, "big", os.urandom(3 * 2**20))       # read in pieces: the bar moves
     ws.add(["."])
-    assert seen == [("add", 1, 3), ("add", 2, 3), ("add", 3, 3)]
+    total = 3 * 4 + 3 * 2**20
+    assert all(label == "add" and t == total for label, _, t in seen)
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and done[-1] == total and len(done) > 4
 
 
 def test_index_is_sealed(ws):

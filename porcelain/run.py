@@ -68,7 +68,9 @@ def run(ws, opts: RunOptions) -> RunResult:
         return RunResult(rc)
     _check_inputs_unchanged(ws, inputs, outputs)
     _check_outputs_exist(ws, opts.outputs, outputs)
-    ws.add([str(ws.root / p) if p else str(ws.root) for p in outputs])
+    # force: an output named explicitly is wanted even if .ldvignore matches it
+    # (as `git add -f`); files ignored *below* an output folder stay out.
+    ws.add([str(ws.root / p) if p else str(ws.root) for p in outputs], force=True)
     record = RunRecord(command=command, shell=opts.shell, cwd=_rel_cwd(ws),
                        inputs=inputs, outputs=staged_outputs(ws, outputs), code=code)
     text = command if isinstance(command, str) else shlex.join(command)

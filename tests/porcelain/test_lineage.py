@@ -180,6 +180,14 @@ def test_missing_output_and_rewritten_input_commit_nothing(ws):
     assert ws.head_commit() == head
 
 
+def test_an_ignored_output_is_still_committed_when_named(ws):
+    (ws.root / ".ldvignore").write_text("*.out\nout/*.tmp\n")
+    script = ("import os; os.makedirs('out', exist_ok=True); "
+              "[open(p, 'w').write('x') for p in ('a.out', 'out/b.txt', 'out/c.tmp')]")
+    res = run(ws, RunOptions(command=[PY, "-c", script], outputs=["a.out", "out"], author=ME))
+    assert [f.path for f in res.record.outputs] == ["a.out", "out/b.txt"]
+
+
 def test_in_place_transform_records_old_input_and_new_output(ws):
     base = ws.head_commit()
     res = step(ws, "raw.csv", "raw.csv")

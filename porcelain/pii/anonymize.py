@@ -106,7 +106,7 @@ def _lines(anon: Anonymizer, f, w, jsonl: bool) -> None:
     scanner = anon.scanner
     for _, block in blocks(f):
         pre = unescape_for_prefilter(block) if jsonl else block
-        hits = all_lines(block) if scanner.scan_all else hit_lines(scanner, pre)
+        hits = all_lines(block) if scanner.scan_all else hit_lines(scanner, pre, jsonl)
         if not hits:
             w.write(block)
             continue

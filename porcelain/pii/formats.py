@@ -68,7 +68,7 @@ def _scan_lines(scanner: Scanner, f, path: str, jsonl: bool) -> list[Finding]:
     out: list[Finding] = []
     for first, block in blocks(f):
         pre = unescape_for_prefilter(block) if jsonl else block
-        hits = all_lines(block) if scanner.scan_all else hit_lines(scanner, pre)
+        hits = all_lines(block) if scanner.scan_all else hit_lines(scanner, pre, jsonl)
         if not hits:
             continue
         lines = block.split(b"\n")

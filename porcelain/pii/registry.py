@@ -20,10 +20,17 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-# Digits with phone punctuation between them, at least four characters long: a
-# superset of what phonenumbers' matcher accepts as a VALID number in presidio's
-# regions (the shortest seen are German numbers such as `1-682`: four digits).
-PHONE_CANDIDATE = r"\d[\d\s().\-/\[\]~+]{2,}\d"
+# Digits with phone punctuation between them, at least four characters long, up to
+# the first character that cannot be part of a phone number: a superset of what
+# phonenumbers' matcher accepts as a VALID number in presidio's regions (the
+# shortest seen are German numbers such as `1-682`).  Compiled exactly, not as a
+# prefilter, and reported once per run of digits rather than once per digit.
+_PHONE_CHARS = r"\d\s().\-/\[\]~+"
+PHONE_CANDIDATE = rf"\d[{_PHONE_CHARS}]{{2,}}\d[{_PHONE_CHARS}]*(?:[^{_PHONE_CHARS}]|\z)"
+# A JSON key and the number after it (`"id": 12345`): outside every string value, so
+# a prefilter hit that ends inside it cannot be PII in a string field.  Quotes inside
+# JSON strings are escaped, so `"key": 123` with bare quotes is never string content.
+JSON_KEY_NUMBER = rb'"[A-Za-z_][A-Za-z0-9_]{0,63}":\s?-?\d+[,}\]]'
 NER_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_trf")
 _lock = threading.Lock()
 _engine: "Engine | None" = None
@@ -46,6 +53,7 @@ class Engine:
     ner_model: str | None           # the installed spaCy model used for NER, if any
     entities: list[str]             # every entity type this engine can report
     recognizers: list[object]
+    numbers: object = None          # hyperscan database of JSON_KEY_NUMBER
 
     def notes(self) -> list[str]:
         """What the user must know about this engine's reach."""
@@ -66,18 +74,28 @@ class Engine:
                                          scratch=_scratch(self.prefilter.database))
         return hits
 
+    def json_number_spans(self, data: bytes) -> list[tuple[int, int]]:
+        """(start, end) of every `"key": number` in raw JSON, in order."""
+        spans: list[tuple[int, int]] = []
+
+        def on_match(_pid, start, end, _flags, _ctx):
+            spans.append((start, end))
+        if data:
+            self.numbers.scan(data, match_event_handler=on_match,
+                              scratch=_scratch(self.numbers, "numbers"))
+        return spans
+
 
 _scratches = threading.local()
 
 
-def _scratch(db):
-    """One hyperscan scratch space per thread (scratch is not thread-safe)."""
+def _scratch(db, slot: str = "patterns"):
+    """One hyperscan scratch space per thread and database (not thread-safe)."""
     import hyperscan
-    s = getattr(_scratches, "s", None)
-    if s is None or getattr(_scratches, "db", None) is not db:
-        s = hyperscan.Scratch(db)
-        _scratches.s, _scratches.db = s, db
-    return s
+    cache = _scratches.__dict__.setdefault(slot, {})
+    if cache.get("db") is not db:
+        cache["db"], cache["s"] = db, hyperscan.Scratch(db)
+    return cache["s"]
 
 
 def get_engine() -> Engine:
@@ -102,7 +120,15 @@ def build_engine() -> Engine:
                               supported_languages=["en"])
     prefilter = build_prefilter(recognizers)
     entities = sorted({e for r in recognizers for e in r.supported_entities})
-    return Engine(analyzer, prefilter, model, entities, recognizers)
+    return Engine(analyzer, prefilter, model, entities, recognizers, _numbers_db())
+
+
+def _numbers_db():
+    import hyperscan
+    db = hyperscan.Database()
+    db.compile(expressions=[JSON_KEY_NUMBER], ids=[0], elements=1,
+               flags=[hyperscan.HS_FLAG_SOM_LEFTMOST])
+    return db
 
 
 def _usable(recognizer, model) -> bool:
@@ -116,25 +142,26 @@ def build_prefilter(recognizers) -> Prefilter:
     import hyperscan
     from presidio_analyzer import PatternRecognizer
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-    exprs, entity_of, recognizer_of, covered = [], [], [], {}
+    exprs, modes, entity_of, recognizer_of, covered = [], [], [], [], {}
     for r in recognizers:
         name = type(r).__name__
         if isinstance(r, PatternRecognizer):
-            pats = [(p.name, p.regex) for p in r.patterns]
+            pats = [(p.name, p.regex, hyperscan.HS_FLAG_PREFILTER) for p in r.patterns]
         elif isinstance(r, PhoneRecognizer):
-            pats = [("phone candidate", PHONE_CANDIDATE)]
+            pats = [("phone candidate", PHONE_CANDIDATE, 0)]
         else:
             continue                # NER: runs on every field, not prefiltered
-        for pname, regex in pats:
+        for pname, regex, mode in pats:
             exprs.append(regex.encode())
+            modes.append(mode)
             entity_of.append(r.supported_entities[0])
             recognizer_of.append(name)
             covered.setdefault(name, []).append(pname)
-    flags = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_CASELESS
-             | hyperscan.HS_FLAG_DOTALL | hyperscan.HS_FLAG_MULTILINE)
+    # presidio compiles with IGNORECASE | MULTILINE | DOTALL: the same here.
+    flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_DOTALL | hyperscan.HS_FLAG_MULTILINE
     db = hyperscan.Database()
     db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
-               flags=[flags] * len(exprs))
+               flags=[flags | m for m in modes])
     return Prefilter(db, entity_of, recognizer_of, covered)
 
 

@@ -151,15 +151,24 @@ def _uchar(code: int) -> bytes:
     return chr(code).encode("utf-8", "surrogatepass")
 
 
-def hit_lines(scanner: Scanner, block: bytes) -> dict[int, set[str]]:
-    """0-based line index in ``block`` -> wanted entities whose prefilter fired."""
+def hit_lines(scanner: Scanner, block: bytes, jsonl: bool = False) -> dict[int, set[str]]:
+    """0-based line index in ``block`` -> wanted entities whose prefilter fired.
+    ``jsonl``: ignore hits inside `"key": number` (ids and counts are not strings)."""
+    from bisect import bisect_left
     ent, wanted = scanner.engine.prefilter.entity_of, scanner.entities
+    numbers = scanner.engine.json_number_spans(block) if jsonl else []
+    ends = [e for _, e in numbers]
     by_start: dict[int, set[str]] = {}
     for pid, end in scanner.engine.scan_bytes(block):
         e = ent[pid]
-        if e in wanted:
-            # A match ends inside its line: the line starts after the last newline.
-            by_start.setdefault(block.rfind(b"\n", 0, max(end - 1, 0)) + 1, set()).add(e)
+        if e not in wanted:
+            continue
+        if numbers:
+            i = bisect_left(ends, end)
+            if i < len(numbers) and numbers[i][0] < end:
+                continue
+        # A match ends inside its line: the line starts after the last newline.
+        by_start.setdefault(block.rfind(b"\n", 0, max(end - 1, 0)) + 1, set()).add(e)
     out, line, pos = {}, 0, 0
     for start in sorted(by_start):
         line += block.count(b"\n", pos, start)

@@ -154,15 +154,16 @@ class Repository:
                              first_parent=first_parent))
 
     def diff(self, a: str | None = None, b: str | None = None, *, cached: bool = False,
-             paths=None):
+             paths=None, renames: bool = True):
         """Changes between two sides, as ``git diff`` picks them.
 
         No revision: index -> working tree (``cached``: HEAD -> index).
         One: ``a`` -> working tree (``cached``: ``a`` -> index).  Two: ``a`` -> ``b``.
+        ``renames``: pair a deleted and an added file with equal content (R100).
         """
         from ldv.porcelain import diff
         return diff.diff(self._repo, self.workspace, a, b, cached=cached,
-                         paths=list(paths or []))
+                         paths=list(paths or []), renames=renames)
 
     def switch(self, branch: str, *, create: bool = False, start: str | None = None,
                force: bool = False) -> None:

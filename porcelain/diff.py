@@ -33,13 +33,19 @@ class Entry:
 @dataclass
 class FileChange:
     path: str
-    status: str                       # A added, D deleted, M modified, T type changed
+    status: str          # A added, D deleted, M modified, T type changed, R renamed
     old: Entry | None
     new: Entry | None
     read_old: Callable[[], bytes] | None = field(default=None, repr=False)
     read_new: Callable[[], bytes] | None = field(default=None, repr=False)
     _text: tuple | None = field(default=None, repr=False)
     _ops: tuple | None = field(default=None, repr=False)
+    old_path: str | None = None       # for R: where the file was
+
+    @property
+    def label(self) -> str:
+        """``--name-status`` status: Git writes an exact rename as R100."""
+        return "R100" if self.status == "R" else self.status
 
     def contents(self) -> tuple[bytes, bytes]:
         a = self.read_old() if self.read_old and self.old else b""
@@ -85,7 +91,8 @@ class DiffResult:
         return bool(self.changes)
 
     def name_status(self) -> str:
-        return "".join(f"{c.status}\t{c.path}\n" for c in self.changes)
+        return "".join(f"{c.label}\t{c.old_path}\t{c.path}\n" if c.old_path else
+                       f"{c.label}\t{c.path}\n" for c in self.changes)
 
     def name_only(self) -> str:
         return "".join(f"{c.path}\n" for c in self.changes)
@@ -104,7 +111,8 @@ class DiffResult:
 
 
 def diff(repo, workspace, a: str | None = None, b: str | None = None, *,
-         cached: bool = False, paths: list[str] | None = None) -> DiffResult:
+         cached: bool = False, paths: list[str] | None = None,
+         renames: bool = True) -> DiffResult:
     """``git diff`` side selection: see ldv.api.Repository.diff.
 
     ``paths`` are relative to the workspace's cwd, as on the command line.
@@ -123,16 +131,43 @@ def diff(repo, workspace, a: str | None = None, b: str | None = None, *,
     else:
         index = workspace.index
         old, new = IndexSide(workspace, index), WorktreeSide(workspace, index)
-    return compare(old, new, paths or [])
+    return compare(old, new, paths or [], renames=renames)
 
 
-def compare(old: Side, new: Side, paths: list[str]) -> DiffResult:
+def compare(old: Side, new: Side, paths: list[str], *, renames: bool = True) -> DiffResult:
     """The changes from ``old`` to ``new`` under ``paths`` (all when empty)."""
     if isinstance(old, TreeSide) and isinstance(new, TreeSide):
         changes = _tree_changes(old, new, paths)
     else:
         changes = _generic_changes(old, new, paths)
-    return DiffResult(changes)
+    return DiffResult(find_renames(changes) if renames else changes)
+
+
+def find_renames(changes: list[FileChange]) -> list[FileChange]:
+    """Pair a deleted and an added file with the same content as one rename (R100).
+
+    Exact renames only: ids are content hashes, so this costs one dict, not a
+    similarity search; a moved-and-edited file stays a D and an A.
+    """
+    gone: dict[tuple, list[FileChange]] = {}
+    for c in changes:
+        if c.status == "D" and c.old.oid is not None:
+            gone.setdefault((c.old.oid, _kind(c.old.mode)), []).append(c)
+    if not gone:
+        return changes
+    paired: set[int] = set()
+    out = []
+    for c in changes:
+        if c.status != "A" or c.new.oid is None:
+            continue
+        candidates = gone.get((c.new.oid, _kind(c.new.mode)))
+        if candidates:
+            d = candidates.pop(0)
+            paired.update((id(d), id(c)))
+            out.append(FileChange(c.path, "R", d.old, c.new, read_old=d.read_old,
+                                  read_new=c.read_new, old_path=d.path))
+    out += [c for c in changes if id(c) not in paired]
+    return sorted(out, key=lambda c: c.path)
 
 
 def _tree_changes(old: TreeSide, new: TreeSide, paths) -> list[FileChange]:

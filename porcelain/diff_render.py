@@ -20,6 +20,12 @@ def _short(entry) -> str:
 
 
 def _header(c) -> list[str]:
+    if c.status == "R":
+        out = [f"diff --git a/{c.old_path} b/{c.path}\n"]
+        if c.old.mode != c.new.mode:
+            out.append(f"old mode {c.old.mode:06o}\nnew mode {c.new.mode:06o}\n")
+        return out + ["similarity index 100%\n", f"rename from {c.old_path}\n",
+                      f"rename to {c.path}\n"]
     out = [f"diff --git a/{c.path} b/{c.path}\n"]
     old, new = c.old, c.new
     if old is None:
@@ -38,6 +44,8 @@ def _header(c) -> list[str]:
 
 def _patch_one(c) -> str:
     out = _header(c)
+    if c.status == "R":
+        return "".join(out)     # exact rename: no content change to show
     if c.old is not None and c.new is not None and c.old.oid is not None \
             and c.old.oid == c.new.oid:
         return "".join(out)     # mode change only
@@ -99,13 +107,14 @@ def render_stat(result, width: int = 80) -> str:
     rows = []
     total_ins = total_del = 0
     for c in result.changes:
-        counts = c.counts()
+        name = rename_text(c.old_path, c.path) if c.old_path else c.path
+        counts = (0, 0) if c.status == "R" else c.counts()
         if counts is None:
-            rows.append((c.path, None, _bin(c)))
+            rows.append((name, None, _bin(c)))
         else:
             total_ins += counts[0]
             total_del += counts[1]
-            rows.append((c.path, counts, ""))
+            rows.append((name, counts, ""))
     if not rows:
         return ""
     name_w = max(len(r[0]) for r in rows)
@@ -122,6 +131,26 @@ def render_stat(result, width: int = 80) -> str:
                      f"{'+' * ins}{'-' * dels}".rstrip() + "\n")
     lines.append(summary_line(len(rows), total_ins, total_del))
     return "".join(lines)
+
+
+def rename_text(a: str, b: str) -> str:
+    """Git's compact rename: the shared leading and trailing folders outside braces,
+    e.g. ``{old => new}/name.csv``."""
+    pre = 0
+    for i in range(min(len(a), len(b))):
+        if a[i] != b[i]:
+            break
+        if a[i] == "/":
+            pre = i + 1
+    suf = 0
+    for i in range(1, min(len(a), len(b)) - pre + 1):
+        if a[-i] != b[-i]:
+            break
+        if a[-i] == "/":
+            suf = i
+    if not pre and not suf:
+        return f"{a} => {b}"
+    return f"{a[:pre]}{{{a[pre:len(a) - suf]} => {b[pre:len(b) - suf]}}}{a[len(a) - suf:]}"
 
 
 def _bin(c) -> str:
@@ -152,9 +181,11 @@ def render_json(result) -> dict:
     changes = []
     total_ins = total_del = 0
     for c in result.changes:
-        counts = c.counts()
+        counts = (0, 0) if c.status == "R" else c.counts()
         item = {"path": c.path, "status": c.status, "old": _side(c.old), "new": _side(c.new),
                 "binary": counts is None}
+        if c.old_path:
+            item["old_path"] = c.old_path
         if counts is not None:
             item["insertions"], item["deletions"] = counts
             total_ins += counts[0]

@@ -16,6 +16,7 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
               default="text", help="Output format (json and markdown for CI).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences, 0 otherwise.")
+@click.option("--no-renames", is_flag=True, help="Show a moved file as deleted and added.")
 @click.option("--rows", is_flag=True,
               help="Row-level diff of changed Parquet, CSV and JSONL files (DuckDB).")
 @click.option("--key", metavar="COLS", help="With --rows: key column(s), comma-separated.")
@@ -25,7 +26,7 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
               help="With --rows: a gate such as 'removed>1%' or 'schema'; exit 1 when tripped.")
 @pass_app
 def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code,
-            rows, key, sample, fail_on):
+            no_renames, rows, key, sample, fail_on):
     """Show changes between the working tree, the index and commits.
 
     \b
@@ -41,7 +42,9 @@ def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code
     """
     repo = app.repository()
     a, b = _revs(list(revs))
-    result = repo.diff(a, b, cached=cached, paths=pathspec() or [])
+    # row diffs pair files by path, so they take renames as delete + add
+    result = repo.diff(a, b, cached=cached, paths=pathspec() or [],
+                       renames=not (no_renames or rows or fail_on))
     if rows or fail_on:
         return _rows(repo, result, fmt, key, sample, fail_on, exit_code)
     _render(result, fmt, stat, name_status, name_only)

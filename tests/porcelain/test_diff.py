@@ -132,3 +132,33 @@ def test_large_file_with_one_edit_diffs_fast(repo):
     assert time.perf_counter() - t < 10
     assert "@@ -123454,7 +123454,7 @@\n" in patch
     assert '+{"id": 123456, "text": "edited"}\n' in patch
+
+
+def test_exact_renames(repo):
+    a = make_commit(repo, {"old/name.csv": b"a,b\n1,2\n", "keep": b"k\n", "gone": b"x\n"},
+                    (), "a", 1)
+    b = make_commit(repo, {"new/name.csv": b"a,b\n1,2\n", "keep": b"k\n", "other": b"y\n"},
+                    (a,), "b", 2)
+    d = _diff(repo, a, b)
+    assert d.name_status() == "D\tgone\nR100\told/name.csv\tnew/name.csv\nA\tother\n"
+    patch = d.patch()
+    assert "diff --git a/old/name.csv b/new/name.csv\nsimilarity index 100%\n" \
+           "rename from old/name.csv\nrename to new/name.csv\n" in patch
+    assert " {old => new}/name.csv | 0\n" in d.stat()
+    j = d.to_json()["changes"]
+    assert [c["status"] for c in j] == ["D", "R", "A"] and j[1]["old_path"] == "old/name.csv"
+    ta, tb = (revparse.resolve_tree(repo, x.hex()) for x in (a, b))
+    plain = compare(TreeSide(repo, ta), TreeSide(repo, tb), [], renames=False)
+    assert [c.status for c in plain.changes] == ["D", "A", "D", "A"]
+
+
+@pytest.mark.parametrize("a,b,text", [
+    ("old/name.csv", "new/name.csv", "{old => new}/name.csv"),
+    ("a.txt", "b.txt", "a.txt => b.txt"),
+    ("d/x/a.txt", "d/y/a.txt", "d/{x => y}/a.txt"),
+    ("d/a.txt", "d/b.txt", "d/{a.txt => b.txt}"),
+    ("a.txt", "e/a.txt", "a.txt => e/a.txt"), ("c.txt", "cc.txt", "c.txt => cc.txt")])
+def test_rename_text_matches_git(a, b, text):
+    """Cases checked against `git diff --stat` of the same renames."""
+    from ldv.porcelain.diff_render import rename_text
+    assert rename_text(a, b) == text

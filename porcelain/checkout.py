@@ -140,23 +140,27 @@ def refuse(plan: Plan, verb: str) -> None:
 
 
 def apply(ws, index: Index, plan: Plan, new: dict, label: str = "checkout") -> None:
-    """Carry out a plan: deletions first (a file may become a directory), then writes."""
-    total = len(plan.deletes) + len(plan.writes)
+    """Carry out a plan: deletions first (a file may become a directory), then writes.
+    Progress counts bytes written (a deletion counts as one), so large files show."""
+    total = len(plan.deletes) + sum(new[p].size for p in plan.writes)
     done = 0
+
+    def on_write(n: int) -> None:
+        nonlocal done
+        done += n
+        ws.progress(label, done, total)
+
     for p in plan.deletes:
         workfiles.remove_file(ws.root, p)
         index.remove(p)
-        done += 1
-        ws.progress(label, done, total)
+        on_write(1)
     for p in plan.writes:
         e = new[p]
         full = ws.root / p
         if full.is_dir() and not full.is_symlink():
             shutil.rmtree(full)   # only ignored files are left: checked by the plan
-        st = workfiles.write_file(ws.repo.odb, ws.root, p, e.mode, e.oid)
+        st = workfiles.write_file(ws.repo.odb, ws.root, p, e.mode, e.oid, on_write)
         index.put(Entry.from_stat(p, e.mode, e.oid, st))
-        done += 1
-        ws.progress(label, done, total)
 
 
 def move_to(ws, old_commit: bytes | None, new_commit: bytes | None, *, force: bool,

@@ -133,8 +133,10 @@ def read_symlink_target(odb, oid: bytes) -> bytes:
     return b"".join(odb.get(c)[1] for c, _ in iter_chunk_ids(odb, oid))
 
 
-def write_file(odb, root: Path, path: str, mode: int, oid: bytes) -> os.stat_result:
-    """Materialize blob ``oid`` at ``path`` with ``mode``; return the new lstat."""
+def write_file(odb, root: Path, path: str, mode: int, oid: bytes,
+               on_write=None) -> os.stat_result:
+    """Materialize blob ``oid`` at ``path`` with ``mode``; return the new lstat.
+    ``on_write(n)`` is told of every chunk of n bytes written (progress)."""
     full = root / path
     make_parents(root, path)
     if full.is_dir() and not full.is_symlink():
@@ -151,7 +153,7 @@ def write_file(odb, root: Path, path: str, mode: int, oid: bytes) -> os.stat_res
     perm = 0o777 if mode == MODE_EXEC else 0o666   # the umask decides the rest
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, perm)
     try:
-        _copy_blob(odb, oid, fd)
+        _copy_blob(odb, oid, fd, on_write)
     except BaseException:
         os.close(fd)
         _unlink(tmp)
@@ -161,7 +163,7 @@ def write_file(odb, root: Path, path: str, mode: int, oid: bytes) -> os.stat_res
     return os.lstat(full)
 
 
-def _copy_blob(odb, oid: bytes, fd: int) -> None:
+def _copy_blob(odb, oid: bytes, fd: int, on_write=None) -> None:
     """Write the blob's chunks to ``fd``; all-zero chunks become holes."""
     zero_ids: set[bytes] = set()
     size = 0
@@ -176,6 +178,8 @@ def _copy_blob(odb, oid: bytes, fd: int) -> None:
                 while view:
                     view = view[os.write(fd, view):]
         size += n
+        if on_write:
+            on_write(n)
     os.ftruncate(fd, size)
 
 

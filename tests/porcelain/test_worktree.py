@@ -317,3 +317,19 @@ print(sorted(m for m in ("duckdb", "pyarrow", "httpx", "ldv.porcelain.mergeops",
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
     assert out.stdout.decode().strip() == "[]", out.stderr
+
+
+def test_checkout_progress_counts_bytes(tmp_path):
+    root = tmp_path / "w"
+    root.mkdir()
+    seen = []
+    ws = Workspace(Repo.init(root, MasterKey.generate(), kdf="fast"),
+                   progress=lambda label, done, total: seen.append((label, done, total)))
+    write(ws, "big", os.urandom(2 * 2**20 + 5))
+    ws.add(["big"])
+    c1 = ws.commit("one", author=ME)
+    write(ws, "big", os.urandom(2 * 2**20 + 7))
+    ws.commit("two", all=True, author=ME)
+    seen.clear()
+    ws.checkout_detached(c1)
+    assert seen and seen[-1] == ("checkout", 2 * 2**20 + 5, 2 * 2**20 + 5)

@@ -314,8 +314,12 @@ class RemoteClient:
                                              "entries": [list(e) for e in entries]})
         return sent
 
+    def pack_info(self, pack: str) -> dict:
+        """{"pack", "size", "kind", "entries": [[oid, offset, length, kind], ...]}."""
+        return self.request("GET", f"/packs/{pack}/entries").json()
+
     def pack_entries(self, pack: str) -> list[tuple[str, int, int, str]]:
-        return [tuple(e) for e in self.request("GET", f"/packs/{pack}/entries").json()["entries"]]
+        return [tuple(e) for e in self.pack_info(pack)["entries"]]
 
     def read_pack(self, pack: str, offset: int = 0, length: int | None = None) -> bytes:
         headers = {}

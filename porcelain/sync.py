@@ -20,7 +20,7 @@ from typing import Callable
 
 from ldv.plumbing import refseal
 from ldv.plumbing.errors import (BadInput, Conflict, NonFastForward, RepositoryError)
-from ldv.plumbing.objects import read_commit
+from ldv.plumbing.objects import read_commit, read_tag
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.pack import KIND_DATA, pack_path
 from ldv.plumbing.wire import RemoteClient, RemoteRef, parse_url
@@ -169,9 +169,10 @@ def push(repo, client: RemoteClient, remote: str, branch: str, *, force: bool = 
         result.up_to_date = True
         _track(repo, remote, name, tip)
         return result
-    commits = _new_commits(repo, client, tip)
-    if commits:
-        _send_objects(repo, client, commits, result, progress)
+    head, extra = _peel(repo, tip)
+    commits = _new_commits(repo, client, head)
+    if commits or extra:
+        _send_objects(repo, client, commits, result, progress, extra)
     _sync_keyring(repo, client)
     sealed = refseal.seal(repo.keyring.ref_key, name, tip, counter + 1)
     try:
@@ -187,9 +188,19 @@ def push(repo, client: RemoteClient, remote: str, branch: str, *, force: bool = 
     return result
 
 
-def _send_objects(repo, client, commits, result: PushResult, progress: Progress) -> None:
+def _peel(repo, tip: bytes) -> tuple[bytes, list[bytes]]:
+    """(commit, tag objects in front of it) for a ref value."""
+    extra = []
+    while repo.odb.get(tip)[0] == ObjType.TAG:
+        extra.append(tip)
+        tip = read_tag(repo.odb, tip).target
+    return tip, extra
+
+
+def _send_objects(repo, client, commits, result: PushResult, progress: Progress,
+                  extra: list[bytes] = ()) -> None:
     odb = repo.odb
-    objects = _closure(repo, commits)
+    objects = _closure(repo, commits) | set(extra)
     hexes = sorted(o.hex() for o in objects)
     found = client.lookup(hexes)
     kinds = dict(odb.index.pack_names())
@@ -209,6 +220,11 @@ def _send_objects(repo, client, commits, result: PushResult, progress: Progress)
     for start in range(0, len(commits), 5000):
         part = dict(list(graph.items())[start:start + 5000])
         client.add_graph(part, sorted(needed))
+    if extra and not commits:
+        # Tag objects ride with their commit, so a fetch of the commit brings them.
+        head = _peel(repo, extra[-1])[0]
+        client.add_graph({head.hex(): [p.hex() for p in read_commit(odb, head).parents]},
+                         sorted(needed))
     result.commits, result.packs = len(commits), len(ordered)
 
 
@@ -246,6 +262,11 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
         haves = sorted({oid.hex() for oid in repo.refs.list("refs/").values()})
         plan = client.negotiate(wants, haves, depth=depth)
         _fetch_packs(repo, client, plan["packs"], result, progress)
+        still = [w for w in wants if not repo.odb.has(bytes.fromhex(w))]
+        if still:           # e.g. a tag object on a commit this clone already had
+            packs = sorted({v[0] for v in client.lookup(still).values()})
+            _fetch_packs(repo, client, [client.pack_info(p) for p in packs], result,
+                         progress)
     theirs = client.get_keyring()
     if theirs is not None and theirs != repo.keyring_file():
         repo.merge_keyring(theirs)

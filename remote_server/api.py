@@ -256,13 +256,15 @@ async def pack_urls(request: Request):
 
 @endpoint("GET", "/packs/{pack}/entries", "read")
 async def pack_entries(request: Request):
-    """A registered pack's entries: [[oid, offset, length, kind], ...]."""
+    """A registered pack's size, kind and entries: [[oid, offset, length, kind], ...]."""
     svc, repo, _rid, _tok = await context(request, "pack.entries")
     pack = check_hex_id(request.path_params["pack"])
-    if not await blocking(svc.store.get_pack, repo, pack):
+    info = await blocking(svc.store.get_pack, repo, pack)
+    if not info:
         raise NotFound(f"no pack {pack[:12]} in {repo}", code="pack_not_found")
     rows = await blocking(svc.store.pack_entries, repo, pack)
-    return JSONResponse({"entries": [[e.oid, e.off, e.len, e.kind] for e in rows]})
+    return JSONResponse({"pack": pack, "size": info.size, "kind": info.kind,
+                         "entries": [[e.oid, e.off, e.len, e.kind] for e in rows]})
 
 
 # -- commit graph and negotiation -------------------------------------------------------

@@ -308,15 +308,23 @@ class SqlStore:
         new version (0 after a delete)."""
         check_ref_name(name)
         rid = self.repo_id(repo)
+        is_tag = name.startswith("refs/tags/")
         if target is not None:
             check_hex_id(target)
-            self._require_commit(rid, target)
+            if is_tag and target in self.lookup_objects(repo, [target]):
+                pass            # an annotated tag: any uploaded object may be named
+            else:
+                self._require_commit(rid, target)
         if (force or target is None) and self.is_protected(repo, name):
             raise Forbidden(f"{name} is protected: no force-push, no delete",
                             code="protected_branch",
                             hint="merge the remote branch and push a fast-forward")
         current = self.get_ref(repo, name)
-        if current and target is not None and not force \
+        if is_tag and current and target is not None and target != current.target \
+                and not force:
+            raise NonFastForward(f"tag {name} already exists on the remote",
+                                 hint="tags do not move; delete it there first or --force")
+        if not is_tag and current and target is not None and not force \
                 and not self.is_ancestor(repo, current.target, target):
             raise NonFastForward(f"{name}: {target[:12]} does not contain {current.target[:12]}",
                                  hint="fetch, merge, and push again (or --force)")

@@ -269,3 +269,28 @@ def test_clone_resumes_after_the_server_restarts(server, tmp_path):
     assert result.packs >= 2 and calls[0] >= 2
     assert b.refs.read("refs/remotes/origin/main") == a.refs.read("refs/heads/main")
     assert fsck(b).ok
+
+
+def test_annotated_tags_travel_and_do_not_move(server, tmp_path):
+    from ldv.plumbing.objects import Tag, write_tag
+    from ldv.plumbing.odb import ObjType
+    a = make_repo(tmp_path / "a")
+    c1 = make_commit(a, {"f": b"1"})
+    client, token = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint)
+    tag = write_tag(a.odb, Tag(c1, ObjType.COMMIT, "v1", "T <t@x>", 1_700_000_000, 0, "one"))
+    a.odb.flush()
+    a.refs.set("refs/tags/v1", tag)
+    sync.push(a, client, "origin", "refs/tags/v1")
+    bclient, _ = connect(server, b)
+    sync.fetch(b, bclient, "origin")          # b has the commit; only the tag is new
+    assert b.refs.read("refs/tags/v1") == tag and b.odb.has(tag)
+    fresh = sync.clone(server.url("ds"), tmp_path / "c", MasterKey.from_hex(KEY_HEX), token,
+                       fingerprint=server.fingerprint)
+    assert fresh.refs.read("refs/tags/v1") == tag and fresh.odb.has(tag)
+    c2 = make_commit(a, {"f": b"2"}, parents=[c1])
+    a.refs.set("refs/tags/v1", c2)
+    with pytest.raises(NonFastForward, match="tag"):
+        sync.push(a, client, "origin", "refs/tags/v1")

@@ -111,6 +111,14 @@ def test_lineage_survives_push_and_clone(server, tmp_path):
     for fmt in ("json", "dot", "text"):
         assert b("lineage", "features.txt", "--format", fmt).output == \
             a("lineage", "features.txt", "--format", fmt).output
+    # The server holds the records only as ciphertext: no command, no path, no
+    # message.  (Blob ids it may see: they are the opaque keyed ids of DESIGN.md.)
+    needles = [UPPER[:30].encode(), b"clean.csv", b"features.txt", b"run: "]
+    stored = [f for f in (tmp_path / "srv").rglob("*") if f.is_file()]
+    assert len(stored) > 2
+    for f in stored:
+        data = f.read_bytes()
+        assert [n for n in needles if n in data] == [], f
 
 
 def test_python_api_run_and_lineage(tmp_path, monkeypatch):

@@ -122,9 +122,12 @@ class Workspace:
         """{path: TreeEntry} of every file below a tree (cached per tree id)."""
         if tree_oid is None:
             return {}
-        if tree_oid not in self._files_cache:
-            self._files_cache[tree_oid] = dict(walk(self.repo.odb, tree_oid))
-        return self._files_cache[tree_oid]
+        cache = self._files_cache
+        if tree_oid not in cache:
+            if len(cache) >= 4:          # a long-lived Workspace must not hoard trees
+                del cache[next(iter(cache))]
+            cache[tree_oid] = dict(walk(self.repo.odb, tree_oid))
+        return cache[tree_oid]
 
     # -- the verbs ------------------------------------------------------------
 

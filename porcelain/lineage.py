@@ -152,6 +152,7 @@ class Artifact:
     kind: str = "source"          # "run" | "source" | "missing" | "unexplored"
     commit: bytes | None = None   # the producer (run) or introducer (source)
     run: str | None = None        # key of the producing run
+    subject: str | None = None    # first line of the source commit's message
 
     @property
     def key(self) -> str:
@@ -193,7 +194,8 @@ class Graph:
 
 def _artifact_json(a: Artifact) -> dict:
     return {"id": a.key, "path": a.path, "blob": a.blob.hex(), "size": a.size,
-            "kind": a.kind, "commit": a.commit.hex() if a.commit else None, "run": a.run}
+            "kind": a.kind, "commit": a.commit.hex() if a.commit else None, "run": a.run,
+            "subject": a.subject}
 
 
 def _run_json(r: Run) -> dict:
@@ -265,6 +267,8 @@ def _explore(graph: Graph, commits: _Commits, files: list[FileRef], max_depth: i
         found = find_producer(commits, ref.path, ref.blob, ref.rev, max_commits)
         art.kind, art.commit = found[0], found[1]
         graph.truncated |= art.kind == "unexplored"
+        if found[0] == "source":
+            art.subject = commits.get(found[1]).message.split("\n", 1)[0]
         if found[0] != "run":
             continue
         run = Run(found[1], found[2], found[3], commits.get(found[1]).message,

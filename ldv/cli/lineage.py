@@ -58,7 +58,8 @@ def _text_artifact(graph, key: str, pad: str, lines: list, shown: set) -> None:
         return
     head = f"{pad}{a.path}  blob {a.blob.hex()[:12]}"
     if a.kind == "source":
-        lines.append(f"{head}  source: added in {_commit_line(graph, a.commit)}")
+        subject = f' "{a.subject}"' if a.subject else ""
+        lines.append(f"{head}  source: added in {_commit_line(graph, a.commit)}{subject}")
         return
     if a.kind != "run":
         why = {"missing": "commit not in this repository",

@@ -44,6 +44,7 @@ def test_lineage_text_json_and_dot_show_the_chain(ldv):
     assert "clean.csv features.txt" in text and "raw.csv clean.csv" in text
     assert text.count("code: not in a Git repository") == 2
     assert lines[-1].strip().startswith("raw.csv  blob ") and "source: added in commit" in lines[-1]
+    assert lines[-1].endswith('"raw data"')
 
     doc = json.loads(ldv("lineage", "features.txt", "--format", "json").output)
     assert doc["format"] == "ldv.lineage" and doc["version"] == 1

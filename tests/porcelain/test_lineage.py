@@ -227,6 +227,7 @@ def test_lineage_follows_a_chain_of_two_runs(ws):
     assert (clean.kind, clean.commit) == ("run", r1)
     source = g.artifacts[f"raw.csv@{blob(ws, raw, 'raw.csv').hex()}"]
     assert (source.kind, source.commit) == ("source", raw)
+    assert source.subject == "add raw"
     assert set(g.runs) == {f"{r1.hex()}#0", f"{r2.hex()}#0"}
     assert (source.key, f"{r1.hex()}#0") in g.edges and (f"{r1.hex()}#0", clean.key) in g.edges
     assert not g.truncated

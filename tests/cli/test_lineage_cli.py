@@ -178,3 +178,16 @@ def test_lineage_survives_ldv_merge(ldv):
     doc = json.loads(ldv("lineage", "clean.csv", "--format", "json").output)
     assert doc["runs"][0]["commit"] == side_run
     assert [a["kind"] for a in doc["artifacts"]] == ["run", "source"]
+
+
+def test_lineage_text_names_the_git_code_revision(ldv, tmp_path):
+    import pygit2
+    g = pygit2.init_repository(str(tmp_path))           # the dataset folder lies inside
+    (tmp_path / "step.py").write_text(UPPER)
+    g.index.add("step.py")
+    g.index.write()
+    sig = pygit2.Signature("Ada", "ada@example.org", 1_700_000_000, 0)
+    g.create_commit("HEAD", sig, sig, "code", g.index.write_tree(), [])
+    pipeline(ldv)
+    text = ldv("lineage", "features.txt").output
+    assert text.count(f"code: git {str(g.head.target)[:12]} (clean) on {g.head.shorthand}") == 2

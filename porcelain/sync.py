@@ -252,15 +252,18 @@ class FetchResult:
 
 
 def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop,
-          depth: int | None = None) -> FetchResult:
-    """Bring the remote's refs and the packs they need; update refs/remotes/<remote>/*."""
+          depth: int | None = None, kinds: list[str] | None = None) -> FetchResult:
+    """Bring the remote's refs and the packs they need; update refs/remotes/<remote>/*.
+
+    ``kinds=["meta"]`` brings history, trees and file lists but no file contents
+    (the first step of a partial clone; see fetch_path)."""
     refs = verified_refs(repo, client, remote)
     result = FetchResult()
     wants = sorted({r.target for r, _ in refs.values()
                     if not repo.odb.has(bytes.fromhex(r.target))})
     if wants:
         haves = sorted({oid.hex() for oid in repo.refs.list("refs/").values()})
-        plan = client.negotiate(wants, haves, depth=depth)
+        plan = client.negotiate(wants, haves, depth=depth, kinds=kinds)
         _fetch_packs(repo, client, plan["packs"], result, progress)
         still = [w for w in wants if not repo.odb.has(bytes.fromhex(w))]
         if still:           # e.g. a tag object on a commit this clone already had
@@ -308,6 +311,35 @@ def _fetch_packs(repo, client, packs: list[dict], result: FetchResult,
             progress("Fetching packs", i + 1, len(todo))
 
 
+def fetch_path(repo, client: RemoteClient, commit: bytes, path: str, *,
+               progress: Progress = _noop) -> FetchResult:
+    """Bring the file contents under ``path`` in ``commit`` (its metadata must be
+    here already): the data packs holding their chunks and those chunks' delta
+    bases, found by id with ``objects/lookup`` - nothing else."""
+    from ldv.plumbing.blobs import iter_chunk_ids
+    from ldv.plumbing.objects import MODE_DIR
+    from ldv.plumbing.trees import lookup, walk
+    odb, result = repo.odb, FetchResult()
+    tree = read_commit(odb, commit).tree
+    entry = lookup(odb, tree, path.strip("/"))
+    if entry is None:
+        raise BadInput(f"{path} is not in commit {commit.hex()[:12]}")
+    files = walk(odb, entry.oid, path.strip("/") + "/") if entry.mode == MODE_DIR \
+        else [(path, entry)]
+    wanted = {c for _p, e in files if e.mode != MODE_DIR
+              for c, _n in iter_chunk_ids(odb, e.oid)}
+    for _round in range(16):            # delta chains are bounded; so is this
+        need = sorted(c.hex() for c in wanted if not odb.has(c))
+        if not need:
+            break
+        packs = sorted({v[0] for v in client.lookup(need).values()})
+        if not packs:
+            raise BadInput(f"the remote lacks {len(need)} objects under {path}")
+        _fetch_packs(repo, client, [client.pack_info(p) for p in packs], result, progress)
+        wanted = odb.with_delta_bases(wanted)
+    return result
+
+
 # -- pull and clone -------------------------------------------------------------------
 
 def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
@@ -344,8 +376,13 @@ def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
 
 def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str | None = None,
           ca_file: str | None = None, branch: str | None = None, depth: int | None = None,
-          progress: Progress = _noop):
-    """Make ``dest`` a new repository holding the remote's history; check out a branch."""
+          filter_path: str | None = None, progress: Progress = _noop):
+    """Make ``dest`` a new repository holding the remote's history; check out a branch.
+
+    With ``filter_path`` it is a partial clone: all metadata, but file contents
+    only under that path, and no checkout (the work tree and the local branch
+    stay empty, so nothing can commit the absent files away); read the files
+    with `ldv show origin/main:PATH` or the API."""
     from ldv.plumbing.repository import Repo
     from .checkout import move_to
     from .worktree import Workspace
@@ -358,11 +395,16 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
                                   hint="push to it from an existing repository first")
         repo = Repo.init(Path(dest), master, keyring_file=keyring)
         add_remote(repo, "origin", url, fingerprint)
-        fetch(repo, client, "origin", progress=progress, depth=depth)
-    heads = repo.refs.list("refs/remotes/origin/")
-    short = branch or ("main" if "refs/remotes/origin/main" in heads else
-                       next((n.rsplit("/", 1)[1] for n in sorted(heads)), None))
-    if short is None:
+        fetch(repo, client, "origin", progress=progress, depth=depth,
+              kinds=["meta"] if filter_path else None)
+        heads = repo.refs.list("refs/remotes/origin/")
+        short = branch or ("main" if "refs/remotes/origin/main" in heads else
+                           next((n.rsplit("/", 1)[1] for n in sorted(heads)), None))
+        if short is not None and filter_path:
+            fetch_path(repo, client, heads[f"refs/remotes/origin/{short}"], filter_path,
+                       progress=progress)
+            repo.config.set("remote.origin.filter", filter_path)
+    if short is None or filter_path:
         return repo
     tip = heads[f"refs/remotes/origin/{short}"]
     repo.refs.set_symbolic("HEAD", f"refs/heads/{short}")

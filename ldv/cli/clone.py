@@ -1,4 +1,4 @@
-"""ldv clone URL [DIR] [--fingerprint FP] [--depth N] [--key-file F]"""
+"""ldv clone URL [DIR] [--fingerprint FP] [--depth N] [--filter PATH] [--key-file F]"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,11 +14,13 @@ from ._app import App, out, pass_app, quiet_option
 @click.option("--fingerprint", help="Pin the server's key (SHA256:... from init-tls).")
 @click.option("--depth", type=int, help="Only the newest N commits.")
 @click.option("--branch", "-b", help="Check out this branch (default: main).")
+@click.option("--filter", "filter_path", metavar="PATH",
+              help="Partial clone: all history, file contents only under PATH, no checkout.")
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False),
               help="The repository's master key (else LDV_MASTER_KEY).")
 @quiet_option
 @pass_app
-def command(app: App, url, directory, fingerprint, depth, branch, key_file):
+def command(app: App, url, directory, fingerprint, depth, branch, filter_path, key_file):
     """Copy a remote repository: the keyring comes from the remote, the master key
     from --key-file or LDV_MASTER_KEY."""
     from ldv import keysource
@@ -33,7 +35,8 @@ def command(app: App, url, directory, fingerprint, depth, branch, key_file):
                          hint="pass --key-file or set LDV_MASTER_KEY")
     dest = app.cwd / (directory or parse_url(url).repo)
     repo = sync.clone(url, dest, master, token_for(url), fingerprint=fingerprint,
-                      branch=branch, depth=depth, progress=app.progress())
+                      branch=branch, depth=depth, filter_path=filter_path,
+                      progress=app.progress())
     repo.close()
     if key_file:
         from ldv.plumbing.keys import write_key_file

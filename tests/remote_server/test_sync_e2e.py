@@ -294,3 +294,27 @@ def test_annotated_tags_travel_and_do_not_move(server, tmp_path):
     a.refs.set("refs/tags/v1", c2)
     with pytest.raises(NonFastForward, match="tag"):
         sync.push(a, client, "origin", "refs/tags/v1")
+
+
+def test_partial_clone_of_one_path_fetches_only_its_data(server, tmp_path):
+    from ldv.plumbing.blobs import iter_chunk_ids, read_blob
+    from ldv.plumbing.objects import read_commit
+    from ldv.plumbing.trees import lookup
+    a = make_repo(tmp_path / "a")
+    client, token = connect(server, a)
+    big = {"skip/huge.bin": os.urandom(3 << 20)}
+    c1 = make_commit(a, big)
+    sync.push(a, client, "origin", "main")
+    keep = {"keep/a.txt": b"alpha\n" * 1000, "keep/sub/b.bin": os.urandom(300_000)}
+    c2 = make_commit(a, {**big, **keep}, parents=[c1])
+    sync.push(a, client, "origin", "main")
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint, filter_path="keep")
+    tree = read_commit(b.odb, c2).tree
+    for path, data in keep.items():
+        assert read_blob(b.odb, lookup(b.odb, tree, path).oid) == data
+    skipped = lookup(b.odb, tree, "skip/huge.bin").oid
+    assert not any(b.odb.has(c) for c, _ in iter_chunk_ids(b.odb, skipped))
+    assert b.refs.read("refs/remotes/origin/main") == c2
+    assert b.refs.read("refs/heads/main") is None and b.config.get("remote.origin.filter") == "keep"
+    assert not [p for p in (tmp_path / "b").iterdir() if p.name != ".ldv"]

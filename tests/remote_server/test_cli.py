@@ -110,3 +110,22 @@ def test_settings_come_from_the_environment(tmp_path):
     out = subprocess.run([sys.executable, "-c", "from ldv.remote_server.cli import main; main()",
                           "repo", "list"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and (tmp_path / "meta.sqlite3").exists()
+
+
+def test_production_backends_from_options(tmp_path, seaweed, pg_url, monkeypatch):
+    from tests.fixtures.postgres import fresh_schema
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweed.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweed.secret_key)
+    schema = fresh_schema()
+    opts = ["--s3-endpoint", seaweed.endpoint, "--s3-bucket", "ldv-cli-" + schema[-8:],
+            "--s3-prefix", "p1", "--database-url", pg_url, "--database-schema", schema,
+            "--data-dir", str(tmp_path)]
+    try:
+        assert "schema at version" in run("migrate", *opts).output
+        run("repo", "create", "prod", *opts)
+        assert run("repo", "list", *opts).output.split() == ["prod"]
+        assert not (tmp_path / "meta.sqlite3").exists()       # nothing went to SQLite
+        run("repo", "delete", "prod", "--yes", *opts)
+    finally:
+        from ldv.remote_server.postgres import PostgresStore
+        PostgresStore(pg_url, schema=schema).drop_schema()

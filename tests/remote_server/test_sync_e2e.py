@@ -318,3 +318,21 @@ def test_partial_clone_of_one_path_fetches_only_its_data(server, tmp_path):
     assert b.refs.read("refs/remotes/origin/main") == c2
     assert b.refs.read("refs/heads/main") is None and b.config.get("remote.origin.filter") == "keep"
     assert not [p for p in (tmp_path / "b").iterdir() if p.name != ".ldv"]
+
+
+def test_pull_of_a_diverged_branch_stops(server, tmp_path):
+    from ldv.plumbing.errors import Conflict
+    a = make_repo(tmp_path / "a")
+    base = make_commit(a, {"f": b"base"})
+    ca, token = connect(server, a)
+    sync.push(a, ca, "origin", "main")
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint)
+    make_commit(a, {"f": b"theirs"}, parents=[base])
+    sync.push(a, ca, "origin", "main")
+    mine = make_commit(b, {"f": b"mine"}, parents=[base])
+    cb, _ = connect(server, b)
+    with pytest.raises(Conflict, match="diverged") as e:
+        sync.pull(b, cb, "origin")
+    assert e.value.exit_code == 1 and "merge" in e.value.hint
+    assert b.refs.read("refs/heads/main") == mine

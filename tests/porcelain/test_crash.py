@@ -95,3 +95,30 @@ def test_sigkill_during_commit_loses_nothing(tmp_path, env):
     head, files = committed_files(root, key)
     assert files == {p.name: p.read_bytes() for p in root.iterdir() if p.name != ".ldv"}
     assert run(root, env, "fsck", check=False).returncode == 0
+
+
+@pytest.mark.slow
+def test_sigkill_during_add_leaves_a_usable_index(tmp_path, env):
+    env, key = env
+    root = tmp_path / "data"
+    root.mkdir()
+    run(root, env, "init")
+    (root / "keep.txt").write_text("committed\n")
+    run(root, env, "add", ".")
+    run(root, env, "commit", "-m", "first")
+    first, first_files = committed_files(root, key)
+    for delay in (0.1, 0.4, 0.8):
+        for i in range(FILES):
+            (root / f"part{i}.bin").write_bytes(os.urandom(FILE_SIZE))
+        proc = subprocess.Popen(ldv_cmd() + ["-q", "add", "."], cwd=root, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert run(root, env, "fsck", check=False).returncode == 0
+        run(root, env, "status")                    # the index is old or new, never torn
+        assert committed_files(root, key) == (first, first_files)
+    run(root, env, "add", ".")
+    run(root, env, "commit", "-m", "second")
+    _, files = committed_files(root, key)
+    assert files == {p.name: p.read_bytes() for p in root.iterdir() if p.name != ".ldv"}

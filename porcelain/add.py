@@ -18,6 +18,21 @@ from .worktree import AddResult
 _GLOB = set("*?[")
 
 
+class _NoRules:
+    """`add --force`: ignore rules do not apply."""
+
+    @staticmethod
+    def has_rules(dirpath: str) -> bool:
+        return False
+
+    @staticmethod
+    def excluded(relpath: str, is_dir: bool) -> bool:
+        return False
+
+
+_NO_RULES = _NoRules()
+
+
 def add(ws, paths: list[str], *, update_only: bool = False, force: bool = False) -> AddResult:
     if not paths:
         raise BadInput("nothing specified, nothing added", hint="try `ldv add .`")
@@ -54,7 +69,7 @@ def _expand(ws, index: Index, user_path: str, *, update_only: bool,
     if spec == "" or (full.is_dir() and not full.is_symlink()):
         if spec and ws.ignore.is_ignored(spec, True) and not force:
             _refuse_ignored(user_path, index.paths_under(spec))
-        found.update(workfiles.walk(ws.root, ws.ignore, spec))
+        found.update(workfiles.walk(ws.root, _NO_RULES if force else ws.ignore, spec))
     else:
         st = workfiles.lstat(ws.root, spec)
         if st is not None:

@@ -220,6 +220,8 @@ def test_ldvignore(ws):
     assert "ignored" in exc.value.message and exc.value.exit_code == 2
     ws.add(["x.tmp"], force=True)
     assert "x.tmp" in ws.index
+    ws.add(["cache"], force=True)                 # as `git add -f DIR`
+    assert "cache/big.bin" in ws.index
 
 
 def test_errors_are_typed_with_hints(ws, tmp_path):

@@ -75,7 +75,8 @@ def serve(cfg):
         if v is not None and k != "limits":
             os.environ[ENV_PREFIX + k.upper()] = str(v)
     uvicorn.run("ldv.remote_server.cli:app_factory", factory=True, host=cfg.host,
-                port=cfg.port, workers=cfg.workers, ssl_certfile=cert, ssl_keyfile=key, log_level="info",
+                port=cfg.port, workers=cfg.workers, ssl_certfile=cert, ssl_keyfile=key,
+                log_level="info",
                 timeout_keep_alive=30, timeout_graceful_shutdown=10, access_log=False)
 
 

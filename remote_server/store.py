@@ -471,7 +471,8 @@ class SqlStore:
         """True if ``ancestor`` is ``descendant`` or reachable from it by parents."""
         rid = self.repo_id(repo)
         with self._tx() as cur:
-            cur.execute("WITH RECURSIVE a(oid) AS (SELECT CAST(? AS TEXT) UNION SELECT p.parent FROM a"
+            cur.execute("WITH RECURSIVE a(oid) AS (SELECT CAST(? AS TEXT)"
+                        " UNION SELECT p.parent FROM a"
                         " JOIN commit_parents p ON p.repo_id = ? AND p.child = a.oid)"
                         " SELECT 1 FROM a WHERE oid = ? LIMIT 1",
                         (descendant, rid, ancestor))

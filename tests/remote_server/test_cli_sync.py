@@ -38,7 +38,8 @@ def test_cli_push_clone_pull(server, tmp_path):
     assert "main -> origin" in a("push").output
     assert a("push").exit_code == 0
     a("clone", server.url("ds"), str(tmp_path / "b"), "--fingerprint", server.fingerprint)
-    assert (tmp_path / "b" / "train.jsonl").read_bytes() == (tmp_path / "a" / "train.jsonl").read_bytes()
+    original = (tmp_path / "a" / "train.jsonl").read_bytes()
+    assert (tmp_path / "b" / "train.jsonl").read_bytes() == original
     b = Ldv(tmp_path / "b", env)
     a.write("train.jsonl", '{"x": 22}\n' * 1000)   # another size: no racy-stat doubt
     a("commit", "-a", "-m", "second")

@@ -48,18 +48,27 @@ class Repository:
         A generated master key is written to the per-user key file; a key given
         explicitly or through LDV_MASTER_KEY is not written anywhere.
         """
+        import secrets
+
         from ldv import keysource
-        from ldv.plumbing.keys import write_key_file
+        from ldv.plumbing.keys import default_key_file, write_key_file
         from ldv.plumbing.repository import Repo
         root = Path(path).resolve()
         root.mkdir(parents=True, exist_ok=True)
         master, source = keysource.for_init(key)
-        repo = Repo.init(root, master, kdf=kdf)
-        key_file = None
-        if source == "generated":
-            key_file = keysource.key_file_for(root)
-            write_key_file(key_file, master)
-        return cls(repo, progress=None, cwd=root), key_file
+        if source != "generated":
+            return cls(Repo.init(root, master, kdf=kdf), cwd=root), None
+        # The key file is written (and fsynced) before anything is encrypted under
+        # it, so no crash can leave a repository whose key exists nowhere.
+        repo_id = secrets.token_hex(16)
+        key_file = default_key_file(keysource.config_dir(), repo_id)
+        write_key_file(key_file, master)
+        try:
+            repo = Repo.init(root, master, kdf=kdf, repo_id=repo_id)
+        except BaseException:
+            key_file.unlink(missing_ok=True)     # nothing was sealed under it
+            raise
+        return cls(repo, cwd=root), key_file
 
     def close(self) -> None:
         if self._repo is not None:

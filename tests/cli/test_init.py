@@ -49,7 +49,10 @@ def test_malformed_env_key(ldv):
     assert "64 hex" in r.stderr
 
 
-def test_init_twice_is_a_repository_error(ldv):
+def test_init_twice_is_a_repository_error(ldv, env):
     ldv("init", "-q")
+    keys = _key_files(env)
     r = ldv("init", code=3)
     assert "already" in r.stderr
+    assert _key_files(env) == keys            # the failed init left no stray key file
+    ldv("status")                              # and the first key still opens it

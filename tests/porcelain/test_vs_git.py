@@ -16,7 +16,6 @@ import pytest
 from ldv.plumbing.blobs import read_blob
 from ldv.plumbing.errors import LdvError
 from ldv.plumbing.keys import MasterKey
-from ldv.plumbing.objects import MODE_SYMLINK
 from ldv.plumbing.repository import Repo
 from ldv.porcelain.worktree import Identity, Workspace
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from ldv.plumbing.errors import BadInput
 
-from .formats import (all_lines, blocks, kind_of, read_table, scannable_columns, strings)
-from .scanner import Scanner, Span, hit_lines, hit_values, unescape_for_prefilter
+from .formats import (kind_of, prefiltered_blocks, read_table, scannable_columns,
+                      strings)
+from .scanner import Scanner, Span, hit_values
 
 OPERATORS = ("mask", "redact", "replace", "hash")
 
@@ -103,10 +104,7 @@ def _copy(f, w) -> None:
 
 
 def _lines(anon: Anonymizer, f, w, jsonl: bool) -> None:
-    scanner = anon.scanner
-    for _, block in blocks(f):
-        pre = unescape_for_prefilter(block) if jsonl else block
-        hits = all_lines(block) if scanner.scan_all else hit_lines(scanner, pre, jsonl)
+    for _, block, hits in prefiltered_blocks(anon.scanner, f, jsonl):
         if not hits:
             w.write(block)
             continue

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 # the first character that cannot be part of a phone number: a superset of what
 # phonenumbers' matcher accepts as a VALID number in presidio's regions (the
 # shortest seen are German numbers such as `1-682`).  Compiled exactly, not as a
-# prefilter, and reported once per run of digits rather than once per digit.
-_PHONE_CHARS = r"\d\s().\-/\[\]~+"
+# prefilter, and reported once per run of digits rather than once per digit.  A
+# newline (the unit separator) always ends a run, so a hit lands in its own line;
+# non-ASCII bytes (no-break spaces...) may sit inside a run.
+_PHONE_CHARS = r"\d\t\x0b\x0c\r ().\-/\[\]~+\x80-\xff"
 PHONE_CANDIDATE = rf"\d[{_PHONE_CHARS}]{{2,}}\d[{_PHONE_CHARS}]*(?:[^{_PHONE_CHARS}]|\z)"
 # A JSON key and the number after it (`"id": 12345`): outside every string value, so
 # a prefilter hit that ends inside it cannot be PII in a string field.  Quotes inside

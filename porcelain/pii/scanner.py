@@ -151,9 +151,11 @@ def _uchar(code: int) -> bytes:
     return chr(code).encode("utf-8", "surrogatepass")
 
 
-def hit_lines(scanner: Scanner, block: bytes, jsonl: bool = False) -> dict[int, set[str]]:
+def hit_lines(scanner: Scanner, block: bytes, jsonl: bool = False,
+              sep: bytes = b"\n") -> dict[int, set[str]]:
     """0-based line index in ``block`` -> wanted entities whose prefilter fired.
-    ``jsonl``: ignore hits inside `"key": number` (ids and counts are not strings)."""
+    ``jsonl``: ignore hits inside `"key": number` (ids and counts are not strings).
+    ``sep``: the unit separator (a match may end just past it: see PHONE_CANDIDATE)."""
     from bisect import bisect_left
     ent, wanted = scanner.engine.prefilter.entity_of, scanner.entities
     numbers = scanner.engine.json_number_spans(block) if jsonl else []
@@ -168,17 +170,18 @@ def hit_lines(scanner: Scanner, block: bytes, jsonl: bool = False) -> dict[int, 
             if i < len(numbers) and numbers[i][0] < end:
                 continue
         # A match ends inside its line: the line starts after the last newline.
-        by_start.setdefault(block.rfind(b"\n", 0, max(end - 1, 0)) + 1, set()).add(e)
+        by_start.setdefault(block.rfind(sep, 0, max(end - 1, 0)) + 1, set()).add(e)
     out, line, pos = {}, 0, 0
     for start in sorted(by_start):
-        line += block.count(b"\n", pos, start)
+        line += block.count(sep, pos, start)
         pos = start
         out[line] = by_start[start]
     return out
 
 
 def hit_values(scanner: Scanner, values: list[str]) -> dict[int, set[str]]:
-    """Index into ``values`` -> wanted entities whose prefilter fired (one scan)."""
-    joined = "\n".join(v.replace("\n", " ") for v in values)
-    hits = hit_lines(scanner, joined.encode("utf-8", "surrogatepass"))
-    return hits
+    """Index into ``values`` -> wanted entities whose prefilter fired (one scan).
+    Values are joined with NUL, which no pattern can take for part of a value; a
+    newline inside a value becomes a space (a phone run may cross it)."""
+    joined = "\0".join(v.replace("\0", " ").replace("\n", " ") for v in values)
+    return hit_lines(scanner, joined.encode("utf-8", "surrogatepass"), sep=b"\0")

@@ -45,11 +45,15 @@ def test_text_spans_equal_presidio(parts, sep):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(fragments, st.booleans())
-def test_jsonl_fields_equal_presidio(parts, ascii_only):
-    text = " ".join(parts)
-    line = json.dumps({"t": text, "n": 12345}, ensure_ascii=ascii_only)
+@given(fragments, fragments, st.booleans())
+def test_jsonl_fields_equal_presidio(parts, more, ascii_only):
+    # Two string fields and a number: a value at the end of one field must not be
+    # attributed to the next one, nor hidden by the id.
+    first, second = " ".join(parts), "".join(more)
+    line = json.dumps({"t": first, "n": 12345, "u": second}, ensure_ascii=ascii_only)
     scanner = Scanner(ScanOptions(threshold=0.0))
-    ours = {(f.entity, f.start, f.end, round(f.score, 6))
-            for f in scan_stream(scanner, io.BytesIO(line.encode() + b"\n"), "x.jsonl")}
-    assert ours == _presidio(text)
+    ours = {(f.field, f.entity, f.start, f.end, round(f.score, 6))
+            for f in scan_stream(scanner, io.BytesIO(line.encode() + b"\n" + line.encode()),
+                                 "x.jsonl") if f.line == 2}
+    theirs = {("$.t",) + t for t in _presidio(first)} | {("$.u",) + t for t in _presidio(second)}
+    assert ours == theirs

@@ -58,3 +58,31 @@ def commit_header(oid: bytes, c, deco: list[str] | None = None) -> str:
 def oneline(oid: bytes, c, deco: list[str] | None = None) -> str:
     d = f" ({', '.join(deco)})" if deco else ""
     return f"{oid.hex()[:7]}{d} {c.message.split(chr(10), 1)[0]}"
+
+
+def pretty(fmt: str, oid: bytes, c) -> str:
+    """Expand Git's ``--format`` placeholders (the common subset) for one commit."""
+    import re
+    subject, _, body = c.message.partition("\n")
+    fields = {
+        "H": oid.hex(), "h": oid.hex()[:7], "T": c.tree.hex(), "t": c.tree.hex()[:7],
+        "P": " ".join(p.hex() for p in c.parents),
+        "p": " ".join(p.hex()[:7] for p in c.parents),
+        "an": _name(c.author), "ae": _email(c.author), "at": str(c.author_time),
+        "ad": git_date(c.author_time, c.author_tz),
+        "cn": _name(c.committer), "ce": _email(c.committer), "ct": str(c.commit_time),
+        "cd": git_date(c.commit_time, c.commit_tz),
+        "s": subject, "b": body.strip("\n") + ("\n" if body.strip("\n") else ""),
+        "n": "\n", "%": "%"}
+
+    def sub(m):
+        return fields.get(m.group(1), m.group(0))
+    return re.sub(r"%(an|ae|at|ad|cn|ce|ct|cd|[HhTtPpsbn%])", sub, fmt)
+
+
+def _name(who: str) -> str:
+    return who.split(" <", 1)[0]
+
+
+def _email(who: str) -> str:
+    return who.partition("<")[2].rstrip(">")

@@ -13,8 +13,9 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
 @click.option("-n", "--max-count", type=click.IntRange(min=0), help="Show at most N commits.")
 @click.option("--first-parent", is_flag=True, help="Follow only the first parent of merges.")
 @click.option("--all", "all_refs", is_flag=True, help="Start from every branch, tag and remote ref.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help="json: one object per commit, for scripts.")
+@click.option("--format", "--pretty", "fmt", default="text", metavar="text|json|FORMAT",
+              help="json: one object per commit; or a Git format string with "
+                   "%H %h %T %P %p %an %ae %at %ad %cn %ce %ct %s %b %n %%.")
 @click.option("-p", "--patch", "patch", is_flag=True, help="Show each commit's changes as a patch.")
 @click.option("--stat", is_flag=True, help="Show a diffstat per commit.")
 @click.option("--name-status", is_flag=True, help="Show changed paths per commit.")
@@ -34,6 +35,11 @@ def command(app: App, revs, oneline, graph, max_count, first_parent, all_refs, f
                        first_parent=first_parent)
     if fmt == "json":
         _json(entries)
+        return
+    if fmt != "text":
+        from ._format import pretty
+        for e in entries:
+            out(pretty(fmt.removeprefix("format:").removeprefix("tformat:"), e.oid, e.commit))
         return
     from ._format import decorations
     changes = None

@@ -249,3 +249,14 @@ def test_log_all(repo):
     repo("switch", "-q", "main")
     assert "on side" not in repo("log", "--oneline").output
     assert "on side" in repo("log", "--oneline", "--all").output
+
+
+def test_log_format_placeholders(repo):
+    repo.write("a.txt", "x\n")
+    repo("commit", "-q", "-am", "subject line", "-m", "body text")
+    head = repo("rev-parse", "HEAD").output.strip()
+    parent = repo("rev-parse", "HEAD~1").output.strip()
+    r = repo("log", "-n", "1", "--format", "%H|%h|%P|%an|%ae|%s|%%|%b")
+    assert r.output == f"{head}|{head[:7]}|{parent}|Ada Tester|ada@example.org|" \
+                       "subject line|%|body text\n\n"
+    assert repo("log", "--pretty=format:%s").output == "subject line\nfirst\n"

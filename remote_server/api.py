@@ -117,8 +117,9 @@ def unb64(text) -> bytes:
 @endpoint("GET", "/refs", "read")
 async def list_refs(request: Request):
     """List refs: name, target commit id, sealed value (base64) and version."""
-    svc, repo, _rid, _tok = await context(request, "refs.list")
-    refs = await blocking(svc.store.list_refs, repo)
+    svc, repo, rid, _tok = await context(request, "refs.list")
+    fast = getattr(svc.store, "alist_refs", None)
+    refs = await fast(rid) if fast else await blocking(svc.store.list_refs, repo)
     return JSONResponse({"refs": [{"name": r.name, "target": r.target, "sealed": b64(r.sealed),
                                    "version": r.version} for r in refs]})
 

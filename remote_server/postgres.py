@@ -7,6 +7,7 @@ connections serves the server's threads; a broken connection is replaced.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import queue
 import re
@@ -15,7 +16,7 @@ import psycopg
 
 from ldv.plumbing.errors import NetworkError
 
-from .store import SqlStore
+from .store import Ref, SqlStore
 
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 
@@ -44,7 +45,7 @@ class PostgresStore(SqlStore):
     def __init__(self, url: str, schema: str | None = None, pool_size: int = 8):
         if schema is not None and not _SCHEMA.match(schema):
             raise ValueError(f"bad schema name {schema!r}")
-        self.url, self.schema = url, schema
+        self.url, self.schema, self._pool_size = url, schema, pool_size
         self._pool: queue.LifoQueue = queue.LifoQueue()
         for _ in range(pool_size):
             self._pool.put(None)   # connections open lazily
@@ -84,6 +85,47 @@ class PostgresStore(SqlStore):
             raise
         finally:
             self._pool.put(conn)
+
+    # -- the async read path: ref listing without a thread hop ---------------------
+
+    async def alist_refs(self, repo_id: int) -> list[Ref]:
+        """list_refs on the event loop itself (psycopg's async connection): the
+        hottest read skips the thread pool and its contention for the GIL."""
+        pool = self._async_pool()
+        conn = await pool.get()
+        try:
+            if conn is None or conn.closed:
+                conn = await self._aconnect()
+            cur = await conn.execute("SELECT name, target, sealed, version FROM refs"
+                                     " WHERE repo_id = %s ORDER BY name", (repo_id,))
+            rows = await cur.fetchall()
+        except psycopg.OperationalError:
+            conn = None
+            raise
+        finally:
+            pool.put_nowait(conn)
+        return [Ref(n, t, bytes(s), v) for n, t, s, v in rows]
+
+    def _async_pool(self) -> asyncio.Queue:
+        loop = asyncio.get_running_loop()
+        pools = self.__dict__.setdefault("_apools", {})
+        pool = pools.get(id(loop))
+        if pool is None or pools.get(("loop", id(loop))) is not loop:
+            pool = asyncio.Queue()
+            for _ in range(self._pool_size):
+                pool.put_nowait(None)
+            pools[id(loop)], pools[("loop", id(loop))] = pool, loop
+        return pool
+
+    async def _aconnect(self):
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        except psycopg.OperationalError as e:
+            raise NetworkError(f"cannot connect to PostgreSQL: {str(e).strip()[:200]}",
+                               hint="check --database-url and that the server runs") from None
+        if self.schema:
+            await conn.execute(f'SET search_path TO "{self.schema}"')
+        return conn
 
     def _lock_for_migration(self, cur) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")

@@ -117,7 +117,8 @@ def _markdown(result) -> str:
         new = c["new"]["size"] if c["new"] else "-"
         ins = "bin" if c["binary"] else c["insertions"]
         dels = "bin" if c["binary"] else c["deletions"]
-        rows.append(f"| {c['status']} | `{c['path']}` | {ins} | {dels} | {old} -> {new} |")
+        path = f"`{c['old_path']}` → `{c['path']}`" if c.get("old_path") else f"`{c['path']}`"
+        rows.append(f"| {c['status']} | {path} | {ins} | {dels} | {old} -> {new} |")
     rows.append(f"\n{j['files_changed']} files changed, {j['insertions']} insertions(+), "
                 f"{j['deletions']} deletions(-)")
     return "\n".join(rows) + "\n"

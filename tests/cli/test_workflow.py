@@ -260,3 +260,14 @@ def test_log_format_placeholders(repo):
     assert r.output == f"{head}|{head[:7]}|{parent}|Ada Tester|ada@example.org|" \
                        "subject line|%|body text\n\n"
     assert repo("log", "--pretty=format:%s").output == "subject line\nfirst\n"
+
+
+def test_diff_shows_a_move_as_a_rename(repo):
+    repo("mv", "data/rows.jsonl", "rows.jsonl")
+    assert repo("diff", "--cached", "--name-status").output == \
+        "R100\tdata/rows.jsonl\trows.jsonl\n"
+    repo("commit", "-q", "-m", "move")
+    md = repo("diff", "HEAD~1", "HEAD", "--format", "markdown").output
+    assert "| R | `data/rows.jsonl` → `rows.jsonl` |" in md
+    assert repo("diff", "HEAD~1", "HEAD", "--no-renames", "--name-status").output == \
+        "D\tdata/rows.jsonl\nA\trows.jsonl\n"

@@ -200,6 +200,7 @@ def switch(ws, branch: str, *, create: bool, start: bytes | None, force: bool) -
     validate_ref_name(ref)
     refs = ws.repo.refs
     with ws.repo.lock():
+        _refuse_unmerged(ws, force)
         old = ws.head_commit()
         current = refs.read_symbolic("HEAD")
         if create:
@@ -227,8 +228,15 @@ def _name(oid: bytes | None, symbolic: str | None) -> str:
     return oid.hex() if oid else "nothing"
 
 
+def _refuse_unmerged(ws, force: bool) -> None:
+    """Git's "you need to resolve your current index first" (mergeops.py)."""
+    from .mergestate import refuse_unmerged
+    refuse_unmerged(ws, force)
+
+
 def checkout_detached(ws, commit_oid: bytes, *, force: bool) -> None:
     with ws.repo.lock():
+        _refuse_unmerged(ws, force)
         old = ws.head_commit()
         current = ws.repo.refs.read_symbolic("HEAD")
         move_to(ws, old, commit_oid, force=force)

@@ -52,7 +52,7 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
         head_tree = ws.tree_of(head)
         merging = None
         if ws.merging(index):
-            from .mergeops import clear_state, commit_parents
+            from .mergestate import clear_state, commit_parents
             merging = commit_parents(ws, index)     # MERGE_HEAD; refuses unmerged paths
         tree = index.write_tree(ws.repo.odb)    # rewrites only changed directories
         unchanged = tree == head_tree or (head is None and not index.entries)

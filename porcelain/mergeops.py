@@ -14,12 +14,10 @@ machinery runs cherry-pick and revert (cherrypick.py).  Porcelain prints nothing
 """
 from __future__ import annotations
 
-import json
 import posixpath
 import time
 from dataclasses import dataclass, field
 
-from ldv.plumbing.blobs import read_blob
 from ldv.plumbing.errors import (BadInput, Conflict, MergeConflict, NonFastForward,
                                  RepositoryError, WouldClobber)
 from ldv.plumbing.index import UNMERGED, UNVERIFIED, Entry, load_index, save_index
@@ -28,48 +26,20 @@ from ldv.plumbing.objects import Commit, TreeEntry, read_commit, write_commit
 from . import workfiles
 from .checkout import apply, move_to, plan_two_way, refuse, uptodate
 from .commit import clean_message, local_tz_minutes
-from .merge import Labels, conflict_markers
+from .merge import Labels
 from .mergebase import base_tree, scratch_odb
 from .refs_ops import is_ancestor
-from .treemerge import PathConflict, TreeMerge, TreeMerger, attributes_of, check_directory_file
+from .mergestate import (STATE, MergeState, PathConflict, _check_resolved, _clear_flags,
+                         clear_state, commit_parents, forget_merge, parents_of,
+                         _original, read_state, refuse_unmerged, unmerged_codes,
+                         unresolved)
+from .treemerge import TreeMerge, TreeMerger, attributes_of, check_directory_file
 
-STATE = "MERGE_STATE"
 _SHOW = 10
-
-
-@dataclass
-class MergeState:
-    kind: str                   # merge | cherry-pick | revert
-    head: bytes                 # ORIG_HEAD
-    theirs: bytes               # MERGE_HEAD (the picked commit for cherry-pick/revert)
-    label: str
-    message: str
-    touched: list[str]
-    conflicts: dict[str, PathConflict]
-    author: str | None = None   # cherry-pick keeps the original author
-    author_time: int | None = None
-    author_tz: int | None = None
-
-    def dumps(self) -> bytes:
-        d = dict(self.__dict__, head=self.head.hex(), theirs=self.theirs.hex(),
-                 conflicts=[c.to_json() for c in self.conflicts.values()])
-        return json.dumps(d, sort_keys=True).encode()
-
-    @classmethod
-    def loads(cls, data: bytes) -> "MergeState":
-        d = json.loads(data)
-        d["head"], d["theirs"] = bytes.fromhex(d["head"]), bytes.fromhex(d["theirs"])
-        d["conflicts"] = {c["path"]: PathConflict.from_json(c) for c in d["conflicts"]}
-        return cls(**d)
-
-
-def read_state(repo) -> MergeState | None:
-    data = repo.read_secret(STATE)
-    return None if data is None else MergeState.loads(data)
-
-
-def clear_state(repo) -> None:
-    repo.delete_secret(STATE)
+__all__ = ["merge", "abort", "continue_", "checkout_side", "describe", "default_message",
+           "MergeOutcome", "EmptyPick", "MergeState", "PathConflict", "STATE", "read_state",
+           "clear_state", "commit_parents", "forget_merge", "parents_of", "refuse_unmerged",
+           "unmerged_codes", "unresolved"]
 
 
 class EmptyPick(Conflict):
@@ -272,26 +242,6 @@ def abort(ws) -> MergeState:
     return state
 
 
-def _clear_flags(index) -> None:
-    for e in index.entries.values():
-        if e.flags & UNMERGED:
-            e.flags &= ~UNMERGED
-            index._invalidate(e.path)
-
-
-def unresolved(ws, index, state: MergeState | None) -> list[str]:
-    """Paths still unmerged, or resolved with conflict markers left in them."""
-    left = sorted(p for p, e in index.entries.items() if e.flags & UNMERGED)
-    if state is None or left:
-        return left
-    for p, c in state.conflicts.items():
-        e = index.get(p)
-        if c.driver == "text" and e is not None and e.size < (64 << 20) \
-                and conflict_markers(read_blob(ws.repo.odb, e.oid)):
-            left.append(p)
-    return left
-
-
 def continue_(ws, *, author, now: int | None = None) -> bytes:
     """Commit the resolved merge (refuses while paths are unresolved)."""
     with ws.repo.lock():
@@ -308,48 +258,7 @@ def continue_(ws, *, author, now: int | None = None) -> bytes:
     return oid
 
 
-def _check_resolved(ws, index, state: MergeState) -> None:
-    left = unresolved(ws, index, state)
-    if left:
-        shown = ", ".join(left[:_SHOW]) + (" ..." if len(left) > _SHOW else "")
-        raise Conflict(f"committing is not possible because you have unmerged files: "
-                       f"{shown}", hint="fix them (remove every conflict marker), "
-                       "`ldv add` each file, then continue")
-
-
-def parents_of(state: MergeState) -> list[bytes]:
-    return [state.head, state.theirs] if state.kind == "merge" else [state.head]
-
-
-def _original(state: MergeState) -> Commit | None:
-    if state.author is None:
-        return None
-    return Commit(b"", [], state.author, state.author_time, state.author_tz, "", 0, 0, "")
-
-
-def commit_parents(ws, index) -> list[bytes] | None:
-    """For ``ldv commit`` during a merge: refuse unresolved paths; the extra
-    parents (MERGE_HEAD) the commit takes; None when no merge is in progress."""
-    state = read_state(ws.repo)
-    if state is None:
-        if any(e.flags & UNMERGED for e in index.entries.values()):
-            _clear_flags(index)   # left by an interrupted command: nothing to resolve
-        return None
-    _check_resolved(ws, index, state)
-    return parents_of(state)[1:]
-
-
 # -- status and checkout --ours/--theirs -------------------------------------------
-
-def unmerged_codes(ws, index) -> dict[str, str]:
-    """{path: UU|AA|DU|UD} for the index's unmerged entries."""
-    flagged = [p for p, e in index.entries.items() if e.flags & UNMERGED]
-    if not flagged:
-        return {}
-    state = read_state(ws.repo)
-    codes = state.conflicts if state else {}
-    return {p: codes[p].code if p in codes else "UU" for p in flagged}
-
 
 def checkout_side(ws, paths: list[str], side: str) -> list[str]:
     """``checkout --ours|--theirs PATHS``: write that side's version of unmerged
@@ -406,13 +315,3 @@ def describe(out: MergeOutcome, theirs_label: str | None = None) -> list[str]:
         else:
             lines.append(f"CONFLICT ({c.kind}): Merge conflict in {p}")
     return lines
-
-
-def forget_merge(ws) -> None:
-    """``reset`` (mixed/hard): drop the merge state and the unmerged flags
-    (the caller holds the repository lock)."""
-    clear_state(ws.repo)
-    index = load_index(ws.repo)
-    if any(e.flags & UNMERGED for e in index.entries.values()):
-        _clear_flags(index)
-        save_index(ws.repo, index)

@@ -25,7 +25,7 @@ def reset(ws, commit_oid: bytes, *, mode: str) -> None:
             index = load_index(ws.repo)
             save_index(ws.repo, index_from_tree(ws, index, new_tree))
         if mode != "soft" and ws.merging(load_index(ws.repo)):
-            from .mergeops import forget_merge
+            from .mergestate import forget_merge
             forget_merge(ws)                    # as git reset drops MERGE_HEAD
         msg = f"reset: moving to {commit_oid.hex()}"
         if ws.repo.refs.read_symbolic("HEAD") is None and old is not None:

@@ -138,7 +138,7 @@ def compute(ws) -> Status:
     index = load_index(ws.repo)
     unmerged = {}
     if ws.merging(index):
-        from .mergeops import unmerged_codes
+        from .mergestate import unmerged_codes
         unmerged = unmerged_codes(ws, index)
     entries = index.entries
     unchanged: set[str] = set()

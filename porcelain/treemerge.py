@@ -40,6 +40,7 @@ from ldv.plumbing.objects import MODE_SYMLINK, TreeEntry
 from ldv.plumbing.trees import diff_trees
 
 from .merge import Attributes, Labels, merge_binary, merge_file, merge_text
+from .mergestate import PathConflict
 
 ATTRIBUTES_FILE = ".ldvattributes"
 _SHOW_KEYS = 10
@@ -49,33 +50,6 @@ Stage = tuple  # (mode, oid, size)
 
 class DirectoryFileConflict(Conflict):
     """A path is a file on one side and a directory on the other."""
-
-
-@dataclass
-class PathConflict:
-    """One unmerged path: Git's status code, what kind, the three stages."""
-
-    path: str
-    code: str                  # UU, AA, DU, UD
-    kind: str                  # content, add/add, modify/delete, mode, symlink, binary, records
-    base: Stage | None
-    ours: Stage | None
-    theirs: Stage | None
-    driver: str = "text"
-    keys: list[str] = field(default_factory=list)   # record conflicts, printable
-    key_count: int = 0
-
-    def to_json(self) -> dict:
-        st = [None if s is None else [s[0], s[1].hex(), s[2]]
-              for s in (self.base, self.ours, self.theirs)]
-        return {"path": self.path, "code": self.code, "kind": self.kind, "stages": st,
-                "driver": self.driver, "keys": self.keys, "key_count": self.key_count}
-
-    @classmethod
-    def from_json(cls, d: dict) -> "PathConflict":
-        st = [None if s is None else (s[0], bytes.fromhex(s[1]), s[2]) for s in d["stages"]]
-        return cls(d["path"], d["code"], d["kind"], *st, driver=d["driver"],
-                   keys=list(d["keys"]), key_count=d["key_count"])
 
 
 @dataclass

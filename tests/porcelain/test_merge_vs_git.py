@@ -12,7 +12,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from ldv.plumbing.errors import MergeConflict
 from ldv.plumbing.keys import MasterKey

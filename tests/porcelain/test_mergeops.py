@@ -375,3 +375,14 @@ def test_cherry_pick_conflict_and_continue(w):
     oid = mergeops.continue_(w.ws, author=ME)
     c = read_commit(w.ws.repo.odb, oid)
     assert len(c.parents) == 1 and c.message == "theirs\n"
+
+
+def test_switch_refuses_during_a_merge_unless_forced(w):
+    diverge(w, {"a.txt": "O\n"}, {"a.txt": "T\n"})
+    with pytest.raises(MergeConflict):
+        w.merge("side")
+    with pytest.raises(RepositoryError, match="resolve your current index"):
+        w.switch("side")
+    w.ws.switch("side", force=True)
+    assert mergeops.read_state(w.ws.repo) is None and w.read("a.txt") == "T\n"
+    assert w.porcelain() == []

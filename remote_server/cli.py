@@ -86,7 +86,10 @@ def app_factory():
     # The event loop shares the GIL with the store's threads; a shorter switch
     # interval keeps one slow query from holding up every other request.
     sys.setswitchinterval(0.001)
-    return create_app(_services(ServerConfig.from_env(), migrate=False))
+    import gc
+    app = create_app(_services(ServerConfig.from_env(), migrate=False))
+    gc.freeze()     # start-up objects live for good: keep them out of every GC pass
+    return app
 
 
 def _default_tls(data_dir: str, name: str) -> str | None:

@@ -215,6 +215,38 @@ class Repository:
         return lineage(self._repo, self.resolve_commit(rev), self.workspace.normalize(path),
                        max_depth=max_depth)
 
+    # -- merging (porcelain/mergeops.py, docs/MERGE.md) ---------------------------
+
+    def merge(self, rev: str, *, message: str | None = None, ff: str = "auto",
+              author=None):
+        """Merge ``rev`` into HEAD (``ff``: auto, no, only); a MergeOutcome.
+        Conflicts raise errors.MergeConflict (``.outcome`` lists them)."""
+        from ldv.porcelain import mergeops
+        return mergeops.merge(self.workspace, self.resolve_commit(rev), rev,
+                              message=message, ff=ff, author=author or self._identity())
+
+    def merge_continue(self, *, author=None) -> bytes:
+        from ldv.porcelain import mergeops
+        return mergeops.continue_(self.workspace, author=author or self._identity())
+
+    def merge_abort(self) -> None:
+        from ldv.porcelain import mergeops
+        mergeops.abort(self.workspace)
+
+    def cherry_pick(self, rev: str, *, author=None):
+        from ldv.porcelain import cherrypick
+        return cherrypick.cherry_pick(self.workspace, self.resolve_commit(rev),
+                                      author=author or self._identity())
+
+    def revert(self, rev: str, *, author=None):
+        from ldv.porcelain import cherrypick
+        return cherrypick.revert(self.workspace, self.resolve_commit(rev),
+                                 author=author or self._identity())
+
+    def _identity(self):
+        from ldv.identity import resolve_identity
+        return resolve_identity(self._repo.config)
+
     # -- branches and tags -------------------------------------------------------
 
     @property

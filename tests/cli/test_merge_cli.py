@@ -154,3 +154,20 @@ def test_pull_merges_a_diverged_branch(tmp_path, request):
                                   ["cherry-pick"], ["revert", "--abort", "--continue"]])
 def test_usage_errors(repo, args):
     assert repo(*args, code=2).exit_code == 2
+
+
+def test_python_api_merge(repo, monkeypatch):
+    import ldv
+    from ldv.plumbing.errors import MergeConflict
+    monkeypatch.setenv("XDG_CONFIG_HOME", repo.env["XDG_CONFIG_HOME"])
+    diverge(repo, "alpha\nO\n", "alpha\nT\n")
+    with ldv.Repository.open(repo.root) as r:
+        with pytest.raises(MergeConflict) as ei:
+            r.merge("side")
+        assert [c.code for c in ei.value.outcome.conflicts] == ["UU"]
+        r.merge_abort()
+        assert (repo.root / "a.txt").read_text() == "alpha\nO\n"
+        out = r.revert("HEAD")
+        assert out.kind == "merge" and (repo.root / "a.txt").read_text() == "alpha\nbeta\n"
+        assert r.cherry_pick("side").new == r.resolve_commit("HEAD")
+        assert (repo.root / "a.txt").read_text() == "alpha\nT\n"

@@ -58,12 +58,7 @@ class Engine:
     numbers: object = None          # hyperscan database of JSON_KEY_NUMBER
 
     def notes(self) -> list[str]:
-        """What the user must know about this engine's reach."""
-        if self.ner_model:
-            return [f"NER entities from spaCy model {self.ner_model} (slow: every field "
-                    "is analyzed)"]
-        return ["NER entities (PERSON, LOCATION, NRP, ORGANIZATION) are not detected: "
-                "no spaCy model is installed (pip install en_core_web_sm to enable)"]
+        return notes(self.ner_model)
 
     def scan_bytes(self, data: bytes) -> list[tuple[int, int]]:
         """(pattern id, end offset) of every prefilter hit in ``data``."""
@@ -98,6 +93,20 @@ def _scratch(db, slot: str = "patterns"):
     if cache.get("db") is not db:
         cache["db"], cache["s"] = db, hyperscan.Scratch(db)
     return cache["s"]
+
+
+def installed_ner_model() -> str | None:
+    """The spaCy model NER would use, found without importing spaCy."""
+    from importlib.util import find_spec
+    return next((m for m in NER_MODELS if find_spec(m) is not None), None)
+
+
+def notes(model: str | None) -> list[str]:
+    """What the user must know about the engine's reach."""
+    if model:
+        return [f"NER entities from spaCy model {model} (slow: every field is analyzed)"]
+    return ["NER entities (PERSON, LOCATION, NRP, ORGANIZATION) are not detected: "
+            "no spaCy model is installed (pip install en_core_web_sm to enable)"]
 
 
 def get_engine() -> Engine:

@@ -48,10 +48,12 @@ def scan_revision(repo, commit_oid: bytes, options: ScanOptions, paths=None, *,
 
 
 def scan_blobs(repo, blobs, options: ScanOptions, *, use_cache: bool = True) -> ScanResult:
-    """Scan (path, blob id) pairs, reading and filling the cache."""
-    scanner = Scanner(options)
-    result = ScanResult(notes=scanner.engine.notes())
-    cache = FindingsCache(repo, scanner) if use_cache else None
+    """Scan (path, blob id) pairs, reading and filling the cache.  The engine (a
+    few seconds of presidio start-up) is built only on the first cache miss."""
+    from .registry import installed_ner_model, notes
+    result = ScanResult(notes=notes(installed_ner_model()))
+    cache = FindingsCache(repo, options) if use_cache else None
+    scanner = None
     for path, oid in blobs:
         result.files += 1
         hit = cache.get(oid, path) if cache else None
@@ -59,6 +61,7 @@ def scan_blobs(repo, blobs, options: ScanOptions, *, use_cache: bool = True) -> 
             result.cached += 1
             result.findings.extend(hit)
             continue
+        scanner = scanner or Scanner(options)
         found = scan_stream(scanner, open_blob(repo.odb, oid), path)
         if cache:
             cache.put(oid, found)
@@ -109,9 +112,9 @@ def _is_link_mode(mode: int) -> bool:
 class FindingsCache:
     """Findings per blob, sealed in `.ldv/pii/`."""
 
-    def __init__(self, repo, scanner: Scanner):
+    def __init__(self, repo, options: ScanOptions):
         self.repo = repo
-        self.space = "pii/" + _options_key(repo, scanner)
+        self.space = "pii/" + _options_key(repo, options)
 
     def get(self, oid: bytes, path: str) -> list[Finding] | None:
         raw = self.repo.read_secret(f"{self.space}/{oid.hex()}")
@@ -129,27 +132,26 @@ class FindingsCache:
         self.repo.write_secret(f"{self.space}/{oid.hex()}", json.dumps(rows).encode())
 
 
-def _options_key(repo, scanner: Scanner) -> str:
+def _options_key(repo, o: ScanOptions) -> str:
     """A keyed digest of everything a cached answer depends on (the allowlist may
     itself name personal values, so the digest is keyed, not plain)."""
-    import presidio_analyzer
-    o = scanner.options
+    from .registry import PHONE_CANDIDATE, installed_ner_model
     desc = json.dumps({
-        "format": CACHE_FORMAT, "presidio": _version(presidio_analyzer),
-        "entities": sorted(scanner.entities), "threshold": o.threshold,
+        "format": CACHE_FORMAT, "presidio": _version(), "phone": PHONE_CANDIDATE,
+        "entities": sorted(o.entities) if o.entities else None, "threshold": o.threshold,
         "allow_values": sorted(o.allowlist.values),
         "allow_patterns": [p.pattern for p in o.allowlist.patterns],
-        "ner": scanner.engine.ner_model}, sort_keys=True).encode()
+        "ner": installed_ner_model()}, sort_keys=True).encode()
     key = hashlib.blake2b(repo.keyring.id_key, person=b"ldv-pii-cache").digest()[:32]
     return hashlib.blake2b(desc, key=key, digest_size=12).hexdigest()
 
 
-def _version(module) -> str:
+def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version("presidio-analyzer")
     except PackageNotFoundError:
-        return getattr(module, "__version__", "?")
+        return "?"
 
 
 def load_allowlist(root: Path):

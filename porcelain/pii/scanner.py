@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ldv.plumbing.errors import BadInput
+
 from .allowlist import Allowlist
 from .registry import Engine, get_engine
 from .report import mask
@@ -56,8 +58,11 @@ class Scanner:
         self.options = options or ScanOptions()
         self.engine = engine or get_engine()
         wanted = self.options.entities
-        self.entities = set(self.engine.entities) if wanted is None \
-            else set(wanted) & set(self.engine.entities)
+        unknown = set(wanted or ()) - set(self.engine.entities)
+        if unknown:
+            raise BadInput(f"unknown entity type(s): {', '.join(sorted(unknown))}",
+                           hint="known: " + ", ".join(self.engine.entities))
+        self.entities = set(self.engine.entities) if wanted is None else set(wanted)
         self._ner = {e for r in self.engine.recognizers if not _prefiltered(r)
                      for e in r.supported_entities} & self.entities
         # NER has no prefilter: with a spaCy model installed every unit is a candidate.

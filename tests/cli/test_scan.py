@@ -253,3 +253,28 @@ def test_gate_warn_commits_and_fills_cache(repo_pii, values):
     # The scan of the new commit was answered from what the gate stored.
     assert len([p for p in (repo_pii.root / ".ldv" / "pii").rglob("*") if p.is_file()]) \
         == len(sealed)
+
+
+def test_cached_scan_does_not_load_presidio(repo_pii, env):
+    """A rescan of an unchanged commit answers from the sealed cache alone."""
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "data")
+    first = repo_pii("scan", "HEAD", "--format", "json").stdout
+    script = textwrap.dedent(f"""
+        import sys
+        from ldv.cli.main import cli
+        code = cli.main(args=["-C", {str(repo_pii.root)!r}, "scan", "HEAD", "--format",
+                              "json"], standalone_mode=False)
+        sys.stderr.write("PRESIDIO LOADED\\\\n" if "presidio_analyzer" in sys.modules else "")
+        sys.exit(code)
+    """)
+    e = dict(os.environ)
+    e.update({k: v for k, v in env.items() if v is not None})
+    for k, v in env.items():
+        if v is None:
+            e.pop(k, None)
+    p = subprocess.run([sys.executable, "-c", script], env=e, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "PRESIDIO LOADED" not in p.stderr
+    assert json.loads(p.stdout)["findings"] == json.loads(first)["findings"]

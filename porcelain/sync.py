@@ -164,6 +164,9 @@ def push(repo, client: RemoteClient, remote: str, branch: str, *, force: bool = 
     repo.odb.flush()
     refs = verified_refs(repo, client, remote)
     current, counter = refs.get(name, (None, 0))
+    # A ref deleted and made again must not restart its counter below what
+    # other clones have seen, or they would take it for a rollback.
+    counter = max(counter, _seen(repo, remote).get(name, 0))
     result = PushResult(name, current.target if current else None, tip.hex())
     if current and current.target == tip.hex():
         result.up_to_date = True

@@ -26,6 +26,7 @@ GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.
            "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com",
            "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "LC_ALL": "C"}
 TRIALS = 40
+CRISS_CROSS_TRIALS = 16
 
 
 
@@ -100,9 +101,9 @@ class Pair:
         self.ws.switch(branch, create=create)
 
 
-def random_edits(r: random.Random, pair: Pair) -> None:
+def random_edits(r: random.Random, pair: Pair, paths: list[str] = PATHS) -> None:
     for _ in range(r.randint(1, 4)):
-        path = r.choice(PATHS)
+        path = r.choice(paths)
         cur = pair.files().get(path)
         roll = r.random()
         if cur is None:
@@ -174,3 +175,68 @@ def test_random_merges_agree_with_git(tmp_path):
     assert {clean for clean, _ in verdicts} == {True, False}
     codes = {line[:2] for _, lines in verdicts for line in lines}
     assert {"UU", "DU", "UD"} <= codes, codes
+
+
+def run_criss_cross(tmp: Path, seed: int) -> bool:
+    """base; side and main each edit; each merges the other's first tip (two merge
+    bases); each edits again; then main merges side (Git: recursive strategy)."""
+    r = random.Random(seed)
+    pair = Pair(tmp)
+    for p in r.sample(PATHS, r.randint(3, len(PATHS))):
+        pair.put(p, random_text(r))
+    pair.commit("base")
+    pair.base_paths = set(pair.files())
+    pair.switch("side", create=True)
+    random_edits(r, pair, PATHS[:3])        # disjoint paths: the criss-cross merges
+    pair.commit("S1")
+    git(pair.g, "branch", "s1")
+    s1 = pair.ws.head_commit()
+    pair.switch("main")
+    random_edits(r, pair, PATHS[3:])
+    pair.commit("M1")
+    m1 = pair.ws.head_commit()
+    for branch, other, oid in (("main", "s1", s1), ("side", "main~0", m1)):
+        pair.switch(branch)
+        if branch == "side":
+            other = git(pair.g, "rev-parse", "main").stdout.decode().strip()
+            git(pair.g, "reset", "-q", "--hard", "s1")
+        g = git(pair.g, "merge", "-q", "--no-edit", "-s", "recursive", "-X", "no-renames",
+                other, check=False)
+        try:
+            mergeops.merge(pair.ws, oid, other, author=ME, now=pair.t + 5)
+        except MergeConflict:
+            assert g.returncode != 0
+            return False                     # the criss-cross itself conflicted
+        assert g.returncode == 0, f"seed {seed}"
+        pair.t += 10
+    # git: side is now S1+M1 merged; main is M1+S1 merged
+    for branch in ("side", "main"):
+        pair.switch(branch)
+        random_edits(r, pair)
+        pair.commit(f"{branch} 2")
+    g = git(pair.g, "merge", "-q", "--no-edit", "-s", "recursive", "-X", "no-renames",
+            "side", check=False)
+    side = pair.ws.repo.refs.read("refs/heads/side")
+    try:
+        out = mergeops.merge(pair.ws, side, "side", author=ME, now=pair.t + 10)
+        clean, bases = True, out.bases
+    except MergeConflict as e:
+        clean, bases = False, e.outcome.bases
+    where = f"seed {seed}: git said {g.stdout.decode()} {g.stderr.decode()}"
+    assert bases == 2, where
+    assert (g.returncode == 0) == clean, where
+    assert pair.ws.status().porcelain_lines() == \
+        git(pair.g, "status", "--porcelain").stdout.decode().splitlines(), where
+    assert snapshot(pair.l) == snapshot(pair.g), where
+    return clean
+
+
+def test_criss_cross_merges_agree_with_git(tmp_path):
+    """Two merge bases: ldv's virtual base gives what Git's recursive strategy gives."""
+    verdicts = []
+    for seed in range(CRISS_CROSS_TRIALS):
+        trial = tmp_path / f"cc{seed}"
+        trial.mkdir()
+        verdicts.append(run_criss_cross(trial, seed))
+        shutil.rmtree(trial)
+    assert set(verdicts) == {True, False}

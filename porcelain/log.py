@@ -1,9 +1,9 @@
 """Commit history: walking the DAG newest first, filtering by path, and a text graph.
 
 Order is Git's default: a priority queue on committer time (ties broken by
-insertion order), each commit shown once.  With paths, a commit is shown when
-one of the paths differs from every parent (Git's default simplification, with
-merges kept only when they changed the path against all parents).
+insertion order), each commit shown once.  With paths, Git's default history
+simplification: a commit is shown when the paths differ from every parent, and
+a merge that kept one parent's version is followed into that parent only.
 """
 from __future__ import annotations
 
@@ -63,9 +63,13 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
     shown = 0
     while heap:
         _, _, oid, c = heapq.heappop(heap)
-        for p in c.parents[:1] if first_parent else c.parents:
+        parents = c.parents[:1] if first_parent else c.parents
+        show = True
+        if paths:
+            show, parents = simplify(repo, c, parents, paths)
+        for p in parents:
             push(p, boundary_ok=True)
-        if paths and not touches(repo, c, paths):
+        if not show:
             continue
         yield LogEntry(oid, c)
         shown += 1
@@ -73,17 +77,28 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
             return
 
 
+def simplify(repo, c: Commit, parents: list[bytes],
+             paths: list[str]) -> tuple[bool, list[bytes]]:
+    """Git's default history simplification: (show ``c``?, parents to follow).
+
+    A commit is TREESAME to a parent when ``paths`` are identical in both.  It is
+    shown when it is TREESAME to none of its parents; when it is TREESAME to
+    one, the walk follows that parent only, so a side branch whose changes a
+    merge did not keep is not shown (as `git log -- PATH` does).
+    """
+    mine = _entries(repo, c.tree, paths)
+    present = [p for p in parents if repo.odb.has(p)]       # shallow clones lack some
+    if not present:
+        return any(e is not None for e in mine), present
+    for p in present:
+        if _entries(repo, read_commit(repo.odb, p).tree, paths) == mine:
+            return False, [p]
+    return True, present
+
+
 def touches(repo, c: Commit, paths: list[str]) -> bool:
     """True when one of ``paths`` differs between ``c`` and each of its parents."""
-    mine = _entries(repo, c.tree, paths)
-    parents = [p for p in c.parents if repo.odb.has(p)]     # shallow clones lack some
-    if not parents:
-        return any(e is not None for e in mine)
-    for p in parents:
-        theirs = _entries(repo, read_commit(repo.odb, p).tree, paths)
-        if theirs == mine:
-            return False
-    return True
+    return simplify(repo, c, c.parents, paths)[0]
 
 
 def _entries(repo, tree: bytes, paths: list[str]):

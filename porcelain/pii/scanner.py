@@ -107,10 +107,22 @@ class Scanner:
             raw.extend(found or ())
         if not raw:
             return []
-        results = a._enhance_using_context(text, raw, self._artifacts(text), recognizers)
+        if not self._context_can_change(raw):
+            results = raw
+        else:
+            results = a._enhance_using_context(text, raw, self._artifacts(text), recognizers)
         results = a._AnalyzerEngine__remove_low_scores(results, None, recognizers)
         from presidio_analyzer import EntityRecognizer
         return EntityRecognizer.remove_duplicates(results)
+
+    def _context_can_change(self, raw) -> bool:
+        """presidio's lemma enhancer only raises scores, capped at 1.0, and no
+        predefined recognizer overrides enhance_using_context: when every result
+        already scores 1.0 (validated: Luhn, IBAN, ...) tokenizing is wasted."""
+        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+        if type(self.engine.analyzer.context_aware_enhancer) is not LemmaContextAwareEnhancer:
+            return True
+        return any(r.score < 1.0 for r in raw)
 
     def _artifacts(self, text: str):
         if self._last_text is not text:

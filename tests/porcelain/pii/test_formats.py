@@ -1,0 +1,79 @@
+"""Format details: CSV cells read as text, Parquet integer columns, bad files."""
+from __future__ import annotations
+
+import io
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+from faker import Faker
+
+from ldv.plumbing.errors import BadFormat
+from ldv.porcelain.pii import Scanner
+from ldv.porcelain.pii.anonymize import Anonymizer, anonymize_stream
+from ldv.porcelain.pii.formats import kind_of, scan_stream
+
+
+@pytest.fixture(scope="module")
+def card():
+    Faker.seed(9)
+    return Faker("en_US").credit_card_number(card_type="visa16")
+
+
+def _parquet(table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+def test_csv_number_column_is_scanned_as_text(card):
+    data = f"id,card\n1,{card}\n2,42\n".encode()
+    found = scan_stream(Scanner(), io.BytesIO(data), "t.csv")
+    assert [(f.line, f.field, f.entity) for f in found if f.entity == "CREDIT_CARD"] \
+        == [(1, "card", "CREDIT_CARD")]
+
+
+def test_parquet_int_column_found_and_nulled_on_export(card, tmp_path):
+    table = pa.table({"card": pa.array([int(card), 7], pa.int64()), "t": ["a", "b"]})
+    data = _parquet(table)
+    found = scan_stream(Scanner(), io.BytesIO(data), "t.parquet")
+    assert any(f.entity == "CREDIT_CARD" and f.field == "card" and f.line == 1 for f in found)
+    dest = tmp_path / "t.parquet"
+    anonymize_stream(Anonymizer(Scanner(), "mask"), io.BytesIO(data), "t.parquet", dest)
+    out = pq.read_table(dest)
+    assert out.schema == table.schema
+    assert out.column("card").to_pylist() == [None, 7]
+
+
+def test_kind_detection_and_bad_parquet():
+    assert kind_of("a.jsonl", b"{}") == "jsonl"
+    assert kind_of("a.bin", b"\x00\x01") is None
+    assert kind_of("x", b"PAR1....") == "parquet"
+    assert kind_of("notes", b"hello") == "text"
+    with pytest.raises(BadFormat):
+        scan_stream(Scanner(), io.BytesIO(b"PAR1 not really"), "x.parquet")
+
+
+def test_binary_files_are_skipped_and_copied(tmp_path, card):
+    data = b"\x00\x01" + card.encode()
+    assert scan_stream(Scanner(), io.BytesIO(data), "blob.bin") == []
+    dest = tmp_path / "blob.bin"
+    assert anonymize_stream(Anonymizer(Scanner(), "mask"), io.BytesIO(data), "blob.bin",
+                            dest) == "binary"
+    assert dest.read_bytes() == data
+
+
+def test_invalid_jsonl_line_scanned_as_text(card):
+    data = f'{{"a": "ok"}}\nnot json, card {card}\n'.encode()
+    found = scan_stream(Scanner(), io.BytesIO(data), "x.jsonl")
+    assert [(f.line, f.field) for f in found if f.entity == "CREDIT_CARD"] == [(2, None)]
+
+
+def test_csv_export_keeps_header(card, tmp_path):
+    data = f"name,card\nann,{card}\n".encode()
+    dest = tmp_path / "o.csv"
+    anonymize_stream(Anonymizer(Scanner(), "replace"), io.BytesIO(data), "o.csv", dest)
+    t = pcsv.read_csv(dest)
+    assert t.schema.names == ["name", "card"]
+    assert t.column("card").to_pylist() == ["<CREDIT_CARD>"]

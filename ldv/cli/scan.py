@@ -18,7 +18,7 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
               help="Minimum score (default: config pii.threshold or 0.4).")
 @click.option("--allowlist", "allowlist", type=click.Path(dir_okay=False), default=None,
               help="Allowlist file (default: .ldvpii at the work-tree root).")
-@click.option("--no-cache", is_flag=True, help="Rescan committed files, ignore the cache.")
+@click.option("--no-cache", is_flag=True, help="Rescan every file, ignore the findings cache.")
 @pass_app
 def command(app: App, rev, rev_opt, fmt, exit_code, entities, threshold, allowlist, no_cache):
     """Find personal data (PII) in a revision or in the working tree.
@@ -41,7 +41,7 @@ def command(app: App, rev, rev_opt, fmt, exit_code, entities, threshold, allowli
         result = pscan.scan_revision(repo.plumbing, repo.resolve_commit(rev), opts,
                                      pathspec(), use_cache=not no_cache)
     else:
-        result = pscan.scan_worktree(repo.workspace, opts, pathspec())
+        result = pscan.scan_worktree(repo.workspace, opts, pathspec(), use_cache=not no_cache)
     from ldv.porcelain.pii.report import render
     out(render(result.findings, fmt, result.notes), nl=False)
     return 1 if exit_code and result.findings else 0

@@ -69,15 +69,25 @@ def scan_blobs(repo, blobs, options: ScanOptions, *, use_cache: bool = True) -> 
     return result
 
 
-def scan_worktree(ws, options: ScanOptions, paths=None) -> ScanResult:
-    """Scan the work tree's files (tracked and untracked, .ldvignore honoured)."""
+def scan_worktree(ws, options: ScanOptions, paths=None, *, use_cache: bool = True) -> ScanResult:
+    """Scan the work tree's files (tracked and untracked, .ldvignore honoured).
+    A file whose stat still matches its index entry has that entry's blob id, so
+    its findings come from the cache like a committed file's."""
     from ldv.porcelain import workfiles
-    scanner = Scanner(options)
-    result = ScanResult(notes=scanner.engine.notes())
     wanted = [ws.normalize(p) for p in paths] if paths else None
+    index = load_index(ws.repo)
+    known, fresh = [], []
     for path, st in sorted(workfiles.walk(ws.root, ws.ignore)):
         if not _selected(path, wanted) or not _regular(st):
             continue
+        entry = index.get(path)
+        if use_cache and entry is not None and entry.stat_matches(st):
+            known.append((path, entry.oid))
+        else:
+            fresh.append(path)
+    result = scan_blobs(ws.repo, known, options, use_cache=use_cache)
+    scanner = Scanner(options) if fresh else None
+    for path in fresh:
         result.files += 1
         with open(ws.root / path, "rb") as f:
             result.findings.extend(scan_stream(scanner, f, path))

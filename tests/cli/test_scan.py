@@ -278,3 +278,17 @@ def test_cached_scan_does_not_load_presidio(repo_pii, env):
     assert p.returncode == 0, p.stderr
     assert "PRESIDIO LOADED" not in p.stderr
     assert json.loads(p.stdout)["findings"] == json.loads(first)["findings"]
+
+
+def test_worktree_scan_sees_edits_after_commit(repo_pii, values):
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "data")
+    repo_pii("scan", "HEAD")                                  # fills the cache
+    before = json.loads(repo_pii("scan", "--format", "json").stdout)["findings"]
+    assert before == json.loads(repo_pii("scan", "HEAD", "--format", "json").stdout)["findings"]
+    repo_pii.write("notes.txt", "hello\nno bank details any more\n")
+    after = json.loads(repo_pii("scan", "--format", "json").stdout)["findings"]
+    assert not any(f["path"] == "notes.txt" for f in after)
+    assert any(f["path"] == "notes.txt" for f in before)
+    fresh = json.loads(repo_pii("scan", "--no-cache", "--format", "json").stdout)["findings"]
+    assert fresh == after

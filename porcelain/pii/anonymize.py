@@ -20,8 +20,8 @@ from pathlib import Path
 
 from ldv.plumbing.errors import BadInput
 
-from .formats import (kind_of, prefiltered_blocks, read_table, scannable_columns,
-                      strings)
+from .formats import (kind_of, nested_columns, prefiltered_blocks, read_table,
+                      scannable_columns, strings)
 from .scanner import Scanner, Span, hit_values
 
 OPERATORS = ("mask", "redact", "replace", "hash")
@@ -170,12 +170,31 @@ def _table(anon: Anonymizer, table, kind: str, dest: Path) -> None:
                 # A number column keeps its type: a found value becomes null.
                 new[j] = out if is_text else None
         table = table.set_column(i, fld, pa.array(new, type=fld.type))
+    for i, _, rows in list(nested_columns(table)):
+        fld = table.schema.field(i)
+        new_rows = [_fix_nested(anon, v) for v in rows]
+        if new_rows != rows:
+            table = table.set_column(i, fld, pa.array(new_rows, type=fld.type))
     if kind == "parquet":
         import pyarrow.parquet as pq
         pq.write_table(table, dest)
     else:
         import pyarrow.csv as pcsv
         pcsv.write_csv(table, dest)
+
+
+def _fix_nested(anon: Anonymizer, value):
+    """``value`` with every string inside anonymized (maps arrive as (k, v) pairs)."""
+    if isinstance(value, str):
+        return anon.text(value) if anon.scanner.scan_all or \
+            anon.scanner.entities_hit(value.encode("utf-8", "surrogatepass")) else value
+    if isinstance(value, dict):
+        return {k: _fix_nested(anon, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fix_nested(anon, v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_fix_nested(anon, v) for v in value)
+    return value
 
 
 def anonymize_bytes(anon: Anonymizer, data: bytes, path: str, dest: Path) -> str:

@@ -126,7 +126,7 @@ def strings(value, path: str = "$"):
     elif isinstance(value, dict):
         for k, v in value.items():
             yield from strings(v, f"{path}.{k}" if _plain(k) else f"{path}[{json.dumps(k)}]")
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
             yield from strings(v, f"{path}[{i}]")
 
@@ -182,4 +182,21 @@ def _scan_table(scanner: Scanner, table, path: str) -> list[Finding]:
             else hit_values(scanner, texts)
         for row in sorted(hits):
             out.extend(scanner.findings(texts[row], path, row + 1, name, hits[row] or None))
+    for _, name, rows in nested_columns(table):
+        # Lists and structs (chat `messages`): every string inside, by its path.
+        units = [(r, p, v) for r, value in enumerate(rows) for p, v in strings(value, name)]
+        hits = {i: set() for i in range(len(units))} if scanner.scan_all \
+            else hit_values(scanner, [u[2] for u in units])
+        for i in sorted(hits):
+            row, field_, value = units[i]
+            out.extend(scanner.findings(value, path, row + 1, field_, hits[i] or None))
     return out
+
+
+def nested_columns(table):
+    """(index, name, rows as Python values) for list, struct and map columns."""
+    import pyarrow as pa
+    for i, fld in enumerate(table.schema):
+        t = fld.type
+        if pa.types.is_nested(t):
+            yield i, fld.name, table.column(i).to_pylist()

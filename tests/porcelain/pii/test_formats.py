@@ -77,3 +77,24 @@ def test_csv_export_keeps_header(card, tmp_path):
     t = pcsv.read_csv(dest)
     assert t.schema.names == ["name", "card"]
     assert t.column("card").to_pylist() == ["<CREDIT_CARD>"]
+
+
+def test_parquet_nested_chat_column(card, tmp_path):
+    Faker.seed(4)
+    email = Faker("en_US").email()
+    msgs = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+    table = pa.table({"id": [1, 2], "messages": pa.array([
+        [{"role": "user", "content": "hi"}, {"role": "user", "content": f"mail {email}"}],
+        [{"role": "user", "content": f"card {card}"}]], type=msgs)})
+    data = _parquet(table)
+    found = {(f.line, f.field, f.entity)
+             for f in scan_stream(Scanner(), io.BytesIO(data), "chat.parquet")}
+    assert (1, "messages[1].content", "EMAIL_ADDRESS") in found
+    assert (2, "messages[0].content", "CREDIT_CARD") in found
+    dest = tmp_path / "chat.parquet"
+    anonymize_stream(Anonymizer(Scanner(), "replace"), io.BytesIO(data), "chat.parquet", dest)
+    out = pq.read_table(dest)
+    assert out.schema == table.schema
+    decoded = str(out.to_pylist())
+    assert email not in decoded and card not in decoded and "<EMAIL_ADDRESS>" in decoded
+    assert out.column("messages").to_pylist()[0][0] == {"role": "user", "content": "hi"}

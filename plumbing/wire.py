@@ -418,9 +418,10 @@ class RemoteClient:
 
     def negotiate(self, wants: Sequence[str], haves: Sequence[str] = (), *,
                   depth: int | None = None, kinds: Sequence[str] | None = None,
-                  entries: bool = False) -> dict:
+                  entries: bool = False, parents: bool = False) -> dict:
         body = {"wants": list(wants), "haves": list(haves), "depth": depth,
-                "kinds": list(kinds) if kinds else None, "entries": entries}
+                "kinds": list(kinds) if kinds else None, "entries": entries,
+                "parents": parents}
         return self.request("POST", "/negotiate", json=body).json()
 
     def get_keyring(self) -> bytes | None:

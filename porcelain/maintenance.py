@@ -16,6 +16,7 @@ from ldv.plumbing.errors import IntegrityError, LdvError, ObjectNotFound
 from ldv.plumbing.index import load_index
 from ldv.plumbing.objects import MODE_DIR, read_commit, read_tag
 from ldv.plumbing.odb import ObjType
+from ldv.plumbing.shallow import read_shallow
 from ldv.plumbing.trees import decode_node
 
 Progress = Callable[[str, int, "int | None"], None]
@@ -45,13 +46,14 @@ def roots(repo) -> set[bytes]:
 
 
 def reachable(repo, starts, *, progress: Progress = _noop, missing: list | None = None,
-              absent_ok: tuple = ()) -> set[bytes]:
+              absent_ok: tuple = (), shallow: set[bytes] = frozenset()) -> set[bytes]:
     """Every id reachable from ``starts`` (commits, tags, trees, blobs, chunks).
 
     A missing object raises, unless ``missing`` is a list: then it is recorded
     there and the walk goes on (fsck's mode).  Objects of a kind in
     ``absent_ok`` may be missing without either (gc in a shallow or partial clone:
-    parents beyond the depth, chunks never fetched).
+    parents beyond the depth, chunks never fetched).  The parents of a
+    ``shallow`` commit (plumbing/shallow.py) are the clone's boundary: not walked.
     """
     seen: set[bytes] = set()
     todo: list[tuple[bytes, ObjType | None]] = [(s, None) for s in starts]
@@ -61,7 +63,10 @@ def reachable(repo, starts, *, progress: Progress = _noop, missing: list | None 
             continue
         seen.add(oid)
         try:
-            todo.extend(_children(repo, oid, kind))
+            kids = _children(repo, oid, kind)
+            if oid in shallow:
+                kids = [k for k in kids if k[1] != ObjType.COMMIT]
+            todo.extend(kids)
         except ObjectNotFound:
             if kind in absent_ok:
                 continue
@@ -129,7 +134,8 @@ def gc(repo, *, progress: Progress = _noop, lock_timeout: float = 10) -> GcRepor
     with repo.lock(timeout=lock_timeout):
         repo.odb.flush()
         live = reachable(repo, roots(repo), progress=progress,
-                         absent_ok=(ObjType.COMMIT, ObjType.CHUNK))
+                         absent_ok=(ObjType.COMMIT, ObjType.CHUNK),
+                         shallow=read_shallow(repo))
         stored = set(repo.odb.iter_ids())
         live &= stored
         progress("Repacking", 0, len(live))
@@ -187,7 +193,8 @@ def fsck(repo, *, progress: Progress = _noop) -> FsckReport:
     r.objects = len(ids)
     starts = _ref_roots(repo, r)
     missing: list = []
-    live = reachable(repo, starts, progress=progress, missing=missing)
+    live = reachable(repo, starts, progress=progress, missing=missing,
+                     shallow=read_shallow(repo))
     bad = {i for i, _ in r.bad_objects}
     r.missing = [(o.hex(), why) for o, why in missing if o.hex() not in bad]
     r.dangling = len(set(ids) - live)

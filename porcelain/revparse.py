@@ -219,6 +219,9 @@ def _parent(repo, commit: bytes, i: int, rev: str) -> bytes:
     if i >= len(parents):
         raise BadRevision(f"{rev!r}: commit {commit.hex()[:12]} has no parent {i + 1}",
                           hint="the history is shorter than that")
+    if not repo.odb.has(parents[i]):
+        raise BadRevision(f"{rev!r}: the parent of {commit.hex()[:12]} is beyond this "
+                          "shallow clone's history", hint="run `ldv fetch --unshallow`")
     return parents[i]
 
 

@@ -23,6 +23,7 @@ from ldv.plumbing.errors import (BadInput, Conflict, NonFastForward, RepositoryE
 from ldv.plumbing.objects import read_commit, read_tag
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.pack import KIND_DATA, pack_path
+from ldv.plumbing.shallow import boundary, read_shallow, write_shallow
 from ldv.plumbing.wire import RemoteClient, RemoteRef, parse_url
 
 from .maintenance import _children
@@ -255,19 +256,30 @@ class FetchResult:
 
 
 def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop,
-          depth: int | None = None, kinds: list[str] | None = None) -> FetchResult:
+          depth: int | None = None, kinds: list[str] | None = None,
+          unshallow: bool = False) -> FetchResult:
     """Bring the remote's refs and the packs they need; update refs/remotes/<remote>/*.
 
+    ``depth`` limits the history to the newest N commits of each ref (a shallow
+    clone; its boundary is kept in plumbing/shallow.py); on a shallow clone it
+    deepens to N, and ``unshallow`` fetches everything beyond the boundary.
     ``kinds=["meta"]`` brings history, trees and file lists but no file contents
     (the first step of a partial clone; see fetch_path)."""
     refs = verified_refs(repo, client, remote)
     result = FetchResult()
-    wants = sorted({r.target for r, _ in refs.values()
-                    if not repo.odb.has(bytes.fromhex(r.target))})
+    old = read_shallow(repo)
+    wants, haves = _wants_haves(repo, refs, old, depth, unshallow)
     if wants:
-        haves = sorted({oid.hex() for oid in repo.refs.list("refs/").values()})
-        plan = client.negotiate(wants, haves, depth=depth, kinds=kinds)
+        shallow = bool(old or depth or unshallow)
+        plan = client.negotiate(wants, haves, depth=None if unshallow else depth,
+                                kinds=kinds, parents=shallow)
+        if shallow:
+            graph = _shallow_graph(repo, plan, old)
+            before = {p for ps in graph.values() for p in ps if repo.odb.has(p)}
         _fetch_packs(repo, client, plan["packs"], result, progress)
+        if shallow:
+            fetched = {bytes.fromhex(c) for c in plan["commits"]}
+            write_shallow(repo, boundary(graph, fetched, before))
         still = [w for w in wants if not repo.odb.has(bytes.fromhex(w))]
         if still:           # e.g. a tag object on a commit this clone already had
             packs = sorted({v[0] for v in client.lookup(still).values()})
@@ -288,6 +300,31 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
             repo.refs.set(local, target, message=f"fetch from {remote}")
             result.updated[local] = ref.target
     return result
+
+
+def _wants_haves(repo, refs, shallow: set[bytes], depth, unshallow: bool):
+    """What to ask for.  Deepening sends no haves: the server would take every
+    ancestor of a have as held, and a shallow clone holds none beyond its boundary."""
+    tips = {r.target for r, _ in refs.values()}
+    missing = {t for t in tips if not repo.odb.has(bytes.fromhex(t))}
+    if unshallow:
+        beyond = {p.hex() for c in shallow for p in read_commit(repo.odb, c).parents
+                  if not repo.odb.has(p)}
+        return sorted(missing | beyond), []
+    if depth is not None and shallow:
+        return sorted(tips), []
+    haves = sorted({oid.hex() for oid in repo.refs.list("refs/").values()})
+    return sorted(missing), haves
+
+
+def _shallow_graph(repo, plan: dict, old: set[bytes]) -> dict[bytes, list[bytes]]:
+    """Parents of the commits about to arrive (from the server) and of the old
+    boundary (local), as plumbing.shallow.boundary wants them."""
+    graph = {bytes.fromhex(c): [bytes.fromhex(p) for p in ps]
+             for c, ps in plan.get("parents", {}).items()}
+    for c in old:
+        graph.setdefault(c, list(read_commit(repo.odb, c).parents))
+    return graph
 
 
 def _fetch_packs(repo, client, packs: list[dict], result: FetchResult,

@@ -297,11 +297,17 @@ async def negotiate(request: Request):
     commits = await blocking(svc.store.missing_commits, repo, wants, haves, depth)
     found = await blocking(svc.store.packs_for_commits, repo, commits)
     out = [{"pack": p.name, "size": p.size, "kind": p.kind} for p in found if p.kind in kinds]
+    parents = {}
+    if doc.get("parents"):      # shallow fetches: the client records its boundary
+        parents = await blocking(svc.store.parents_of, repo, commits)
     if doc.get("entries"):
         for item in out:
             rows = await blocking(svc.store.pack_entries, repo, item["pack"])
             item["entries"] = [[e.oid, e.off, e.len, e.kind] for e in rows]
-    return JSONResponse({"commits": commits, "packs": out})
+    reply = {"commits": commits, "packs": out}
+    if doc.get("parents"):
+        reply["parents"] = parents
+    return JSONResponse(reply)
 
 
 # -- keyring -----------------------------------------------------------------------------

@@ -464,6 +464,22 @@ class SqlStore:
                 out.update(r[0] for r in cur.fetchall())
         return out
 
+    def parents_of(self, repo: str, oids: Sequence[str]) -> dict[str, list[str]]:
+        """{commit: [parent ids in order]} for the registered commits among ``oids``."""
+        rid = self.repo_id(repo)
+        out: dict[str, list[str]] = {}
+        with self._tx() as cur:
+            for batch in _batches(list(oids)):
+                cur.execute(f"SELECT oid FROM commits WHERE repo_id = ? AND oid IN"
+                            f" ({_marks(len(batch))})", (rid, *batch))
+                out.update((r[0], []) for r in cur.fetchall())
+                cur.execute(f"SELECT child, pos, parent FROM commit_parents WHERE"
+                            f" repo_id = ? AND child IN ({_marks(len(batch))})"
+                            f" ORDER BY child, pos", (rid, *batch))
+                for child, _pos, parent in cur.fetchall():
+                    out[child].append(parent)
+        return out
+
     def _require_commit(self, rid: int, oid: str) -> None:
         self._require_commits(rid, [oid])
 

@@ -235,18 +235,42 @@ def test_push_killed_at_half_resumes_without_resending(server, tmp_path):
     assert fsck(b).ok
 
 
-def test_shallow_clone_gets_only_the_newest_commits(server, tmp_path):
+def test_shallow_clone_is_fsck_clean_and_can_push_deepen_unshallow(server, tmp_path):
+    from ldv.plumbing.errors import BadRevision
+    from ldv.plumbing.shallow import read_shallow
+    from ldv.porcelain.log import walk
+    from ldv.porcelain.revparse import resolve_commit
+    from ldv.porcelain.worktree import Identity, Workspace
     a = make_repo(tmp_path / "a")
     client, token = connect(server, a)
-    c1 = make_commit(a, {"f": os.urandom(200_000)})
-    sync.push(a, client, "origin", "main")
-    c2 = make_commit(a, {"f": os.urandom(200_000)}, parents=[c1])
-    sync.push(a, client, "origin", "main")
+    chain: list[bytes] = []
+    for i in range(5):          # one push per commit: each brings its own packs
+        chain.append(make_commit(a, {"f": os.urandom(50_000), "n": b"%d" % i},
+                                 parents=chain[-1:], when=1_700_000_000 + i))
+        sync.push(a, client, "origin", "main")
     b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
                    fingerprint=server.fingerprint, depth=1)
-    assert b.refs.read("refs/heads/main") == c2
-    assert b.odb.has(c2) and not b.odb.has(c1)
-    assert (tmp_path / "b" / "f").stat().st_size == 200_000
+    assert read_shallow(b) == {chain[-1]} and not b.odb.has(chain[-2])
+    report = fsck(b)
+    assert report.ok, report.problems()
+    assert [e.oid for e in walk(b, [chain[-1]])] == [chain[-1]]
+    with pytest.raises(BadRevision, match="shallow"):
+        resolve_commit(b, "HEAD~1")
+    (tmp_path / "b" / "g").write_bytes(b"new in the shallow clone")
+    ws = Workspace(b)
+    ws.add(["g"])
+    mine = ws.commit("on top of a shallow clone", author=Identity("Ada", "ada@x"))
+    bclient, _ = connect(server, b)
+    assert sync.push(b, bclient, "origin", "main").commits == 1
+    sync.fetch(b, bclient, "origin", depth=3)       # deepen: mine, chain[4], chain[3]
+    assert read_shallow(b) == {chain[3]} and b.odb.has(chain[3]) and not b.odb.has(chain[2])
+    assert fsck(b).ok
+    sync.fetch(b, bclient, "origin", unshallow=True)
+    assert read_shallow(b) == set() and fsck(b).ok
+    assert [e.oid for e in walk(b, [mine])] == [mine, *chain[::-1]]
+    fresh = sync.clone(server.url("ds"), tmp_path / "c", MasterKey.from_hex(KEY_HEX), token,
+                       fingerprint=server.fingerprint)
+    assert fresh.refs.read("refs/heads/main") == mine and fsck(fresh).ok
 
 
 def test_clone_resumes_after_the_server_restarts(server, tmp_path):

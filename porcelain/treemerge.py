@@ -95,7 +95,9 @@ class TreeMerger:
         if o is None or t is None:
             code = "DU" if o is None else "UD"
             tm.conflicts[p] = PathConflict(p, code, "modify/delete", b, o, t)
-            if o is None:
+            if self.inner:
+                tm.changed[p] = b                 # a virtual base keeps the base's (Git)
+            elif o is None:
                 tm.changed[p] = t                 # the modified version stays
             return
         mode, mode_ok = _merge_mode(b, o, t)

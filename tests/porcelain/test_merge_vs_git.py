@@ -14,7 +14,9 @@ from pathlib import Path
 
 
 from ldv.plumbing.errors import MergeConflict
+from ldv.plumbing.blobs import read_blob
 from ldv.plumbing.keys import MasterKey
+from ldv.plumbing.objects import MODE_EXEC
 from ldv.plumbing.repository import Repo
 from ldv.porcelain import mergeops
 from ldv.porcelain.worktree import Identity, Workspace
@@ -26,15 +28,16 @@ GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.
            "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com",
            "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "LC_ALL": "C"}
 TRIALS = 40
-CRISS_CROSS_TRIALS = 16
+CRISS_CROSS_TRIALS = 20
 
 
 
-def git(root: Path, *args, check=True) -> subprocess.CompletedProcess:
+def git(root: Path, *args, check=True, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-c", "merge.renames=false", "-c", "diff.renames=false",
                            "-c", "status.renames=false", "-c", "merge.conflictStyle=merge",
                            "-c", "core.fileMode=true", *args],
-                          cwd=root, env=GIT_ENV, capture_output=True, check=check)
+                          cwd=root, env={**GIT_ENV, **(env or {})}, capture_output=True,
+                          check=check)
 
 
 def random_text(r: random.Random) -> bytes:
@@ -90,10 +93,11 @@ class Pair:
             os.chmod(full, 0o755 if exe else 0o644)
 
     def commit(self, msg: str) -> None:
+        self.t += 10      # the same dates: Git orders merge bases by date too
         git(self.g, "add", "-A")
-        git(self.g, "commit", "-q", "--allow-empty", "-m", msg)
+        git(self.g, "commit", "-q", "--allow-empty", "-m", msg,
+            env={"GIT_AUTHOR_DATE": f"@{self.t} +0000", "GIT_COMMITTER_DATE": f"@{self.t} +0000"})
         self.ws.add(["."])
-        self.t += 10
         self.ws.commit(msg, author=ME, now=self.t, allow_empty=True)
 
     def switch(self, branch: str, create: bool = False) -> None:
@@ -177,9 +181,28 @@ def test_random_merges_agree_with_git(tmp_path):
     assert {"UU", "DU", "UD"} <= codes, codes
 
 
-def run_criss_cross(tmp: Path, seed: int) -> bool:
-    """base; side and main each edit; each merges the other's first tip (two merge
-    bases); each edits again; then main merges side (Git: recursive strategy)."""
+def take_ours(pair: Pair, other: str) -> None:
+    """Conclude a conflicted merge with HEAD's files (Git: merge -s ours)."""
+    git(pair.g, "merge", "--abort")
+    git(pair.g, "merge", "-q", "--no-edit", "-s", "ours", other)
+    head = pair.ws.files_of(pair.ws.head_tree())
+    for p in PATHS:
+        full = pair.l / p
+        if p in head:
+            full.parent.mkdir(parents=True, exist_ok=True)
+            full.write_bytes(read_blob(pair.ws.repo.odb, head[p].oid))
+            os.chmod(full, 0o755 if head[p].mode == MODE_EXEC else 0o644)
+        elif full.exists():
+            full.unlink()
+    pair.ws.add(["."])
+    mergeops.continue_(pair.ws, author=ME, now=pair.t + 5)
+
+
+def run_criss_cross(tmp: Path, seed: int) -> tuple[bool, bool]:
+    """base; side and main each edit (overlapping paths); each merges the other's
+    first tip (a conflict there is concluded with its own side's files, so the two
+    merges differ and the virtual base holds conflicts); each edits again; then
+    main merges side.  Returns (clean, whether the virtual base had conflicts)."""
     r = random.Random(seed)
     pair = Pair(tmp)
     for p in r.sample(PATHS, r.randint(3, len(PATHS))):
@@ -187,29 +210,28 @@ def run_criss_cross(tmp: Path, seed: int) -> bool:
     pair.commit("base")
     pair.base_paths = set(pair.files())
     pair.switch("side", create=True)
-    random_edits(r, pair, PATHS[:3])        # disjoint paths: the criss-cross merges
+    random_edits(r, pair, PATHS[:4])
     pair.commit("S1")
     git(pair.g, "branch", "s1")
     s1 = pair.ws.head_commit()
     pair.switch("main")
-    random_edits(r, pair, PATHS[3:])
+    random_edits(r, pair, PATHS[2:])
     pair.commit("M1")
     m1 = pair.ws.head_commit()
-    for branch, other, oid in (("main", "s1", s1), ("side", "main~0", m1)):
+    git(pair.g, "branch", "m1")
+    inner = False
+    for branch, other, oid in (("main", "s1", s1), ("side", "m1", m1)):
         pair.switch(branch)
-        if branch == "side":
-            other = git(pair.g, "rev-parse", "main").stdout.decode().strip()
-            git(pair.g, "reset", "-q", "--hard", "s1")
         g = git(pair.g, "merge", "-q", "--no-edit", "-s", "recursive", "-X", "no-renames",
                 other, check=False)
         try:
             mergeops.merge(pair.ws, oid, other, author=ME, now=pair.t + 5)
+            assert g.returncode == 0, f"seed {seed}"
         except MergeConflict:
-            assert g.returncode != 0
-            return False                     # the criss-cross itself conflicted
-        assert g.returncode == 0, f"seed {seed}"
-        pair.t += 10
-    # git: side is now S1+M1 merged; main is M1+S1 merged
+            assert g.returncode != 0, f"seed {seed}"
+            take_ours(pair, other)
+            inner = True
+    # main is now M1+S1 merged, side S1+M1: the two tips have two merge bases
     for branch in ("side", "main"):
         pair.switch(branch)
         random_edits(r, pair)
@@ -228,7 +250,7 @@ def run_criss_cross(tmp: Path, seed: int) -> bool:
     assert pair.ws.status().porcelain_lines() == \
         git(pair.g, "status", "--porcelain").stdout.decode().splitlines(), where
     assert snapshot(pair.l) == snapshot(pair.g), where
-    return clean
+    return clean, inner
 
 
 def test_criss_cross_merges_agree_with_git(tmp_path):
@@ -239,4 +261,6 @@ def test_criss_cross_merges_agree_with_git(tmp_path):
         trial.mkdir()
         verdicts.append(run_criss_cross(trial, seed))
         shutil.rmtree(trial)
-    assert set(verdicts) == {True, False}
+    # clean and conflicted outcomes, virtual bases with and without conflicts
+    assert {clean for clean, _ in verdicts} == {True, False}
+    assert {inner for _, inner in verdicts} == {True, False}

@@ -102,8 +102,8 @@ def default_message(ws, label: str) -> str:
         what = f"remote-tracking branch '{label}'"
     else:
         what = f"commit '{label}'"
-    cur = ws.head_branch()
-    into = f" into {cur}" if cur and cur not in ("main", "master") else ""
+    cur = ws.head_branch() or "HEAD"           # detached: "into HEAD", as Git says
+    into = f" into {cur}" if cur not in ("main", "master") else ""
     return f"Merge {what}{into}\n"
 
 

@@ -386,3 +386,48 @@ def test_switch_refuses_during_a_merge_unless_forced(w):
     w.ws.switch("side", force=True)
     assert mergeops.read_state(w.ws.repo) is None and w.read("a.txt") == "T\n"
     assert w.porcelain() == []
+
+
+def test_untracked_file_in_the_way_refuses(w):
+    diverge(w, {"a.txt": "O\n"}, {"new.txt": "theirs\n"})
+    w.write({"new.txt": "mine, untracked\n"})
+    before = w.snapshot()
+    with pytest.raises(WouldClobber, match="untracked"):
+        w.merge("side")
+    assert w.snapshot() == before
+
+
+def test_symlink_changed_on_both_sides_conflicts_keeping_ours(w):
+    os.symlink("a.txt", w.root / "link")
+    w.commit({})
+    w.switch("side", create=True)
+    (w.root / "link").unlink()
+    os.symlink("b.txt", w.root / "link")
+    w.commit({})
+    w.switch("main")
+    (w.root / "link").unlink()
+    os.symlink("nowhere", w.root / "link")
+    w.commit({})
+    with pytest.raises(MergeConflict) as ei:
+        w.merge("side")
+    assert ei.value.outcome.conflicts[0].kind == "symlink"
+    assert os.readlink(w.root / "link") == "nowhere"
+    mergeops.checkout_side(w.ws, ["link"], "theirs")
+    assert os.readlink(w.root / "link") == "b.txt"
+
+
+def test_csv_merges_by_record_by_default(w):
+    w.commit({"t.csv": "id,v\n1,a\n2,b\n3,c\n"})
+    diverge(w, {"t.csv": "id,v\n1,A\n2,b\n3,c\n"}, {"t.csv": "id,v\n1,a\n2,b\n3,C\n4,d\n"})
+    out = w.merge("side")
+    assert out.kind == "merge" and w.read("t.csv") == "id,v\n1,A\n2,b\n3,C\n4,d\n"
+
+
+def test_merge_on_a_detached_head(w):
+    diverge(w, {"a.txt": "1\nO\n3\n4\n5\n6\n7\n"}, {"b.txt": "bt\n"})
+    head = w.head()
+    w.ws.checkout_detached(head)
+    out = w.merge("side")
+    assert w.ws.head_branch() is None and w.head() == out.new
+    assert w.ws.repo.refs.read("refs/heads/main") == head
+    assert read_commit(w.ws.repo.odb, out.new).message == "Merge branch 'side' into HEAD\n"

@@ -18,6 +18,8 @@ stored with ``Repo.write_secret("index", ...)``, so it is encrypted at rest.
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 import stat as statmod
 import struct
@@ -26,7 +28,6 @@ from typing import Iterator
 
 from .errors import CorruptIndex
 from .objects import MODE_DIR, MODE_EXEC, MODE_FILE, MODE_SYMLINK, TreeEntry
-from .trees import write_tree
 
 SECRET_NAME = "index"
 MAGIC = b"LDVI"
@@ -34,6 +35,8 @@ VERSION = 1
 _HEADER = struct.Struct("<4sHHQII")         # magic, version, flags, stamp, entries, trees
 _ENTRY = struct.Struct("<IHQqqQQ32s")       # mode, flags, size, mtime, ctime, ino, dev, oid
 _TREE = struct.Struct("<32sQ")              # cached tree of one directory: oid, size
+_KEY = struct.Struct("<4xHQqqQ40x")         # an _ENTRY's flags, size, mtime, ctime, ino
+_FLAGS = struct.Struct("<4xH72x")           # an _ENTRY's flags
 # then the entry paths and the cached directories' paths ("" is the root), UTF-8,
 # each ended by NUL (a path never holds one)
 
@@ -89,13 +92,57 @@ class Entry:
 
 class Index:
     """Tracked paths by name, and the tree cache: {directory: (tree id, size)} for
-    directories whose entries did not change since their tree was written."""
+    directories whose entries did not change since their tree was written.
+
+    A parsed index keeps its records packed and makes ``Entry`` objects only when
+    ``entries`` is first used: ``status`` on an unchanged tree compares stat data
+    from ``stat_keys()`` and never builds 50,000 Python objects it would discard.
+    """
 
     def __init__(self, entries: dict[str, Entry] | None = None, tree: bytes | None = None):
-        self.entries: dict[str, Entry] = entries or {}
+        self._entries: dict[str, Entry] | None = entries or {}
+        self._paths: list[str] = []         # parsed, not materialized: sorted paths
+        self._records = memoryview(b"")    # ... and their packed _ENTRY records
+        self._keys: dict[str, tuple] | None = None
         self.cache: dict[str, tuple[bytes, int]] = {}
         self.tree = tree
         self.stamp_ns = 0
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """{path: Entry}, built from the packed records on first use."""
+        if self._entries is None:
+            self._entries = {p: Entry(p, mode, oid, sz, mt, ct, ino, dev, fl)
+                             for p, (mode, fl, sz, mt, ct, ino, dev, oid)
+                             in zip(self._paths, _ENTRY.iter_unpack(self._records))}
+            self._paths, self._records, self._keys = [], memoryview(b""), None
+        return self._entries
+
+    @entries.setter
+    def entries(self, value: dict[str, Entry]) -> None:
+        self._entries, self._paths, self._records, self._keys = value, [], memoryview(b""), None
+
+    def stat_keys(self) -> dict[str, tuple[int, int, int, int, int]]:
+        """{path: (flags, size, mtime_ns, ctime_ns, ino)}, read straight from the
+        packed records while the index is unmodified.  A file is unchanged as far
+        as ``lstat`` can tell when its key equals ``stat_key(st)``; a flagged
+        (UNVERIFIED, UNMERGED) entry never does, and Entry.stat_matches decides."""
+        if self._entries is not None:
+            return {p: (e.flags, e.size, e.mtime_ns, e.ctime_ns, e.ino)
+                    for p, e in self._entries.items()}
+        if self._keys is None:
+            self._keys = dict(zip(self._paths, _KEY.iter_unpack(self._records)))
+        return self._keys
+
+    def paths(self):
+        """Every tracked path (a view: do not mutate the index while iterating)."""
+        return self._entries.keys() if self._entries is not None else self._paths
+
+    def any_flagged(self, flag: int) -> bool:
+        """Does any entry carry ``flag`` (UNMERGED ...)?  Reads only the flags."""
+        if self._entries is not None:
+            return any(e.flags & flag for e in self._entries.values())
+        return any(f & flag for (f,) in _FLAGS.iter_unpack(self._records))
 
     @property
     def tree(self) -> bytes | None:
@@ -124,17 +171,33 @@ class Index:
             i = path.find("/", i + 1)
 
     def __contains__(self, path: str) -> bool:
-        return path in self.entries
+        if self._entries is None:
+            return self._find(path) is not None
+        return path in self._entries
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self._entries) if self._entries is not None else len(self._paths)
 
     def __iter__(self) -> Iterator[Entry]:
         for path in sorted(self.entries):
             yield self.entries[path]
 
     def get(self, path: str) -> Entry | None:
-        return self.entries.get(path)
+        if self._entries is None:
+            # one record, found by bisection: a few changed files in a large tree
+            # must not build every entry
+            i = self._find(path)
+            if i is None:
+                return None
+            mode, fl, sz, mt, ct, ino, dev, oid = _ENTRY.unpack_from(
+                self._records, i * _ENTRY.size)
+            return Entry(path, mode, oid, sz, mt, ct, ino, dev, fl)
+        return self._entries.get(path)
+
+    def _find(self, path: str) -> int | None:
+        paths = self._paths
+        i = bisect.bisect_left(paths, path)
+        return i if i < len(paths) and paths[i] == path else None
 
     def put(self, entry: Entry) -> None:
         old = self.entries.get(entry.path)
@@ -170,6 +233,7 @@ class Index:
                 entries.append(TreeEntry(name, MODE_DIR, oid, size))
             else:
                 entries.append(TreeEntry(name, child.mode, child.oid, child.size))
+        from .trees import write_tree   # not at the top: status rarely writes trees
         # the same ids and sizes as trees.build_tree, so both agree on every tree
         result = (write_tree(odb, entries), sum(t.size for t in entries))
         self.cache[prefix] = result
@@ -178,7 +242,7 @@ class Index:
     def dirs(self) -> set[str]:
         """Every directory that holds a tracked path."""
         out: set[str] = set()
-        for p in self.entries:
+        for p in self.paths():
             i = p.rfind("/")
             while i > 0 and p[:i] not in out:
                 out.add(p[:i])
@@ -244,22 +308,29 @@ class Index:
         start = _HEADER.size
         trees_at = start + count * _ENTRY.size
         names_at = trees_at + ntrees * _TREE.size
-        names = data[names_at:].split(b"\0")
-        if len(data) < names_at or len(names) != count + ntrees + 1 or names[-1]:
+        # one decode for all names: NUL is never part of a UTF-8 sequence, so this
+        # equals decoding each name on its own
+        paths = data[names_at:].decode("utf-8", "surrogateescape").split("\0")
+        if len(data) < names_at or len(paths) != count + ntrees + 1 or paths[-1]:
             raise _corrupt("is truncated or has trailing bytes")
-        entries = {}
-        recs = _ENTRY.iter_unpack(memoryview(data)[start:trees_at])
-        for raw, (mode, fl, sz, mt, ct, ino, dev, oid) in zip(names, recs):
-            path = raw.decode("utf-8", "surrogateescape")
-            entries[path] = Entry(path, mode, oid, sz, mt, ct, ino, dev, fl)
-        if len(entries) != count:
-            raise _corrupt("has duplicate entries")
-        index = cls(entries)
+        entry_paths = paths[:count]
+        # serialize() writes paths sorted; strictly ascending also rules out duplicates
+        if any(a >= b for a, b in zip(entry_paths, itertools.islice(entry_paths, 1, None))):
+            raise _corrupt("has duplicate or unsorted entries")
+        index = cls()
+        index._entries, index._paths = None, entry_paths
+        index._records = memoryview(data)[start:trees_at]
         trees = _TREE.iter_unpack(memoryview(data)[trees_at:names_at])
-        for raw, (oid, size) in zip(names[count:], trees):
-            index.cache[raw.decode("utf-8", "surrogateescape")] = (oid, size)
+        for name, (oid, size) in zip(paths[count:], trees):
+            index.cache[name] = (oid, size)
         index.stamp_ns = stamp
         return index
+
+
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What ``Index.stat_keys()`` holds for an unflagged entry recorded from ``st``
+    (the fields Entry.stat_matches compares)."""
+    return (0, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def is_racy(mtime_ns: int, now_ns: int) -> bool:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from ldv.plumbing.errors import RepositoryLocked
 from ldv.plumbing.index import Entry, Index, load_index, mode_of, save_index
 from ldv.plumbing.objects import MODE_SYMLINK
-from ldv.plumbing.trees import diff_trees
 
 from . import workfiles
 
@@ -88,6 +87,7 @@ def staged_changes(ws, index: Index) -> list[Change]:
         return []            # tree cache: the index is HEAD, nothing staged
     # The index's tree, computed (not stored) with the tree cache, diffed against
     # HEAD: only directories that changed are written or read.
+    from ldv.plumbing.trees import diff_trees
     scratch = LayeredODB(workfiles.HashingODB(ws.repo.odb.hasher), ws.repo.odb)
     ours = index.write_tree(scratch)
     out = []
@@ -140,28 +140,16 @@ def compute(ws) -> Status:
     if ws.merging(index):
         from .mergestate import unmerged_codes
         unmerged = unmerged_codes(ws, index)
-    entries = index.entries
-    unchanged: set[str] = set()
-    suspects: dict[str, os.stat_result] = {}
-    untracked_files = []
-    for path, st in workfiles.walk(ws.root, ws.ignore):
-        e = entries.get(path)
-        if e is None:
-            untracked_files.append(path)
-        elif e.stat_matches(st):
-            unchanged.add(path)                   # the common case: stat says unchanged
-        else:
-            suspects[path] = st
+    unseen, suspects, untracked_files = compare_stat(ws, index)
     refreshed: dict[str, Entry] = {}
     unstaged = []
-    for path, e in entries.items() if len(unchanged) < len(entries) else ():
-        if path in unchanged or path in unmerged:
+    for path in sorted(unseen.keys() | suspects.keys()):
+        if path in unmerged:
             continue
-        st = suspects.get(path) or workfiles.lstat(ws.root, path)
-        code = worktree_code(ws, e, st, refreshed)
+        st = suspects[path] if path in suspects else workfiles.lstat(ws.root, path)
+        code = worktree_code(ws, index.get(path), st, refreshed)
         if code:
             unstaged.append(Change(path, code))
-    unstaged.sort(key=lambda c: c.path)
     staged = [c for c in staged_changes(ws, index) if c.path not in unmerged]
     status = Status(ws.head_branch(), ws.head_commit(), staged, unstaged,
                     collapse_untracked(untracked_files, index),
@@ -171,14 +159,39 @@ def compute(ws) -> Status:
     return status
 
 
+def compare_stat(ws, index: Index) -> tuple[dict, dict[str, os.stat_result], list[str]]:
+    """One walk of the work tree against the index's stat data.
+
+    Returns the tracked paths the walk did not see (deleted, ignored, or no longer
+    a file: the caller looks them up), the tracked files whose lstat differs from
+    their entry (with that lstat), and the untracked files.  This loop runs once
+    per file in the tree, so it works on packed keys (Index.stat_keys) and never
+    stats an untracked file.
+    """
+    unseen = dict(index.stat_keys())      # what remains after the walk was not seen
+    pop = unseen.pop
+    suspects: dict[str, os.stat_result] = {}
+    untracked: list[str] = []
+    for path, d in workfiles.scan(ws.root, ws.ignore):
+        key = pop(path, None)
+        if key is None:
+            untracked.append(path)
+            continue
+        st = d.stat(follow_symlinks=False)
+        # index.stat_key(st), inlined: this is the hot loop
+        if key != (0, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
+            if mode_of(st) is None:
+                unseen[path] = key        # became a FIFO or the like: look again
+            else:
+                suspects[path] = st
+    return unseen, suspects, untracked
+
+
 def collapse_untracked(files: list[str], index: Index) -> list[str]:
     """Git's default: a directory holding no tracked file shows as "dir/"."""
-    tracked_dirs = set()
-    for p in index.entries:
-        i = p.rfind("/")
-        while i > 0 and p[:i] not in tracked_dirs:
-            tracked_dirs.add(p[:i])
-            i = p.rfind("/", 0, i)
+    if not files:
+        return []
+    tracked_dirs = index.dirs()
     out = set()
     for f in files:
         parts = f.split("/")
@@ -187,7 +200,7 @@ def collapse_untracked(files: list[str], index: Index) -> list[str]:
             d = "/".join(parts[:k])
             if d not in tracked_dirs:
                 # git lists no untracked directory named like a tracked file
-                shown = None if d in index.entries else d + "/"
+                shown = None if d in index else d + "/"
                 break
         if shown:
             out.add(shown)

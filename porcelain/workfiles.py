@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 import stat as statmod
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from ldv.plumbing.blobs import BlobWriter, iter_chunk_ids, write_blob, write_bytes
-from ldv.plumbing.chunking import Chunker
 from ldv.plumbing.errors import InvalidPath
-from ldv.plumbing.ignore import Ignore
+from ldv.plumbing.ignore import IGNORE_FILE, Ignore
 from ldv.plumbing.index import mode_of
 from ldv.plumbing.objects import MODE_EXEC, MODE_SYMLINK
 from ldv.plumbing.odb import ObjType
+
+if TYPE_CHECKING:   # annotations only: status imports this module, not the chunker
+    from ldv.plumbing.chunking import Chunker
 
 REPO_DIR = ".ldv"
 
@@ -64,38 +65,53 @@ def lstat(root: Path, path: str) -> os.stat_result | None:
 
 def walk(root: Path, ignore: Ignore, start: str = "") -> Iterator[tuple[str, os.stat_result]]:
     """Every non-ignored file and symlink under ``start``, with its lstat."""
-    stack = [start]
+    for path, d in scan(root, ignore, start):
+        st = d.stat(follow_symlinks=False)
+        if mode_of(st) is not None:       # it may have changed kind since readdir
+            yield path, st
+
+
+def scan(root: Path, ignore: Ignore, start: str = "") -> Iterator[tuple[str, os.DirEntry]]:
+    """Every non-ignored regular file and symlink under ``start``, with its DirEntry.
+
+    Kinds come from readdir's d_type, so nothing is stat'ed here: the caller calls
+    ``entry.stat(follow_symlinks=False)`` (one lstat, cached) only for the files it
+    must compare -- `status` never stats an untracked file.
+    """
+    root_s = str(root)
+    stack = [(start, ignore.has_rules(start))]
     while stack:
-        rel = stack.pop()
+        rel, rules = stack.pop()
         try:
-            it = os.scandir(root / rel if rel else root)
+            it = os.scandir(f"{root_s}/{rel}" if rel else root_s)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
-        rules = ignore.has_rules(rel)     # most trees have no .ldvignore: skip matching
         prefix = rel + "/" if rel else ""
         with it:
             for d in it:
-                path = prefix + d.name
                 if d.is_dir(follow_symlinks=False):
-                    if not (rules and ignore.excluded(path, True)) \
-                            and not (d.name == REPO_DIR and not rel):
-                        stack.append(path)
-                    continue
-                st = d.stat(follow_symlinks=False)
-                if mode_of(st) is not None and not (rules and ignore.excluded(path, False)):
-                    yield path, st
+                    path = prefix + d.name
+                    if (rel or d.name != REPO_DIR) and not (rules and ignore.excluded(path, True)):
+                        # rules below: inherited, or its own .ldvignore (Ignore.has_rules)
+                        stack.append((path, rules or os.path.isfile(
+                            f"{root_s}/{path}/{IGNORE_FILE}")))
+                elif d.is_file(follow_symlinks=False) or d.is_symlink():
+                    path = prefix + d.name
+                    if not (rules and ignore.excluded(path, False)):
+                        yield path, d
 
 
-def hash_file(root: Path, path: str, st: os.stat_result, chunker: Chunker, hasher) -> bytes:
+def hash_file(root: Path, path: str, st: os.stat_result, chunker: "Chunker", hasher) -> bytes:
     """The blob id the file would get, without storing anything."""
     odb = HashingODB(hasher)
     return store_file(odb, root, path, st, chunker)[0]
 
 
-def store_file(odb, root: Path, path: str, st: os.stat_result, chunker: Chunker,
+def store_file(odb, root: Path, path: str, st: os.stat_result, chunker: "Chunker",
                base: bytes | None = None, on_read=None) -> tuple[bytes, int]:
     """Write the file's content as a blob; ``base`` is its previous blob (deltas).
     ``on_read(n)`` is told of every n bytes read (progress)."""
+    from ldv.plumbing.blobs import BlobWriter, write_blob, write_bytes
     full = root / path
     if statmod.S_ISLNK(st.st_mode):
         return write_bytes(odb, os.fsencode(os.readlink(full)), chunker=chunker)
@@ -130,6 +146,7 @@ class _Counted:
 
 
 def read_symlink_target(odb, oid: bytes) -> bytes:
+    from ldv.plumbing.blobs import iter_chunk_ids
     return b"".join(odb.get(c)[1] for c, _ in iter_chunk_ids(odb, oid))
 
 
@@ -165,6 +182,7 @@ def write_file(odb, root: Path, path: str, mode: int, oid: bytes,
 
 def _copy_blob(odb, oid: bytes, fd: int, on_write=None) -> None:
     """Write the blob's chunks to ``fd``; all-zero chunks become holes."""
+    from ldv.plumbing.blobs import iter_chunk_ids
     zero_ids: set[bytes] = set()
     size = 0
     for cid, n in iter_chunk_ids(odb, oid):

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
 
-from ldv.plumbing.chunking import Chunker
 from ldv.plumbing.ignore import Ignore
 from ldv.plumbing.index import UNMERGED, Index, load_index
 from ldv.plumbing.objects import TreeEntry, read_commit
-from ldv.plumbing.trees import walk
 
 from . import workfiles
 from .status import Status
 
-if TYPE_CHECKING:  # annotation only: the caller has already opened the Repo
+if TYPE_CHECKING:  # annotations only: the caller has already opened the Repo, and
+    # status must not pay for importing the chunker (pyfastcdc)
+    from ldv.plumbing.chunking import Chunker
     from ldv.plumbing.repository import Repo
 
 Progress = Callable[[str, int, "int | None"], None]
@@ -65,7 +65,7 @@ class Workspace:
         self.cwd = Path(cwd).resolve() if cwd is not None else self.root
         self.progress = progress or (lambda label, done, total: None)
         self._ignore: Ignore | None = None
-        self._chunker: Chunker | None = None
+        self._chunker: "Chunker | None" = None
         self._files_cache: dict[bytes, dict] = {}
 
     # -- shared helpers for the verb modules -----------------------------------
@@ -82,8 +82,9 @@ class Workspace:
         return self._ignore
 
     @property
-    def chunker(self) -> Chunker:
+    def chunker(self) -> "Chunker":
         if self._chunker is None:
+            from ldv.plumbing.chunking import Chunker
             self._chunker = Chunker(self.repo.keyring.chunker_seed)
         return self._chunker
 
@@ -98,7 +99,7 @@ class Workspace:
         """Is a merge in progress (state file or unmerged entries)?  Cheap, so the
         merge machinery is imported only when it is needed."""
         return (self.repo.ldv_dir / "MERGE_STATE").exists() or \
-            any(e.flags & UNMERGED for e in index.entries.values())
+            index.any_flagged(UNMERGED)
 
     def head_commit(self) -> bytes | None:
         return self.repo.refs.read("HEAD")
@@ -126,6 +127,7 @@ class Workspace:
         if tree_oid not in cache:
             if len(cache) >= 4:          # a long-lived Workspace must not hoard trees
                 del cache[next(iter(cache))]
+            from ldv.plumbing.trees import walk
             cache[tree_oid] = dict(walk(self.repo.odb, tree_oid))
         return cache[tree_oid]
 

@@ -1,0 +1,138 @@
+"""`ldv status` vs `git status` on a tree of many small files, nothing changed.
+
+    python benchmarks/bench_status.py                  # 50,000 files, best of 7
+    python benchmarks/bench_status.py --files 2000 --runs 5
+    python benchmarks/bench_status.py --keep /tmp/st   # build once, reuse later
+
+Builds the same tree twice (one copy per tool, so neither sees the other's
+repository folder), commits it in each, warms both up once (page cache, index
+refresh), then times ``git status --porcelain`` and ``ldv status --porcelain`` as
+subprocesses, alternating, so both see the same machine load.  Uses hyperfine
+when it is installed, else best-of-N with time.perf_counter.  Also times
+``ldv status`` in a repository of 10 files (the start-up cost).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KEY = "5a" * 32
+
+
+def environment(base: Path) -> dict:
+    env = dict(os.environ)
+    env.update({"LDV_MASTER_KEY": KEY, "XDG_CONFIG_HOME": str(base / "config"),
+                "LDV_AUTHOR_NAME": "Bench", "LDV_AUTHOR_EMAIL": "bench@example.org",
+                "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.org",
+                "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.org",
+                "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(base)})
+    return env
+
+
+def run(cmd: list[str], cwd: Path, env: dict) -> float:
+    t = time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
+    dt = time.perf_counter() - t
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
+    if b"porcelain" in " ".join(cmd).encode() and p.stdout:
+        raise SystemExit(f"{' '.join(cmd)} reports changes in an unchanged tree:\n"
+                         f"{p.stdout.decode()[:500]}")
+    return dt
+
+
+def make_tree(wt: Path, nfiles: int) -> None:
+    """``nfiles`` small files, 100 to a directory, two levels deep (d03/s7/f...)."""
+    for i in range(nfiles):
+        d = wt / f"d{i // 1000:03d}" / f"s{i // 100 % 10}"
+        if i % 100 == 0:
+            d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i:06d}.txt").write_bytes(b"row %d\n" % i)
+
+
+def build(base: Path, nfiles: int, env: dict) -> dict[str, Path]:
+    """One committed copy of the tree per tool (reused when already built)."""
+    trees = {}
+    for tool, init, add, commit in (
+            ("git", ["git", "init", "-q", "-b", "main"], ["git", "add", "."],
+             ["git", "commit", "-q", "-m", "many"]),
+            ("ldv", ["ldv", "init", "-q"], ["ldv", "-q", "add", "."],
+             ["ldv", "-q", "commit", "-m", "many"])):
+        wt = base / f"{tool}-{nfiles}"
+        trees[tool] = wt
+        done = base / f".{tool}-{nfiles}.done"     # outside the tree: ldv ignores nothing
+        if done.exists():
+            continue
+        shutil.rmtree(wt, ignore_errors=True)
+        wt.mkdir(parents=True)
+        make_tree(wt, nfiles)
+        t = time.perf_counter()
+        for cmd in (init, add, commit):
+            run(cmd, wt, env)
+        print(f"{tool}: built {nfiles} files in {time.perf_counter() - t:.1f} s",
+              file=sys.stderr)
+        done.touch()
+    return trees
+
+
+def time_pair(trees: dict[str, Path], env: dict, runs: int) -> dict[str, float]:
+    """Best of ``runs`` for each tool, alternating git and ldv."""
+    cmds = {"git": ["git", "status", "--porcelain"], "ldv": ["ldv", "status", "--porcelain"]}
+    for tool, cmd in cmds.items():
+        run(cmd, trees[tool], env)            # warm-up: page cache, index refresh
+    if shutil.which("hyperfine"):
+        return _hyperfine(trees, cmds, env, runs)
+    best = {tool: float("inf") for tool in cmds}
+    for _ in range(runs):
+        for tool, cmd in cmds.items():
+            best[tool] = min(best[tool], run(cmd, trees[tool], env))
+    return best
+
+
+def _hyperfine(trees, cmds, env, runs) -> dict[str, float]:
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for tool, cmd in cmds.items():
+            js = Path(tmp) / f"{tool}.json"
+            subprocess.run(["hyperfine", "-N", "-w", "1", "-r", str(runs), "--export-json",
+                            str(js), " ".join(cmd)], cwd=trees[tool], env=env,
+                           capture_output=True, check=True)
+            out[tool] = json.loads(js.read_text())["results"][0]["min"]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=50_000)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="build the trees here and keep them for the next run")
+    args = ap.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="ldv-bench-status-"))
+    base.mkdir(parents=True, exist_ok=True)
+    env = environment(base)
+    try:
+        trees = build(base, args.files, env)
+        big = time_pair(trees, env, args.runs)
+        small = time_pair(build(base, 10, env), env, args.runs)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+    print(f"status, {args.files} files, nothing changed (best of {args.runs}, "
+          f"{os.cpu_count()} cores):")
+    print(f"  git status --porcelain  {big['git'] * 1000:7.1f} ms")
+    print(f"  ldv status --porcelain  {big['ldv'] * 1000:7.1f} ms")
+    print(f"  ratio ldv/git           {big['ldv'] / big['git']:7.2f}  (target <= 1.5)")
+    print(f"status, 10 files: git {small['git'] * 1000:.1f} ms, "
+          f"ldv {small['ldv'] * 1000:.1f} ms (target well under 200 ms)")
+
+
+if __name__ == "__main__":
+    main()

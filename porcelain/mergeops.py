@@ -57,6 +57,12 @@ class MergeOutcome:
     conflicts: list[PathConflict] = field(default_factory=list)
     auto_merged: list[str] = field(default_factory=list)
     bases: int = 1
+    op: str = "merge"           # merge | cherry-pick | revert
+
+
+# the revision holding "their" side while a merge stops (revparse.py resolves them)
+_THEIRS_REV = {"merge": "MERGE_HEAD", "cherry-pick": "CHERRY_PICK_HEAD",
+               "revert": "REVERT_HEAD~1"}
 
 
 # -- merge -----------------------------------------------------------------------
@@ -132,7 +138,7 @@ def _three_way(ws, kind: str, head: bytes, theirs: bytes, label: str, base: byte
     _refuse_staged(ws, index)
     tm = _merge_into_worktree(ws, index, base, theirs_tree, labels, odb)
     out = MergeOutcome("merge", head, None, label, list(tm.conflicts.values()),
-                       tm.auto_merged, nbases)
+                       tm.auto_merged, nbases, kind)
     if tm.clean and not tm.changed and kind != "merge":
         raise EmptyPick(f"the {kind} of {label} is empty: HEAD already has that change",
                         hint="nothing was changed")
@@ -305,6 +311,7 @@ def describe(out: MergeOutcome, theirs_label: str | None = None) -> list[str]:
         elif c.driver == "records":
             keys = ", ".join(c.keys) + (" ..." if c.key_count > len(c.keys) else "")
             lines.append(f"CONFLICT (records): {c.key_count} record(s) conflict in {p}: {keys}")
+            lines.append(f"hint: both sides: ldv diff --rows HEAD {_THEIRS_REV[out.op]} -- {p}")
         elif c.driver == "binary":
             lines.append(f"warning: Cannot merge binary files: {p} (HEAD vs. {label})")
             lines.append(f"CONFLICT ({c.kind}): Merge conflict in {p}")

@@ -109,6 +109,10 @@ def resolve_base(repo, name: str, rev: str | None = None) -> bytes:
             oid = repo.refs.read(ref)
             if oid is not None:
                 return oid
+    if name in _MERGE_REFS:
+        oid = _merge_ref(repo, name)
+        if oid is not None:
+            return oid
     if name == "HEAD":
         raise BadRevision("HEAD does not point to a commit yet",
                           hint="make a first commit with `ldv commit`")
@@ -138,6 +142,19 @@ def _from_reflog(repo, name: str, n: int, rev: str) -> bytes:
         raise BadRevision(f"{rev!r}: the reflog of {ref} has only {len(entries)} entries",
                           hint="see `ldv reflog " + name + "`")
     return entries[-1 - n].new
+
+
+_MERGE_REFS = {"MERGE_HEAD": "merge", "CHERRY_PICK_HEAD": "cherry-pick",
+               "REVERT_HEAD": "revert", "ORIG_HEAD": None}
+
+
+def _merge_ref(repo, name: str) -> bytes | None:
+    """Git's MERGE_HEAD & co., kept in the sealed merge state (mergestate.py)."""
+    from .mergestate import read_state
+    state = read_state(repo) if hasattr(repo, "read_secret") else None
+    if state is None or _MERGE_REFS[name] not in (None, state.kind):
+        return None
+    return state.head if name == "ORIG_HEAD" else state.theirs
 
 
 def _plausible_ref(ref: str) -> bool:

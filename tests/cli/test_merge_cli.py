@@ -171,3 +171,23 @@ def test_python_api_merge(repo, monkeypatch):
         assert out.kind == "merge" and (repo.root / "a.txt").read_text() == "alpha\nbeta\n"
         assert r.cherry_pick("side").new == r.resolve_commit("HEAD")
         assert (repo.root / "a.txt").read_text() == "alpha\nT\n"
+
+
+def test_record_conflict_both_sides_through_merge_head(repo):
+    rows = "".join(json.dumps({"id": i, "v": 0}) + "\n" for i in range(1, 4))
+    repo.write(".ldvattributes", "*.jsonl merge=records key=id\n")
+    repo.write("t.jsonl", rows)
+    repo("add", ".")
+    repo("commit", "-q", "-m", "rows")
+    diverge(repo, rows.replace('"id": 2, "v": 0', '"id": 2, "v": 1'),
+            rows.replace('"id": 2, "v": 0', '"id": 2, "v": 2'), path="t.jsonl")
+    r = repo("merge", "side", code=1)
+    assert "hint: both sides: ldv diff --rows HEAD MERGE_HEAD -- t.jsonl" in r.stdout
+    side = repo("rev-parse", "side").stdout
+    assert repo("rev-parse", "MERGE_HEAD").stdout == side
+    assert repo("rev-parse", "ORIG_HEAD").stdout == repo("rev-parse", "HEAD").stdout
+    d = repo("diff", "--rows", "--key", "id", "HEAD", "MERGE_HEAD", "--", "t.jsonl",
+             code=None).stdout
+    assert "id=2: v: 1 -> 2" in d       # ours' and theirs' values of the conflicted record
+    repo("merge", "--abort")
+    assert repo("rev-parse", "MERGE_HEAD", code=2).exit_code == 2

@@ -116,16 +116,20 @@ def _entries(repo, tree: bytes, paths: list[str]):
 # -- the text graph (``--graph``) ------------------------------------------------
 
 class Graph:
-    """Draws Git-like ``* | \\ /`` lanes, one commit at a time.
+    """Draws Git's ``--graph`` lanes (``* | \\ /``), one commit at a time.
 
     ``lanes`` holds, per column, the id of the commit that column waits for.
+    Lines are padded to the lanes' width as Git pads them; the commit's row is
+    padded so that its text starts after the widest of the lanes around it.
     """
 
     def __init__(self):
         self.lanes: list[bytes] = []
+        self._post_merge_col: int | None = None   # the last row drawn was "|\\" below it
+        self._slid: set[int] = set()              # lanes the last row slid left ("/")
 
     def lines(self, oid: bytes, parents: list[bytes]) -> tuple[list[str], str, list[str]]:
-        """(rows before the commit, the commit's row, rows after it)."""
+        """(rows before the commit, the commit's row prefix, rows after it)."""
         before: list[str] = []
         if oid not in self.lanes:
             self.lanes.append(oid)
@@ -133,23 +137,60 @@ class Graph:
         dups = {i for i, x in enumerate(self.lanes) if x == oid and i != col}
         if dups:
             # Lanes that waited for the same commit join into its column first.
-            before.append(_draw(len(self.lanes), {i: "|" for i in range(len(self.lanes))
-                                                  if i not in dups}, {i: "/" for i in dups}))
-            self.lanes = [x for i, x in enumerate(self.lanes) if i not in dups]
-        row = _draw(len(self.lanes), {i: ("*" if i == col else "|")
-                                      for i in range(len(self.lanes))}, {})
+            before.append(self._collapse(dups))
+            col = self.lanes.index(oid)
+        n_row = len(self.lanes)
         after: list[str] = []
         if not parents:
+            cells = _draw(n_row, {i: ("*" if i == col else "|") for i in range(n_row)}, {})
+            self._post_merge_col = None
             del self.lanes[col]
-            return before, row, after
+            return before, cells.ljust(2 * n_row), after
+        new = [p for p in parents[1:] if p not in self.lanes and p != parents[0]]
+        # Git (graph.c): a merge's row draws the lanes right of it as "\\" only
+        # when the row above was another merge's "|\\" left of them.
+        prev = self._post_merge_col
+        shift = "\\" if new and not dups and prev is not None and not before else "|"
+        # Git (graph.c): a lane still sliding left from the row above is drawn "/"
+        # when this commit makes it slide again (it waits for this first parent).
+        sliding = {i for i in self._slid if i > col and self.lanes[i] == parents[0]
+                   and not new}
+        cells = _draw(n_row, {i: ("*" if i == col else "/" if i in sliding else
+                                  shift if i > col and prev is not None and i > prev else "|")
+                              for i in range(n_row)}, {})
+        self._post_merge_col = None
+        self._slid = set()
+        joins = [self.lanes.index(p) for p in parents[1:]
+                 if p in self.lanes and p != parents[0] and p != oid]
         self.lanes[col] = parents[0]
-        extra = [p for p in parents[1:] if p not in self.lanes]
-        if extra:
-            self.lanes[col + 1:col + 1] = extra
-            new = set(range(col + 1, col + 1 + len(extra)))
-            after.append(_draw(len(self.lanes), {i: "|" for i in range(len(self.lanes))
-                                                 if i not in new}, {i: "\\" for i in new}))
-        return before, row, after
+        self.lanes[col + 1:col + 1] = new
+        n = len(self.lanes)
+        first_new, after_new = col + 1, col + 1 + len(new)
+        gaps = {i: "\\" for i in range(first_new, n) if new}
+        gaps.update({i: "\\" for i in joins if i > col and not new})
+        if gaps:
+            at = {i: "|" for i in range(n) if (i < first_new or not new) and
+                  (i not in gaps or i in joins)}
+            after.append(_draw(n, at, gaps).ljust(2 * n))
+            self._post_merge_col = col
+        elif parents[0] in self.lanes[:col] + self.lanes[col + 1:]:
+            # The first parent is awaited in another lane too: Git joins the
+            # two right away, the right one sliding into the left one.
+            twin = next(i for i, x in enumerate(self.lanes) if x == parents[0] and i != col)
+            after.append(self._collapse({max(col, twin)}))
+        del after_new
+        return before, cells.ljust(2 * max(n_row, n)), after
+
+    def _collapse(self, gone: set[int]) -> str:
+        """Remove lanes ``gone``, drawing them and every lane right of them as
+        sliding one column left ("/")."""
+        n = len(self.lanes)
+        first = min(gone)
+        line = _draw(n, {i: "|" for i in range(first)},
+                     {i: "/" for i in range(first, n)})
+        self.lanes = [x for i, x in enumerate(self.lanes) if i not in gone]
+        self._slid = set(range(max(0, first - 1), len(self.lanes)))
+        return line.ljust(2 * n)
 
 
 def _draw(n: int, at_lane: dict[int, str], in_gap: dict[int, str]) -> str:
@@ -160,3 +201,25 @@ def _draw(n: int, at_lane: dict[int, str], in_gap: dict[int, str]) -> str:
     for k, ch in in_gap.items():
         cells[max(0, 2 * k - 1)] = ch
     return "".join(cells).rstrip()
+
+
+def topo_order(entries: list[LogEntry]) -> list[LogEntry]:
+    """Git's ``--topo-order`` (what ``--graph`` uses): no parent before all its
+    children, and one line of history at a time (a stack, first parent last)."""
+    by_id = {e.oid: e for e in entries}
+    indegree = dict.fromkeys(by_id, 0)
+    for e in entries:
+        for p in e.parents:
+            if p in indegree:
+                indegree[p] += 1
+    stack = [e.oid for e in entries if indegree[e.oid] == 0][::-1]
+    out = []
+    while stack:
+        e = by_id[stack.pop()]
+        for p in e.parents:
+            if p in indegree:
+                indegree[p] -= 1
+                if indegree[p] == 0:
+                    stack.append(p)
+        out.append(e)
+    return out

@@ -31,22 +31,28 @@ def command(app: App, revs, oneline, graph, max_count, first_parent, all_refs, f
     revs, paths = _split(repo, list(revs), pathspec())
     if all_refs:
         revs += _all_refs(repo)
-    entries = repo.log(revs or "HEAD", max_count=max_count, paths=paths,
+    entries = repo.log(revs or "HEAD", max_count=None if graph else max_count, paths=paths,
                        first_parent=first_parent)
+    if graph:   # as in Git, --graph implies --topo-order
+        from ldv.porcelain.log import topo_order
+        entries = topo_order(entries)[:max_count]
     if fmt == "json":
         _json(entries)
         return
+    pattern = None
     if fmt != "text":
-        from ._format import pretty
-        for e in entries:
-            out(pretty(fmt.removeprefix("format:").removeprefix("tformat:"), e.oid, e.commit))
-        return
+        pattern = fmt.removeprefix("format:").removeprefix("tformat:")
+        if not graph:
+            from ._format import pretty
+            for e in entries:
+                out(pretty(pattern, e.oid, e.commit))
+            return
     from ._format import decorations
     changes = None
     if patch or stat or name_status:
         kind = "stat" if stat else "name_status" if name_status else "patch"
         changes = lambda e: _changes(repo, e, kind, paths)  # noqa: E731
-    _text(entries, decorations(repo.plumbing), oneline, graph, changes)
+    _text(entries, decorations(repo.plumbing), oneline, graph, changes, pattern)
 
 
 def _changes(repo, entry, kind: str, paths) -> str:
@@ -96,15 +102,19 @@ def _split(repo, args, paths):
     return revs, rest
 
 
-def _text(entries, deco, oneline, graph, changes=None) -> None:
+def _text(entries, deco, oneline, graph, changes=None, pattern=None) -> None:
     from ldv.porcelain.log import Graph
 
     from ._format import commit_header
     from ._format import oneline as one
     g = Graph() if graph else None
     for i, e in enumerate(entries):
-        body = one(e.oid, e.commit, deco.get(e.oid)) if oneline else \
-            commit_header(e.oid, e.commit, deco.get(e.oid))
+        if pattern is not None:
+            from ._format import pretty
+            body = pretty(pattern, e.oid, e.commit)
+        else:
+            body = one(e.oid, e.commit, deco.get(e.oid)) if oneline else \
+                commit_header(e.oid, e.commit, deco.get(e.oid))
         extra = changes(e) if changes else ""
         if g is None:
             if not oneline and i:
@@ -118,18 +128,17 @@ def _text(entries, deco, oneline, graph, changes=None) -> None:
         for b in before:
             out(b)
         lines = body.split("\n")
-        pad = " " * len(row) if row else ""
-        out(f"{row} {lines[0]}")
-        rest = lines[1:] + ([""] if not oneline else [])
-        cont = "|" if g.lanes else " "
-        for ln in rest + (extra.splitlines() if extra else []):
-            out(f"{_continuation(row, cont, pad)} {ln}".rstrip())
-        for a in after:
+        out(row + lines[0])
+        rest = lines[1:] + ([""] if not (oneline or pattern is not None) else [])
+        rest += extra.splitlines() if extra else []
+        # As Git does, the rows drawn below a commit (a merge's "|\\", a collapse)
+        # prefix its next text lines; then every lane after it continues as "|".
+        cont = " ".join("|" * len(g.lanes)).ljust(len(row))
+        for i, ln in enumerate(rest):
+            prefix = after[i] if i < len(after) else cont
+            out(prefix.ljust(len(cont)) + ln)
+        for a in after[len(rest):]:
             out(a)
-
-
-def _continuation(row: str, cont: str, pad: str) -> str:
-    return row.replace("*", cont) if row else pad
 
 
 def _json(entries) -> None:

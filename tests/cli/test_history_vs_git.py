@@ -138,3 +138,18 @@ def test_path_limited_log_matches_git(tmp_path, env, seed):
     for path in ["a.txt", "d", "d/e/z.bin", "top/readme.md"]:
         assert ldv("log", "--format", "%s", "--", path).output == \
             _git(git_dir, "log", "--format=%s", "--", path), path
+
+
+@pytest.mark.parametrize("seed", [1, 11, 15, 21, 38])
+def test_graph_matches_git(tmp_path, env, seed):
+    """`log --graph` (topo order, lanes, merges, collapses) as Git draws it.
+    Lanes that slide several columns at once (Git's "|_|/") are drawn simpler."""
+    require_service(shutil.which("git") is not None, "git")
+    commits = _random_dag(seed, 12)
+    git_dir = tmp_path / "git"
+    _build_git(str(git_dir), commits)
+    _build_ldv(tmp_path / "ldv", commits)
+    ldv = Ldv(tmp_path / "ldv", dict(env, LDV_MASTER_KEY="11" * 32))
+    for fmt in ("%s", "%s%n%an <%ae>%n"):          # one line, and text under the commit
+        assert ldv("log", "--graph", "--format", fmt).output == \
+            _git(git_dir, "log", "--graph", f"--format={fmt}"), fmt

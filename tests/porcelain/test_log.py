@@ -56,7 +56,8 @@ def test_graph_lanes(repo):
         before, row, after = g.lines(e.oid, e.parents)
         rows += before + [row] + after
     # merge opens a second lane, the two lanes join again at the base
-    assert rows == ["*", "|\\", "| *", "* |", "|/", "*"]   # what `git log --graph` draws
+    # what `git log --graph` draws, padded as Git pads (text starts after the lanes)
+    assert rows == ["*   ", "|\\  ", "| * ", "* | ", "|/  ", "* "]
     assert g.lanes == []
 
 

@@ -43,7 +43,7 @@ class DeltaBaseChooser:
         self.shift = 0          # old offset minus new offset, going forward
         self.anchor_end = 0     # new offset where the last anchor ended
         self.anchor_shift = 0   # and its shift
-        self.pending: list[list] = []   # [data, new_start, forward candidates]
+        self.pending: list[list] = []   # [data, new_start, forward candidates, id]
         self.pending_bytes = 0
 
     def add(self, oid: bytes, data, new_start: int) -> None:
@@ -53,11 +53,11 @@ class DeltaBaseChooser:
             self._anchor(hits, new_start, len(data))
         elif not self.odb.has(oid):
             fwd = self._forward(new_start, len(data))
-            self.pending.append([bytes(data), new_start, fwd])
+            self.pending.append([bytes(data), new_start, fwd, oid])
             self.pending_bytes += len(data)
             while self.pending_bytes > self.PENDING_BYTES:
-                data, _, fwd = self.pending.pop(0)
-                self._put(data, self._pick(data, fwd, [], False, {}))
+                data, _, fwd, oid = self.pending.pop(0)
+                self._put(oid, data, self._pick(data, fwd, [], False, {}))
 
     def stored_until(self) -> int | None:
         """New-file offset before which every chunk is stored (None: all are)."""
@@ -67,9 +67,9 @@ class DeltaBaseChooser:
         """End of the new file: it ends where the old one ended."""
         self._resolve(new_size, self.size)
 
-    def _put(self, data: bytes, base: int | None) -> None:
+    def _put(self, oid: bytes, data: bytes, base: int | None) -> None:
         self.pending_bytes -= len(data)
-        self.odb.put(ObjType.CHUNK, data,
+        self.odb.put(ObjType.CHUNK, data, oid=oid,   # hashed once, in add()'s caller
                      delta_base=None if base is None else self.oids[base])
 
     def _anchor(self, hits: list[int], new_start: int, length: int) -> None:
@@ -147,7 +147,7 @@ class DeltaBaseChooser:
         mean = (new_b - self.pending[0][1]) // len(self.pending)
         unsure = abs(shift - self.anchor_shift) > max(64, mean // 8)
         choices, cache = [], {}
-        for data, start, fwd in reversed(self.pending):
+        for data, start, fwd, _oid in reversed(self.pending):
             n = len(data)
             back = self._best(start + shift, n)
             shift = self._snap(start + shift, n) - start
@@ -159,6 +159,6 @@ class DeltaBaseChooser:
             choices.append(self._pick(data, fwd, back, near_back, cache, extra))
             if len(cache) > 16:
                 cache.clear()
-        for (data, _, _), base in zip(self.pending, reversed(choices)):
-            self._put(data, base)
+        for (data, _, _, oid), base in zip(self.pending, reversed(choices)):
+            self._put(oid, data, base)
         self.pending = []

@@ -102,20 +102,24 @@ class PackedObjectDatabase:
     def has(self, oid: bytes) -> bool:
         return oid in self._pending or oid in self._queued or oid in self.index
 
-    def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None) -> bytes:
-        oid = self.hasher.oid(type_code, data)
+    def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None,
+            oid: bytes | None = None) -> bytes:
+        if oid is None:
+            oid = self.hasher.oid(type_code, data)
         if self.has(oid):
             return oid
         base, depth = self._usable_base(type_code, delta_base)
-        base_plain = self._plain(base) if base else None
         if not self.workers or (len(data) < INLINE_BELOW and not self._queue):
             # small objects: a thread hand-off costs more than compressing here
-            enc, body = self.codec.encode(data, base_plain)
+            enc, body = self.codec.encode(data, self._plain(base) if base else None)
             self._append(oid, type_code, enc, body, base, depth)
             return oid
         # compress on a worker (zstd releases the GIL); append in submission order
-        # so that pack contents do not depend on thread timing
-        job = self._executors()[0].submit(_encode, self.codec.level, bytes(data), base_plain)
+        # so that pack contents do not depend on thread timing.  The base travels
+        # still encoded: decompressing and verifying it is the worker's job too.
+        source = self._base_chain(base) if base else None
+        job = self._executors()[0].submit(_encode, self.codec.level, self.hasher,
+                                          bytes(data), source)
         self._queue.append((oid, type_code, job, base, depth))
         self._queued.add(oid)
         self._drain(keep=2 * self.workers)
@@ -253,6 +257,20 @@ class PackedObjectDatabase:
             cached = self.get(oid)[1]
             self._cache.put(oid, cached)
         return cached
+
+    def _base_chain(self, oid: bytes) -> "BaseChain":
+        """The encoded bodies from ``oid`` down its delta chain to a full object
+        or a cached plaintext: cheap reads and decryption, no decompression."""
+        links = []
+        while True:
+            cached = self._cache.get(oid)
+            if cached is not None:
+                return BaseChain(cached, links)
+            entry, body = self._body(oid, self._locate(oid))
+            links.append((oid, entry.type, entry.enc, body))
+            if entry.enc != Encoding.DELTA:
+                return BaseChain(None, links)
+            oid = entry.base
 
     def _decode(self, oid: bytes, entry: PackEntry) -> bytes:
         entry, body = self._body(oid, entry)
@@ -417,12 +435,34 @@ class PackedObjectDatabase:
             self._pools = None
 
 
+class BaseChain:
+    """A delta base as read from the packs: ``links`` are (id, type, encoding,
+    body) from the base itself down to a full object, or down to the object
+    whose plaintext ``bottom`` was cached."""
+
+    __slots__ = ("bottom", "links")
+
+    def __init__(self, bottom: bytes | None, links: list):
+        self.bottom, self.links = bottom, links
+
+    def plaintext(self, codec: Codec, hasher: IdHasher) -> bytes:
+        """Decode bottom-up, checking every id on the way (as get() does)."""
+        plain = self.bottom
+        for oid, type_code, enc, body in reversed(self.links):
+            plain = codec.decode(enc, body, plain)
+            if hasher.oid(type_code, plain) != oid:
+                raise CorruptObject(f"object {oid.hex()} does not match its id "
+                                    "(swapped or damaged)", hint=_FSCK_HINT)
+        return plain
+
+
 _codecs = threading.local()
 
 
-def _encode(level: int, data: bytes, base: bytes | None):
-    """Encode on a worker thread with that thread's own zstd contexts."""
+def _encode(level: int, hasher: IdHasher, data: bytes, base: BaseChain | None):
+    """Decode the base and encode ``data`` on a worker thread, with that
+    thread's own zstd contexts."""
     codec = getattr(_codecs, "codec", None)
     if codec is None or codec.level != level:
         codec = _codecs.codec = Codec(level)
-    return codec.encode(data, base)
+    return codec.encode(data, base.plaintext(codec, hasher) if base else None)

@@ -44,13 +44,16 @@ class ObjectDatabase(Protocol):
     def get(self, oid: bytes) -> tuple[ObjType, bytes]:
         """Return (type, plaintext payload); raise ObjectNotFound or an IntegrityError."""
 
-    def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None) -> bytes:
+    def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None,
+            oid: bytes | None = None) -> bytes:
         """Store ``data`` (bytes-like) as an object and return its id.
 
         Idempotent: storing an existing object is a cheap no-op.  ``delta_base``
         names a stored object of the same type whose content resembles ``data``;
         the store may encode ``data`` as a delta against it (a storage encoding
-        only: the id is still the keyed hash of the plaintext).
+        only: the id is still the keyed hash of the plaintext).  ``oid`` is the
+        id when the caller computed it already (saves hashing twice); it is
+        trusted on write and verified on every read like any other id.
         """
 
     def flush(self) -> None:
@@ -80,9 +83,11 @@ class MemoryObjectDatabase:
             raise CorruptObject(f"object {oid.hex()} does not match its id")
         return type_code, data
 
-    def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None) -> bytes:
+    def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None,
+            oid: bytes | None = None) -> bytes:
         data = bytes(data)
-        oid = self.hasher.oid(type_code, data)
+        if oid is None:
+            oid = self.hasher.oid(type_code, data)
         if oid not in self._objects:
             self._objects[oid] = (ObjType(type_code), data)
             if delta_base is not None:

@@ -71,12 +71,12 @@ def test_missing_base_blob_falls_back_to_no_delta():
 class OrderCheckingODB(MemoryObjectDatabase):
     """The in-memory store, failing a put of a node that names an unstored chunk."""
 
-    def put(self, type_code, data, *, delta_base=None):
+    def put(self, type_code, data, *, delta_base=None, oid=None):
         if type_code in (ObjType.BLOB, ObjType.BLOBNODE):
             root = type_code == ObjType.BLOB
             _, height, entries = decode_node(bytes(data), root=root)
             assert all(self.has(oid) for oid, _ in entries), "node put before its children"
-        return super().put(type_code, data, delta_base=delta_base)
+        return super().put(type_code, data, delta_base=delta_base, oid=oid)
 
 
 def test_children_are_stored_before_the_nodes_that_name_them():

@@ -104,9 +104,9 @@ class CountingODB(MemoryObjectDatabase):
         super().__init__()
         self.puts = 0
 
-    def put(self, type_code, data, *, delta_base=None):
+    def put(self, type_code, data, *, delta_base=None, oid=None):
         self.puts += 1
-        return super().put(type_code, data, delta_base=delta_base)
+        return super().put(type_code, data, delta_base=delta_base, oid=oid)
 
 
 def _entry(path, n):

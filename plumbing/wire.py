@@ -29,6 +29,8 @@ from .errors import (AuthError, BadInput, NetworkError, NonFastForward, Permissi
 
 DEFAULT_PART = 8 << 20
 LOOKUP_BATCH = 10_000
+SPAN_BATCH = 10_000         # ranges per /spans request (the server's limit)
+SPAN_BYTES = 32 << 20       # bytes per /spans response
 Progress = Callable[[str, int, "int | None"], None]
 
 
@@ -327,6 +329,30 @@ class RemoteClient:
             end = "" if length is None else str(offset + length - 1)
             headers["range"] = f"bytes={offset}-{end}"
         return self.request("GET", f"/packs/{pack}", headers=headers).content
+
+    def read_spans(self, pack: str, spans: Sequence[tuple[int, int]]) -> list[bytes]:
+        """The bytes of many (offset, length) ranges of one pack, in order; one
+        request per batch of at most SPAN_BATCH ranges or SPAN_BYTES bytes."""
+        out: list[bytes] = []
+        batch: list[tuple[int, int]] = []
+        size = 0
+        for span in list(spans) + [None]:
+            if batch and (span is None or len(batch) == SPAN_BATCH
+                          or size + span[1] > SPAN_BYTES):
+                data = self.request("POST", f"/packs/{pack}/spans",
+                                    json={"spans": [list(b) for b in batch]}).content
+                if len(data) != size:
+                    raise NetworkError(f"pack {pack[:12]}: {len(data)} of {size} bytes "
+                                       "arrived", hint="run the command again")
+                pos = 0
+                for _off, n in batch:
+                    out.append(data[pos:pos + n])
+                    pos += n
+                batch, size = [], 0
+            if span is not None:
+                batch.append((int(span[0]), int(span[1])))
+                size += span[1]
+        return out
 
     def download_pack(self, pack: str, dest: str | os.PathLike, size: int) -> int:
         """Fetch ``pack`` into ``dest``, continuing a partial file; return bytes fetched."""

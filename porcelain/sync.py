@@ -26,6 +26,7 @@ from ldv.plumbing.pack import KIND_DATA, pack_path
 from ldv.plumbing.shallow import boundary, read_shallow, write_shallow
 from ldv.plumbing.wire import RemoteClient, RemoteRef, parse_url
 
+from . import partial
 from .maintenance import _children
 from .refs_ops import is_ancestor
 
@@ -272,7 +273,7 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
     if wants:
         shallow = bool(old or depth or unshallow)
         plan = client.negotiate(wants, haves, depth=None if unshallow else depth,
-                                kinds=kinds, parents=shallow)
+                                kinds=kinds, parents=shallow, entries=len(repo.odb.index) > 0)
         if shallow:
             graph = _shallow_graph(repo, plan, old)
             before = {p for ps in graph.values() for p in ps if repo.odb.has(p)}
@@ -335,7 +336,8 @@ def _fetch_packs(repo, client, packs: list[dict], result: FetchResult,
     have = {name for name, _ in repo.odb.index.pack_names()}
     incoming = repo.ldv_dir / "objects" / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
-    todo = [p for p in packs if p["pack"] not in have]
+    # Packs this clone mostly holds already: only their missing entries travel.
+    todo, ranged = partial.split_packs(repo, [p for p in packs if p["pack"] not in have])
 
     def download(p: dict) -> tuple[dict, int]:
         return p, client.download_pack(p["pack"], incoming / p["pack"], p["size"])
@@ -349,13 +351,15 @@ def _fetch_packs(repo, client, packs: list[dict], result: FetchResult,
             result.bytes_fetched += fetched
             result.packs += 1
             progress("Fetching packs", i + 1, len(todo))
+    if ranged:
+        result.bytes_fetched += partial.fetch_objects(repo, client, ranged, progress=progress)
 
 
 def fetch_path(repo, client: RemoteClient, commit: bytes, path: str, *,
                progress: Progress = _noop) -> FetchResult:
     """Bring the file contents under ``path`` in ``commit`` (its metadata must be
-    here already): the data packs holding their chunks and those chunks' delta
-    bases, found by id with ``objects/lookup`` - nothing else."""
+    here already): those chunks and their delta bases, found by id with
+    ``objects/lookup`` and read out of the remote packs by ranges - nothing else."""
     from ldv.plumbing.blobs import iter_chunk_ids
     from ldv.plumbing.objects import MODE_DIR
     from ldv.plumbing.trees import lookup, walk
@@ -368,15 +372,10 @@ def fetch_path(repo, client: RemoteClient, commit: bytes, path: str, *,
         else [(path, entry)]
     wanted = {c for _p, e in files if e.mode != MODE_DIR
               for c, _n in iter_chunk_ids(odb, e.oid)}
-    for _round in range(16):            # delta chains are bounded; so is this
-        need = sorted(c.hex() for c in wanted if not odb.has(c))
-        if not need:
-            break
-        packs = sorted({v[0] for v in client.lookup(need).values()})
-        if not packs:
-            raise BadInput(f"the remote lacks {len(need)} objects under {path}")
-        _fetch_packs(repo, client, [client.pack_info(p) for p in packs], result, progress)
-        wanted = odb.with_delta_bases(wanted)
+    need = {c for c in wanted if not odb.has(c)}
+    if need:
+        result.bytes_fetched += partial.fetch_objects(
+            repo, client, partial.locate(client, need), progress=progress)
     return result
 
 

@@ -236,6 +236,35 @@ def parse_range(header: str | None, size: int) -> tuple[int, int]:
     return start, end
 
 
+MAX_SPANS = 10_000
+
+
+@endpoint("POST", "/packs/{pack}/spans", "read")
+async def read_pack_spans(request: Request):
+    """Many byte ranges of one pack, concatenated in request order:
+    {"spans": [[offset, length], ...]} (the entries a client lacks, batched)."""
+    svc, repo, rid, _tok = await context(request, "pack.read")
+    pack = check_hex_id(request.path_params["pack"])
+    doc = await read_json(request)
+    info = await blocking(svc.store.get_pack, repo, pack)
+    if not info:
+        raise NotFound(f"no pack {pack[:12]} in {repo}", code="pack_not_found")
+    raw = doc.get("spans")
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_SPANS:
+        raise ValidationFailed(f"'spans' must be a list of 1 to {MAX_SPANS} [offset, length]")
+    spans = []
+    for item in raw:
+        ok = isinstance(item, list) and len(item) == 2 and all(
+            type(x) is int for x in item)
+        if not ok or item[0] < 0 or item[1] <= 0 or item[0] + item[1] > info.size:
+            raise ValidationFailed(f"span {str(item)[:40]} is outside 0..{info.size}",
+                                   code="bad_range")
+        spans.append((info, item[0], item[0] + item[1]))
+    total = sum(end - start for _, start, end in spans)
+    return StreamingResponse(_spans(svc, rid, spans), headers={"content-length": str(total)},
+                             media_type="application/octet-stream")
+
+
 @endpoint("GET", "/packs/{pack}/urls", "read")
 async def pack_urls(request: Request):
     """Short-lived direct URLs of a pack's parts, when the object store can make them

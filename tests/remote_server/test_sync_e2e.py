@@ -360,3 +360,46 @@ def test_pull_of_a_diverged_branch_stops(server, tmp_path):
         sync.pull(b, cb, "origin")
     assert e.value.exit_code == 1 and "merge" in e.value.hint
     assert b.refs.read("refs/heads/main") == mine
+
+
+def test_fetch_of_a_mostly_held_pack_reads_only_the_missing_entries(server, tmp_path):
+    from ldv.plumbing.blobs import read_blob
+    from ldv.plumbing.objects import read_commit
+    from ldv.plumbing.repository import Repo
+    from ldv.plumbing.trees import lookup
+    a = make_repo(tmp_path / "a")
+    big, small = os.urandom(3 << 20), os.urandom(100_000)
+    c1 = make_commit(a, {"big.bin": big, "small.bin": small})    # one data pack, both files
+    client, token = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    b = Repo.init(tmp_path / "b", MasterKey.from_hex(KEY_HEX), keyring_file=a.keyring_file())
+    make_commit(b, {"big.bin": big})        # same keyring: same chunk ids, held already
+    bclient, _ = connect(server, b)
+    before = server.svc.metrics.bytes_out
+    result = sync.fetch(b, bclient, "origin")
+    moved = server.svc.metrics.bytes_out - before
+    assert b.refs.read("refs/remotes/origin/main") == c1
+    tree = read_commit(b.odb, c1).tree
+    assert read_blob(b.odb, lookup(b.odb, tree, "small.bin").oid) == small
+    assert read_blob(b.odb, lookup(b.odb, tree, "big.bin").oid) == big
+    # the missing 100 kB and the metadata travel, not the 3 MiB pack
+    assert moved < len(small) + 300_000, moved
+    assert result.bytes_fetched < len(small) + 300_000
+    report = fsck(b)
+    assert report.ok, report.problems()
+
+
+def test_pack_spans_are_validated(server, tmp_path):
+    from ldv.plumbing.errors import RemoteError
+    a = make_repo(tmp_path / "a")
+    make_commit(a, {"f": os.urandom(10_000)})
+    client, _ = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    pack = sorted(n for n, _ in a.odb.index.pack_names())[0]
+    size = client.pack_info(pack)["size"]
+    assert client.read_spans(pack, [(0, 4), (size - 4, 4)]) == [
+        client.read_pack(pack, 0, 4), client.read_pack(pack, size - 4, 4)]
+    for bad in ([(size - 2, 4)], [(-1, 4)], [(0, 0)]):
+        with pytest.raises(RemoteError) as e:
+            client.read_spans(pack, bad)
+        assert e.value.status == 400

@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass, field
 
 from ldv.plumbing.errors import RepositoryLocked
-from ldv.plumbing.index import Entry, Index, load_index, mode_of, save_index
+from ldv.plumbing.index import (SKIP_WORKTREE, Entry, Index, load_index, mode_of,
+                                save_index)
 from ldv.plumbing.objects import MODE_SYMLINK
 
 from . import workfiles
@@ -144,10 +145,11 @@ def compute(ws) -> Status:
     refreshed: dict[str, Entry] = {}
     unstaged = []
     for path in sorted(unseen.keys() | suspects.keys()):
-        if path in unmerged:
+        e = index.get(path)
+        if path in unmerged or e.flags & SKIP_WORKTREE:   # partial clone: not checked out
             continue
         st = suspects[path] if path in suspects else workfiles.lstat(ws.root, path)
-        code = worktree_code(ws, index.get(path), st, refreshed)
+        code = worktree_code(ws, e, st, refreshed)
         if code:
             unstaged.append(Change(path, code))
     staged = [c for c in staged_changes(ws, index) if c.path not in unmerged]
@@ -172,18 +174,20 @@ def compare_stat(ws, index: Index) -> tuple[dict, dict[str, os.stat_result], lis
     pop = unseen.pop
     suspects: dict[str, os.stat_result] = {}
     untracked: list[str] = []
-    for path, d in workfiles.scan(ws.root, ws.ignore):
-        key = pop(path, None)
-        if key is None:
-            untracked.append(path)
-            continue
-        st = d.stat(follow_symlinks=False)
-        # index.stat_key(st), inlined: this is the hot loop
-        if key != (0, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
-            if mode_of(st) is None:
-                unseen[path] = key        # became a FIFO or the like: look again
-            else:
-                suspects[path] = st
+    for prefix, files in workfiles.scan_dirs(ws.root, ws.ignore):
+        for d in files:
+            path = prefix + d.name
+            key = pop(path, None)
+            if key is None:
+                untracked.append(path)
+                continue
+            st = d.stat(follow_symlinks=False)
+            # index.stat_key(st), inlined: this is the hot loop
+            if key != (0, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
+                if mode_of(st) is None:
+                    unseen[path] = key        # became a FIFO or the like: look again
+                else:
+                    suspects[path] = st
     return unseen, suspects, untracked
 
 

@@ -72,11 +72,21 @@ def walk(root: Path, ignore: Ignore, start: str = "") -> Iterator[tuple[str, os.
 
 
 def scan(root: Path, ignore: Ignore, start: str = "") -> Iterator[tuple[str, os.DirEntry]]:
-    """Every non-ignored regular file and symlink under ``start``, with its DirEntry.
+    """Every non-ignored regular file and symlink under ``start``, with its DirEntry."""
+    for prefix, files in scan_dirs(root, ignore, start):
+        for d in files:
+            yield prefix + d.name, d
+
+
+def scan_dirs(root: Path, ignore: Ignore,
+              start: str = "") -> Iterator[tuple[str, list[os.DirEntry]]]:
+    """Per directory under ``start``: its path prefix ("" or "dir/") and its
+    non-ignored regular files and symlinks, as DirEntry objects.
 
     Kinds come from readdir's d_type, so nothing is stat'ed here: the caller calls
     ``entry.stat(follow_symlinks=False)`` (one lstat, cached) only for the files it
-    must compare -- `status` never stats an untracked file.
+    must compare -- `status` never stats an untracked file.  One list per directory
+    rather than one generator step per file: this runs for every file in the tree.
     """
     root_s = str(root)
     stack = [(start, ignore.has_rules(start))]
@@ -87,6 +97,7 @@ def scan(root: Path, ignore: Ignore, start: str = "") -> Iterator[tuple[str, os.
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
         prefix = rel + "/" if rel else ""
+        files = []
         with it:
             for d in it:
                 if d.is_dir(follow_symlinks=False):
@@ -95,10 +106,10 @@ def scan(root: Path, ignore: Ignore, start: str = "") -> Iterator[tuple[str, os.
                         # rules below: inherited, or its own .ldvignore (Ignore.has_rules)
                         stack.append((path, rules or os.path.isfile(
                             f"{root_s}/{path}/{IGNORE_FILE}")))
-                elif d.is_file(follow_symlinks=False) or d.is_symlink():
-                    path = prefix + d.name
-                    if not (rules and ignore.excluded(path, False)):
-                        yield path, d
+                elif (d.is_file(follow_symlinks=False) or d.is_symlink()) and not (
+                        rules and ignore.excluded(prefix + d.name, False)):
+                    files.append(d)
+        yield prefix, files
 
 
 def hash_file(root: Path, path: str, st: os.stat_result, chunker: "Chunker", hasher) -> bytes:

@@ -133,53 +133,63 @@ class Graph:
         before: list[str] = []
         if oid not in self.lanes:
             self.lanes.append(oid)
-        col = self.lanes.index(oid)
-        dups = {i for i, x in enumerate(self.lanes) if x == oid and i != col}
+        dups = {i for i, x in enumerate(self.lanes) if x == oid and i != self.lanes.index(oid)}
         if dups:
             # Lanes that waited for the same commit join into its column first.
             before.append(self._collapse(dups))
-            col = self.lanes.index(oid)
+        col = self.lanes.index(oid)
         n_row = len(self.lanes)
-        after: list[str] = []
         if not parents:
-            cells = _draw(n_row, {i: ("*" if i == col else "|") for i in range(n_row)}, {})
-            self._post_merge_col = None
+            row = self._row(col, {})
+            self._post_merge_col, self._slid = None, set()
             del self.lanes[col]
-            return before, cells.ljust(2 * n_row), after
+            return before, row.ljust(2 * n_row), []
         new = [p for p in parents[1:] if p not in self.lanes and p != parents[0]]
-        # Git (graph.c): a merge's row draws the lanes right of it as "\\" only
-        # when the row above was another merge's "|\\" left of them.
-        prev = self._post_merge_col
-        shift = "\\" if new and not dups and prev is not None and not before else "|"
-        # Git (graph.c): a lane still sliding left from the row above is drawn "/"
-        # when this commit makes it slide again (it waits for this first parent).
-        sliding = {i for i in self._slid if i > col and self.lanes[i] == parents[0]
-                   and not new}
-        cells = _draw(n_row, {i: ("*" if i == col else "/" if i in sliding else
-                                  shift if i > col and prev is not None and i > prev else "|")
-                              for i in range(n_row)}, {})
-        self._post_merge_col = None
-        self._slid = set()
+        row = self._row(col, self._special(col, parents, new, fresh=not before))
         joins = [self.lanes.index(p) for p in parents[1:]
                  if p in self.lanes and p != parents[0] and p != oid]
         self.lanes[col] = parents[0]
         self.lanes[col + 1:col + 1] = new
+        after = self._after(col, parents[0], new, joins)
+        return before, row.ljust(2 * max(n_row, len(self.lanes))), after
+
+    def _special(self, col: int, parents: list[bytes], new: list, fresh: bool) -> dict:
+        """Lanes right of the commit that Git draws other than "|" in its row.
+
+        After another merge's "|\\" row, a merge that opens lanes draws the lanes
+        it pushes over as "\\"; a lane still sliding left from the row above is
+        drawn "/" when this commit makes it slide again (graph.c's rules).
+        """
+        prev, slid = self._post_merge_col, self._slid
+        self._post_merge_col, self._slid = None, set()
+        if new:
+            if prev is None or not fresh:
+                return {}
+            return {i: "\\" for i in range(col + 1, len(self.lanes)) if i > prev}
+        return {i: "/" for i in slid if i > col and self.lanes[i] == parents[0]}
+
+    def _row(self, col: int, special: dict) -> str:
         n = len(self.lanes)
-        first_new, after_new = col + 1, col + 1 + len(new)
-        gaps = {i: "\\" for i in range(first_new, n) if new}
-        gaps.update({i: "\\" for i in joins if i > col and not new})
+        return _draw(n, {i: "*" if i == col else special.get(i, "|") for i in range(n)}, {})
+
+    def _after(self, col: int, first: bytes, new: list, joins: list[int]) -> list[str]:
+        """The row under a commit: a merge's edges, or its lane joining a twin."""
+        n = len(self.lanes)
+        if new:
+            gaps = {i: "\\" for i in range(col + 1, n)}
+            at = {i: "|" for i in range(col + 1)}
+        else:
+            gaps = {i: "\\" for i in joins if i > col}
+            at = {i: "|" for i in range(n) if i not in gaps or i in joins}
         if gaps:
-            at = {i: "|" for i in range(n) if (i < first_new or not new) and
-                  (i not in gaps or i in joins)}
-            after.append(_draw(n, at, gaps).ljust(2 * n))
             self._post_merge_col = col
-        elif parents[0] in self.lanes[:col] + self.lanes[col + 1:]:
+            return [_draw(n, at, gaps).ljust(2 * n)]
+        twins = [i for i, x in enumerate(self.lanes) if x == first and i != col]
+        if twins:
             # The first parent is awaited in another lane too: Git joins the
             # two right away, the right one sliding into the left one.
-            twin = next(i for i, x in enumerate(self.lanes) if x == parents[0] and i != col)
-            after.append(self._collapse({max(col, twin)}))
-        del after_new
-        return before, cells.ljust(2 * max(n_row, n)), after
+            return [self._collapse({max(col, twins[0])})]
+        return []
 
     def _collapse(self, gone: set[int]) -> str:
         """Remove lanes ``gone``, drawing them and every lane right of them as

@@ -337,6 +337,10 @@ class PackedObjectDatabase:
         self.flush()
         return self.index.lookup(oid)
 
+    def delta_depth(self, oid: bytes) -> int:
+        """How many deltas deep ``oid`` is stored (0: full); ObjectNotFound if absent."""
+        return self._locate(oid).depth
+
     def with_delta_bases(self, oids: Iterable[bytes]) -> set[bytes]:
         """``oids`` plus every delta base their stored encodings need."""
         out, todo = set(), list(oids)

@@ -74,4 +74,6 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
         save_index(ws.repo, index)
         if merging is not None:
             clear_state(ws.repo)
+    from .maintenance import auto_gc
+    auto_gc(ws.repo, head_tree, tree)     # gc.autoDepth: turn deep delta chains around
     return oid

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from ldv.plumbing.blobs import iter_chunk_ids, iter_node_ids
-from ldv.plumbing.errors import IntegrityError, LdvError, ObjectNotFound
+from ldv.plumbing.errors import (BadInput, IntegrityError, LdvError, ObjectNotFound,
+                                 RepositoryLocked)
 from ldv.plumbing.index import load_index
 from ldv.plumbing.objects import MODE_DIR, read_commit, read_tag
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.shallow import read_shallow
-from ldv.plumbing.trees import decode_node
+from ldv.plumbing.trees import decode_node, diff_trees
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -142,6 +143,61 @@ def gc(repo, *, progress: Progress = _noop, lock_timeout: float = 10) -> GcRepor
         stats = repo.odb.repack(live)
         progress("Repacking", len(live), len(live))
     return GcReport(len(live), len(stored), len(stored - live), stats)
+
+
+AUTO_DEPTH = 8          # gc.autoDepth: repack once a commit's chunks are this deep
+AUTO_SCAN_FILES = 2000  # modified files looked at per commit (bounds the check)
+
+
+def auto_gc(repo, old_tree: bytes | None, new_tree: bytes | None) -> GcReport | None:
+    """Git's ``gc --auto`` after a commit: run gc when a file the commit modified
+    is stored as a delta chain ``gc.autoDepth`` deep, so that the newest version
+    is full again and older ones are deltas against newer ones (gc.auto=0: off).
+
+    Only modified paths can hold new deltas (a base is the same path's old
+    blob).  Returns the gc report, or None when nothing was due or another
+    process holds the repository lock (the next commit tries again)."""
+    cfg = repo.config
+    depth = _config_int(cfg, "gc.autoDepth", AUTO_DEPTH)
+    if _config_int(cfg, "gc.auto", 1) == 0 or depth <= 0 or old_tree is None:
+        return None
+    if _deepest_delta(repo, old_tree, new_tree, depth) < depth:
+        return None
+    try:
+        return gc(repo, lock_timeout=0)
+    except RepositoryLocked:
+        return None
+
+
+def _config_int(cfg, key: str, default: int) -> int:
+    value = cfg.get(key)
+    try:
+        return default if value is None else int(value)
+    except ValueError:
+        raise BadInput(f"config {key} is {value!r}, not a number",
+                       hint=f"fix it with `ldv config {key} N`") from None
+
+
+def _deepest_delta(repo, old_tree, new_tree, enough: int) -> int:
+    """The deepest chunk among modified files (stops at ``enough``)."""
+    depth_of = getattr(repo.odb, "delta_depth", None)
+    deepest, looked = 0, 0
+    if depth_of is None:
+        return 0
+    for _path, old, new in diff_trees(repo.odb, old_tree, new_tree):
+        if old is None or new is None or new.mode == MODE_DIR:
+            continue
+        looked += 1
+        for oid, _n in iter_chunk_ids(repo.odb, new.oid):
+            try:
+                deepest = max(deepest, depth_of(oid))
+            except ObjectNotFound:      # a partial clone's unfetched chunk
+                continue
+            if deepest >= enough:
+                return deepest
+        if looked >= AUTO_SCAN_FILES:
+            break
+    return deepest
 
 
 # -- fsck --------------------------------------------------------------------------

@@ -42,6 +42,8 @@ _FLAGS = struct.Struct("<4xH72x")           # an _ENTRY's flags
 
 UNVERIFIED = 1            # entry flag: stat data may not be trusted, hash to compare
 UNMERGED = 2              # entry flag: a merge conflict not yet resolved (`add` clears it)
+SKIP_WORKTREE = 4         # entry flag: outside a partial clone's path, never checked out;
+                          # status ignores the file, commits keep the entry as it is
 # Timestamps come from the kernel's coarse clock, which may lag time.time_ns() by a
 # tick; a file touched this close to an index write is treated as racy.
 RACY_WINDOW_NS = 100_000_000

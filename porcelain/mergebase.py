@@ -9,11 +9,15 @@ markers, a binary conflict keeps the base's version.  Virtual commits, their
 trees and blobs live in a scratch in-memory database over the repository's and
 are never stored.
 
-The walk reads every ancestor of both commits once (no generation numbers yet):
-linear in the history, which for dataset repositories is thousands of commits.
+The walk is Git's paint-down by committer time: it reads the commits newer than
+the merge bases (plus, only when there are several candidates, their ancestry to
+drop redundant ones).  Like Git without generation numbers it trusts committer
+times to grow along history; a clock that ran backwards can only add candidates,
+which the redundancy check then removes.
 """
 from __future__ import annotations
 
+import heapq
 from collections import deque
 
 from ldv.plumbing.index import Entry, Index
@@ -40,13 +44,59 @@ def ancestors(odb, start: bytes) -> set[bytes]:
 
 
 def merge_bases(odb, a: bytes, b: bytes) -> list[bytes]:
-    """The best common ancestors of ``a`` and ``b``, oldest committer time first."""
-    common = ancestors(odb, a) & ancestors(odb, b)
-    # ``common`` is closed under parents, so the common ancestors that another
-    # common ancestor reaches are exactly the parents of common ancestors.
-    below = {p for c in common for p in read_commit(odb, c).parents}
-    best = common - below
-    return sorted(best, key=lambda c: (read_commit(odb, c).commit_time, c))
+    """The best common ancestors of ``a`` and ``b``, oldest committer time first.
+
+    Git's paint-down: walk both histories newest first, painting each commit with
+    the side(s) it is reachable from; a commit painted by both is a common ancestor
+    and its own ancestors are painted stale; the walk stops once only stale commits
+    are left, so it reads the history back to the bases, not to the root.
+    """
+    if a == b:
+        return [a]
+    times: dict[bytes, int] = {}
+    found = _paint_down(odb, a, b, times)
+    if len(found) > 1:
+        found = _remove_redundant(odb, found)
+    return sorted(found, key=lambda c: (times[c], c))
+
+
+_A, _B, _STALE = 1, 2, 4
+
+
+def _paint_down(odb, a: bytes, b: bytes, times: dict) -> list[bytes]:
+    paint: dict[bytes, int] = {a: _A, b: _B}
+    heap: list = []
+    seq = 0
+
+    def push(oid: bytes) -> None:
+        nonlocal seq
+        if oid not in times:
+            times[oid] = read_commit(odb, oid).commit_time
+        seq += 1
+        heapq.heappush(heap, (-times[oid], seq, oid))
+
+    push(a)
+    push(b)
+    found: list[bytes] = []
+    while any(not paint[o] & _STALE for _, _, o in heap):   # as Git's queue_has_nonstale
+        oid = heapq.heappop(heap)[2]
+        flags = paint[oid]
+        if flags & (_A | _B) == (_A | _B) and not flags & _STALE:
+            if oid not in found:
+                found.append(oid)
+            flags |= _STALE
+        for p in read_commit(odb, oid).parents:
+            if paint.get(p, 0) & flags != flags:
+                paint[p] = paint.get(p, 0) | flags
+                push(p)
+    return found
+
+
+def _remove_redundant(odb, found: list[bytes]) -> list[bytes]:
+    """Drop candidates that another candidate descends from (rare: criss-cross,
+    or clocks that ran backwards)."""
+    reach = {c: ancestors(odb, c) for c in found}
+    return [c for c in found if not any(c != o and c in reach[o] for o in found)]
 
 
 def scratch_odb(repo_odb) -> LayeredODB:

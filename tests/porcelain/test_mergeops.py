@@ -431,3 +431,29 @@ def test_merge_on_a_detached_head(w):
     assert w.ws.head_branch() is None and w.head() == out.new
     assert w.ws.repo.refs.read("refs/heads/main") == head
     assert read_commit(w.ws.repo.odb, out.new).message == "Merge branch 'side' into HEAD\n"
+
+
+def _brute_force_bases(odb, a: bytes, b: bytes) -> set[bytes]:
+    from ldv.porcelain.mergebase import ancestors
+    common = ancestors(odb, a) & ancestors(odb, b)
+    return {c for c in common
+            if not any(c != o and c in ancestors(odb, o) for o in common)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_bases_equal_the_definition_on_random_dags(tmp_path, seed):
+    """Best common ancestors (none descends from another), on random DAGs with
+    merges: the paint-down walk finds exactly those."""
+    import random
+
+    from tests.porcelain.history import make_commit, make_repo
+    r = random.Random(seed)
+    repo = make_repo(tmp_path / "dag")
+    commits = [make_commit(repo, {"f": b"0"}, (), "root", 1_700_000_000, branch=None)]
+    for i in range(1, 40):
+        parents = r.sample(commits[-8:], min(len(commits[-8:]), r.choice([1, 1, 2])))
+        commits.append(make_commit(repo, {"f": str(i).encode()}, parents, f"c{i}",
+                                   1_700_000_000 + i * 10 + r.randint(0, 5), branch=None))
+    for _ in range(25):
+        a, b = r.sample(commits, 2)
+        assert set(merge_bases(repo.odb, a, b)) == _brute_force_bases(repo.odb, a, b)

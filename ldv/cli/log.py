@@ -60,6 +60,8 @@ def _changes(repo, entry, kind: str, paths) -> str:
     from ldv.plumbing.objects import read_commit
     from ldv.porcelain.diff import compare
     from ldv.porcelain.diff_sides import TreeSide
+    if len(entry.parents) > 1:
+        return ""       # as `git log -p`: merges show no diff by default
     r = repo.plumbing
     # a shallow clone's boundary commit shows as if it were a root commit, as in Git
     parent = read_commit(r.odb, entry.parents[0]).tree \

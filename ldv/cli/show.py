@@ -12,8 +12,10 @@ from ._app import App, out, pass_app
 @click.argument("rev", default="HEAD")
 @click.option("--stat", is_flag=True, help="Show a diffstat instead of the patch.")
 @click.option("--name-status", is_flag=True, help="Show changed paths with A/M/D/T.")
+@click.option("--first-parent", is_flag=True,
+              help="For a merge, show its changes against the first parent.")
 @pass_app
-def command(app: App, rev, stat, name_status):
+def command(app: App, rev, stat, name_status, first_parent):
     """Show a commit (header and its changes), a tag, or a file at REV:PATH.
 
     `ldv show HEAD~2` shows that commit and its diff against its first parent;
@@ -35,10 +37,11 @@ def command(app: App, rev, stat, name_status):
     if r.type == ObjType.TAG:
         out(inspect.pretty(repo.plumbing, rev).decode().rstrip("\n"))
         out()
-    _show_commit(repo, revparse.peel_to_commit(repo.plumbing, r.oid, rev), stat, name_status)
+    _show_commit(repo, revparse.peel_to_commit(repo.plumbing, r.oid, rev), stat, name_status,
+                 first_parent)
 
 
-def _show_commit(repo, oid, stat, name_status) -> None:
+def _show_commit(repo, oid, stat, name_status, first_parent=False) -> None:
     from ldv.plumbing.objects import read_commit
     from ldv.porcelain.diff import compare
     from ldv.porcelain.diff_sides import TreeSide
@@ -46,6 +49,8 @@ def _show_commit(repo, oid, stat, name_status) -> None:
     from ._format import commit_header, decorations
     c = read_commit(repo.plumbing.odb, oid)
     out(commit_header(oid, c, decorations(repo.plumbing).get(oid)))
+    if len(c.parents) > 1 and not first_parent:
+        return      # as `git show` of a clean merge: no diff (--first-parent shows one)
     odb = repo.plumbing.odb
     # a shallow clone's boundary commit shows as if it were a root commit, as in Git
     parent = read_commit(odb, c.parents[0]).tree \

@@ -153,3 +153,16 @@ def test_graph_matches_git(tmp_path, env, seed):
     for fmt in ("%s", "%s%n%an <%ae>%n"):          # one line, and text under the commit
         assert ldv("log", "--graph", "--format", fmt).output == \
             _git(git_dir, "log", "--graph", f"--format={fmt}"), fmt
+
+
+def test_show_of_a_merge(tmp_path, env):
+    commits = _random_dag(1, 8)
+    merge = next(i for i, c in enumerate(commits) if len(c[2]) == 2)
+    _build_ldv(tmp_path / "ldv", commits[:merge + 1])
+    ldv = Ldv(tmp_path / "ldv", dict(env, LDV_MASTER_KEY="11" * 32))
+    plain = ldv("show", "HEAD").output
+    assert plain.startswith("commit ") and "Merge: " in plain and "diff --git" not in plain
+    changed = ldv("diff", "--name-status", "HEAD^1", "HEAD").output
+    assert changed                                    # this merge did change files
+    fp = ldv("show", "--first-parent", "--name-status", "HEAD").output
+    assert fp.endswith("\n" + changed)

@@ -10,7 +10,8 @@ import fnmatch
 import os
 
 from ldv.plumbing.errors import BadInput, Conflict, InvalidPath
-from ldv.plumbing.index import Entry, Index, load_index, mode_of, save_index
+from ldv.plumbing.index import (SKIP_WORKTREE, Entry, Index, load_index, mode_of,
+                                save_index)
 
 from . import workfiles
 from .worktree import AddResult
@@ -131,7 +132,7 @@ def _stage(ws, index: Index, todo: dict) -> AddResult:
         st = todo[path]
         old = index.get(path)
         if st is None:
-            if old is not None:
+            if old is not None and not old.flags & SKIP_WORKTREE:    # absent by design
                 index.remove(path)
                 result.removed.append(path)
         elif old is None or not old.stat_matches(st):

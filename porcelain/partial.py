@@ -168,3 +168,26 @@ def _merge(entries: list[PackEntry]) -> list[tuple[int, int, list[PackEntry]]]:
         else:
             out.append((e.offset, e.length, [e]))
     return out
+
+
+def sparse_checkout(repo, commit: bytes, prefix: str, *, progress: Progress = _noop) -> int:
+    """Check out only the files of ``commit`` under ``prefix`` into an empty work
+    tree; every other file gets an index entry flagged SKIP_WORKTREE (Git's bit),
+    so status does not call it deleted and commits keep it as HEAD has it.
+    Returns the number of files written."""
+    from ldv.plumbing.index import SKIP_WORKTREE, Entry, Index, save_index
+    from ldv.plumbing.objects import read_commit
+    from ldv.plumbing.trees import walk
+    from . import workfiles
+    prefix = prefix.strip("/")
+    index, written = Index(), 0
+    for path, e in walk(repo.odb, read_commit(repo.odb, commit).tree):
+        if workfiles.under(path, prefix):
+            st = workfiles.write_file(repo.odb, repo.root, path, e.mode, e.oid)
+            index.put(Entry.from_stat(path, e.mode, e.oid, st))
+            written += 1
+            progress("Checking out files", written, None)
+        else:
+            index.put(Entry(path, e.mode, e.oid, e.size, flags=SKIP_WORKTREE))
+    save_index(repo, index)
+    return written

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from ldv.plumbing import refseal
-from ldv.plumbing.errors import (BadInput, Conflict, NonFastForward, RepositoryError)
+from ldv.plumbing.errors import (BadInput, Conflict, NonFastForward, ObjectNotFound,
+                                 RepositoryError)
 from ldv.plumbing.objects import read_commit, read_tag
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.pack import KIND_DATA, pack_path
@@ -152,7 +153,11 @@ def _closure(repo, commits: list[bytes]) -> set[bytes]:
         if oid in seen:
             continue
         seen.add(oid)
-        todo.extend(_children(repo, oid, kind))
+        try:
+            todo.extend(_children(repo, oid, kind))
+        except ObjectNotFound:
+            if kind != ObjType.CHUNK:     # a partial clone lacks chunks outside its
+                raise                     # path; the remote has them
     return repo.odb.with_delta_bases(seen)
 
 
@@ -419,9 +424,9 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
     """Make ``dest`` a new repository holding the remote's history; check out a branch.
 
     With ``filter_path`` it is a partial clone: all metadata, but file contents
-    only under that path, and no checkout (the work tree and the local branch
-    stay empty, so nothing can commit the absent files away); read the files
-    with `ldv show origin/main:PATH` or the API."""
+    only under that path, which alone is checked out; the other files are in
+    the index flagged SKIP_WORKTREE (partial.sparse_checkout), so status and
+    commit leave them as they are."""
     from ldv.plumbing.repository import Repo
     from .checkout import move_to
     from .worktree import Workspace
@@ -443,11 +448,14 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
             fetch_path(repo, client, heads[f"refs/remotes/origin/{short}"], filter_path,
                        progress=progress)
             repo.config.set("remote.origin.filter", filter_path)
-    if short is None or filter_path:
+    if short is None:
         return repo
     tip = heads[f"refs/remotes/origin/{short}"]
     repo.refs.set_symbolic("HEAD", f"refs/heads/{short}")
     with repo.lock():
-        move_to(Workspace(repo, progress=progress), None, tip, force=True, verb="clone")
+        if filter_path:
+            partial.sparse_checkout(repo, tip, filter_path, progress=progress)
+        else:
+            move_to(Workspace(repo, progress=progress), None, tip, force=True, verb="clone")
         repo.refs.set(f"refs/heads/{short}", tip, message=f"clone: from {url}")
     return repo

@@ -323,25 +323,44 @@ def test_annotated_tags_travel_and_do_not_move(server, tmp_path):
 def test_partial_clone_of_one_path_fetches_only_its_data(server, tmp_path):
     from ldv.plumbing.blobs import iter_chunk_ids, read_blob
     from ldv.plumbing.objects import read_commit
-    from ldv.plumbing.trees import lookup
+    from ldv.plumbing.trees import lookup, walk
+    from ldv.porcelain.worktree import Identity, Workspace
     a = make_repo(tmp_path / "a")
     client, token = connect(server, a)
-    big = {"skip/huge.bin": os.urandom(3 << 20)}
+    big = {"skip/huge.bin": os.urandom(3 << 20), "top.bin": os.urandom(200_000)}
     c1 = make_commit(a, big)
     sync.push(a, client, "origin", "main")
     keep = {"keep/a.txt": b"alpha\n" * 1000, "keep/sub/b.bin": os.urandom(300_000)}
-    c2 = make_commit(a, {**big, **keep}, parents=[c1])
+    c2 = make_commit(a, {**big, **keep}, parents=[c1])     # one data pack: huge.bin too
     sync.push(a, client, "origin", "main")
+    before = server.svc.metrics.bytes_out
     b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
                    fingerprint=server.fingerprint, filter_path="keep")
+    moved = server.svc.metrics.bytes_out - before
+    assert moved < sum(map(len, keep.values())) + 100_000, moved     # not huge.bin
     tree = read_commit(b.odb, c2).tree
-    for path, data in keep.items():
-        assert read_blob(b.odb, lookup(b.odb, tree, path).oid) == data
     skipped = lookup(b.odb, tree, "skip/huge.bin").oid
     assert not any(b.odb.has(c) for c, _ in iter_chunk_ids(b.odb, skipped))
-    assert b.refs.read("refs/remotes/origin/main") == c2
-    assert b.refs.read("refs/heads/main") is None and b.config.get("remote.origin.filter") == "keep"
-    assert not [p for p in (tmp_path / "b").iterdir() if p.name != ".ldv"]
+    assert worktree_files(tmp_path / "b") == keep           # only the path is checked out
+    assert b.refs.read("refs/heads/main") == c2 and b.config.get("remote.origin.filter") == "keep"
+    ws = Workspace(b)
+    assert ws.status().clean, ws.status()                   # absent files are not "deleted"
+    (tmp_path / "b" / "keep" / "a.txt").write_bytes(b"changed\n")
+    (tmp_path / "b" / "keep" / "new.txt").write_bytes(b"new\n")
+    ws.add(["."])
+    mine = ws.commit("edit in a partial clone", author=Identity("Ada", "ada@x"), all=True)
+    theirs = dict(walk(b.odb, read_commit(b.odb, mine).tree))
+    for path in big:                      # the paths outside the filter are unchanged
+        assert theirs[path].oid == lookup(b.odb, tree, path).oid
+    assert set(theirs) == set(big) | set(keep) | {"keep/new.txt"}
+    bclient, _ = connect(server, b)
+    assert sync.push(b, bclient, "origin", "main").commits == 1
+    full = sync.clone(server.url("ds"), tmp_path / "c", MasterKey.from_hex(KEY_HEX), token,
+                      fingerprint=server.fingerprint)
+    assert worktree_files(tmp_path / "c") == {**big, **keep, "keep/a.txt": b"changed\n",
+                                              "keep/new.txt": b"new\n"}
+    assert fsck(full).ok
+    assert read_blob(full.odb, lookup(full.odb, tree, "skip/huge.bin").oid) == big["skip/huge.bin"]
 
 
 def test_pull_of_a_diverged_branch_stops(server, tmp_path):

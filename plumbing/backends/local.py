@@ -71,12 +71,25 @@ class LocalBackend:
         atomic_write(self._path(name), data)
 
     def get(self, name: str, offset: int = 0, length: int | None = None) -> bytes:
+        # os.pread on a bare descriptor: a delta base or a clone's object is one
+        # ranged read, and a buffered file object per read costs more than the read
         try:
-            with open(self._path(name), "rb") as f:
-                f.seek(offset)
-                return f.read() if length is None else f.read(length)
+            fd = os.open(self._path(name), os.O_RDONLY)
         except FileNotFoundError:
             raise _missing(name) from None
+        try:
+            if length is None:
+                length = max(os.fstat(fd).st_size - offset, 0)
+            parts, done = [], 0
+            while done < length:
+                part = os.pread(fd, length - done, offset + done)
+                if not part:        # end of file: the caller sees a short read
+                    break
+                parts.append(part)
+                done += len(part)
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        finally:
+            os.close(fd)
 
     def open(self, name: str) -> BinaryIO:
         try:

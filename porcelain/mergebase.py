@@ -106,12 +106,14 @@ def scratch_odb(repo_odb) -> LayeredODB:
     return LayeredODB(mem, repo_odb)
 
 
-def base_tree(odb, chunker, a: bytes, b: bytes, depth: int = 0) -> tuple[bytes | None, int]:
+def base_tree(odb, chunker, a: bytes, b: bytes, depth: int = 0,
+              bases: list[bytes] | None = None) -> tuple[bytes | None, int]:
     """The tree to merge ``a`` and ``b`` against, and how many bases there were.
 
     ``odb`` must accept writes (a scratch_odb); virtual commits are written there.
     """
-    bases = merge_bases(odb, a, b)
+    if bases is None:
+        bases = merge_bases(odb, a, b)
     if not bases:
         return None, 0
     if len(bases) == 1 or depth >= MAX_DEPTH:

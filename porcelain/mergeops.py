@@ -27,8 +27,7 @@ from . import workfiles
 from .checkout import apply, move_to, plan_two_way, refuse, uptodate
 from .commit import clean_message, local_tz_minutes
 from .merge import Labels
-from .mergebase import base_tree, scratch_odb
-from .refs_ops import is_ancestor
+from .mergebase import base_tree, merge_bases, scratch_odb
 from .mergestate import (STATE, MergeState, PathConflict, _check_resolved, _clear_flags,
                          clear_state, commit_parents, forget_merge, parents_of,
                          _original, read_state, refuse_unmerged, unmerged_codes,
@@ -77,9 +76,10 @@ def merge(ws, theirs: bytes, label: str, *, message: str | None = None,
     with ws.repo.lock():
         _refuse_pending(ws.repo)
         head = ws.head_commit()
-        if head is not None and is_ancestor(ws.repo, theirs, head):
+        bases = merge_bases(ws.repo.odb, head, theirs) if head is not None else []
+        if theirs in bases:
             return MergeOutcome("up-to-date", head, head, label)
-        if head is None or (ff != "no" and is_ancestor(ws.repo, head, theirs)):
+        if head is None or (ff != "no" and head in bases):
             move_to(ws, head, theirs, force=False, verb="merge")
             ws.repo.refs.set("HEAD", theirs, old=head, message=f"merge {label}: Fast-forward")
             return MergeOutcome("fast-forward", head, theirs, label)
@@ -87,7 +87,7 @@ def merge(ws, theirs: bytes, label: str, *, message: str | None = None,
             raise NonFastForward("Not possible to fast-forward, aborting.",
                                  hint=f"merge without --ff-only, or reset onto {label}")
         scratch = scratch_odb(ws.repo.odb)
-        base, nbases = base_tree(scratch, ws.chunker, head, theirs)
+        base, nbases = base_tree(scratch, ws.chunker, head, theirs, bases=bases)
         if nbases == 0:
             raise BadInput(f"refusing to merge unrelated histories ({label})",
                            hint="the two commits have no common ancestor")

@@ -80,6 +80,12 @@ def convert(d: Path, fmt: str) -> None:
                    f"format='newline_delimited')) TO '{d / name}.{fmt}' ({options})")
 
 
+def _vm_hwm() -> int:
+    """This process's peak RSS in bytes."""
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
+
+
 def child(d: Path, key: str | None, fmt: str) -> None:
     from ldv.porcelain.merge.recordmerge import merge_records
     t0 = time.perf_counter()
@@ -87,7 +93,8 @@ def child(d: Path, key: str | None, fmt: str) -> None:
                         d / f"out-{key}.{fmt}", fmt=fmt, key=key)
     wall = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    peak = ru.ru_maxrss * 1024
+    # VmHWM: ru_maxrss survives exec and would include the parent's peak.
+    peak = _vm_hwm()
     s = res.stats
     print(json.dumps({"format": fmt, "key": key, "seconds": round(wall, 2),
                       "cpu_seconds": round(ru.ru_utime + ru.ru_stime, 2),

@@ -131,7 +131,9 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
         result = {"added": d.counts.added, "removed": d.counts.removed,
                   "modified": d.counts.modified}
     seconds = time.perf_counter() - t0
-    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM: ru_maxrss survives exec and would include the parent's peak.
+    rss_kib = next(int(l.split()[1]) for l in open("/proc/self/status")
+                   if l.startswith("VmHWM:"))
     return {"mode": mode, "seconds": seconds, "peak_rss": rss_kib * 1024, **result}
 
 

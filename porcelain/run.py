@@ -70,7 +70,15 @@ def run(ws, opts: RunOptions) -> RunResult:
     _check_outputs_exist(ws, opts.outputs, outputs)
     # force: an output named explicitly is wanted even if .ldvignore matches it
     # (as `git add -f`); files ignored *below* an output folder stay out.
-    ws.add([str(ws.root / p) if p else str(ws.root) for p in outputs], force=True)
+    # (`add --force DIR` would take the ignored files inside DIR too, so folders
+    # are added without force.)
+    paths = [ws.root / p if p else ws.root for p in outputs]
+    files = [str(p) for p in paths if not p.is_dir() or p.is_symlink()]
+    folders = [str(p) for p in paths if p.is_dir() and not p.is_symlink()]
+    if files:
+        ws.add(files, force=True)
+    if folders:
+        ws.add(folders)
     record = RunRecord(command=command, shell=opts.shell, cwd=_rel_cwd(ws),
                        inputs=inputs, outputs=staged_outputs(ws, outputs), code=code)
     text = command if isinstance(command, str) else shlex.join(command)

@@ -41,18 +41,19 @@ def _long(st) -> None:
     if st.head is None:
         out("\nNo commits yet")
     if st.unmerged:
-        out("\nYou have unmerged paths.")
+        out("You have unmerged paths.")
         out('  (fix conflicts and run "ldv commit")')
         out('  (use "ldv merge --abort" to abort the merge)')
-        out("\nUnmerged paths:")
-        out('  (use "ldv add <file>..." to mark resolution)')
-        for c in st.unmerged:
-            out(f"\t{_WORDS.get(c.code, c.code) + ':':<17}{quote_path(c.path, quote_space=False)}")
     if st.staged:
         out("\nChanges to be committed:")
         out('  (use "ldv restore --staged <file>..." to unstage)')
         for c in st.staged:
             out(f"\t{_WORDS.get(c.code, c.code) + ':':<12}{quote_path(c.path, quote_space=False)}")
+    if st.unmerged:     # after the staged changes, as git lists them
+        out("\nUnmerged paths:")
+        out('  (use "ldv add <file>..." to mark resolution)')
+        for c in st.unmerged:
+            out(f"\t{_WORDS.get(c.code, c.code) + ':':<17}{quote_path(c.path, quote_space=False)}")
     if st.unstaged:
         out("\nChanges not staged for commit:")
         out('  (use "ldv add <file>..." to update what will be committed)')

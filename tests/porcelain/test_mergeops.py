@@ -457,3 +457,23 @@ def test_merge_bases_equal_the_definition_on_random_dags(tmp_path, seed):
     for _ in range(25):
         a, b = r.sample(commits, 2)
         assert set(merge_bases(repo.odb, a, b)) == _brute_force_bases(repo.odb, a, b)
+
+
+def test_parquet_records_merge_by_key(w):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def table(vals: dict) -> bytes:
+        buf = io.BytesIO()
+        pq.write_table(pa.table({"id": list(vals), "v": list(vals.values())}), buf)
+        return buf.getvalue()
+
+    base = {1: "a", 2: "b", 3: "c"}
+    w.commit({"t.parquet": table(base), ".ldvattributes": "*.parquet merge=records key=id\n"})
+    diverge(w, {"t.parquet": table({**base, 1: "A"})},
+            {"t.parquet": table({**base, 3: "C", 4: "d"})})
+    w.merge("side")
+    got = pq.read_table(w.root / "t.parquet").to_pydict()
+    assert got == {"id": [1, 2, 3, 4], "v": ["A", "b", "C", "d"]}

@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 
 from ldv.plumbing.errors import RepositoryLocked
-from ldv.plumbing.index import (SKIP_WORKTREE, Entry, Index, load_index, mode_of,
-                                save_index)
+from ldv.plumbing.index import (SKIP_WORKTREE, STAT_KEY, Entry, Index, load_index,
+                                mode_of, save_index)
 from ldv.plumbing.objects import MODE_SYMLINK
 
 from . import workfiles
@@ -171,7 +171,7 @@ def compare_stat(ws, index: Index) -> tuple[dict, dict[str, os.stat_result], lis
     stats an untracked file.
     """
     unseen = dict(index.stat_keys())      # what remains after the walk was not seen
-    pop = unseen.pop
+    pop, pack = unseen.pop, STAT_KEY.pack
     suspects: dict[str, os.stat_result] = {}
     untracked: list[str] = []
     for prefix, files in workfiles.scan_dirs(ws.root, ws.ignore):
@@ -183,7 +183,7 @@ def compare_stat(ws, index: Index) -> tuple[dict, dict[str, os.stat_result], lis
                 continue
             st = d.stat(follow_symlinks=False)
             # index.stat_key(st), inlined: this is the hot loop
-            if key != (0, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
+            if key != pack(0, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
                 if mode_of(st) is None:
                     unseen[path] = key        # became a FIFO or the like: look again
                 else:

@@ -147,13 +147,15 @@ def _three_way(ws, kind: str, head: bytes, theirs: bytes, label: str, base: byte
                           original=original, reflog=f"{kind} {label}")
         return out
     out.kind = "conflict"
-    save_index(ws.repo, index)
     state = MergeState(kind, head, theirs, label, message,
                        sorted(set(tm.changed) | set(tm.conflicts)), tm.conflicts)
     if original is not None:
         state.author, state.author_time = original.author, original.author_time
         state.author_tz = original.author_tz
+    # the state first: a crash before the index is saved still leaves `--abort`
+    # the list of paths to put back
     ws.repo.write_secret(STATE, state.dumps())
+    save_index(ws.repo, index)
     err = MergeConflict("Automatic merge failed; fix conflicts and then commit the result.",
                         hint=f"resolve, `ldv add` the files, then `ldv {kind} --continue` "
                         f"(or `ldv {kind} --abort`)")

@@ -120,6 +120,29 @@ def migrate(cfg):
                + (f" (applied {', '.join(map(str, applied))})" if applied else ""))
 
 
+@cli.command()
+@backend_options
+@click.option("--max-age", "max_age", default="24h", show_default=True,
+              help="Remove unfinished uploads idle this long (e.g. 90m, 24h, 7d).")
+def gc(cfg, max_age):
+    """Remove the parts of abandoned (never finished) pack uploads."""
+    from .packs import collect_abandoned
+    seconds = _duration(max_age)
+    done = collect_abandoned(_services(cfg), seconds)
+    click.echo(f"removed {done['uploads_removed']} abandoned uploads "
+               f"({done['parts_removed']} parts); {done['untracked_found']} untracked "
+               f"uploads now have a clock")
+
+
+def _duration(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    t = text.strip().lower()
+    try:
+        return int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
+    except ValueError:
+        raise click.BadParameter(f"not a duration: {text!r} (use e.g. 90m, 24h, 7d)") from None
+
+
 @cli.group()
 def repo():
     """Create, list and delete repositories."""

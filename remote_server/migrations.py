@@ -72,11 +72,19 @@ _APPEND_ONLY = {
 _V2 = ["ALTER TABLE packs ADD COLUMN part_size {big} NOT NULL DEFAULT 0"]
 
 
+# v3: unfinished uploads and when a part last arrived, so `ldv-server gc` can
+# remove the parts of pushes that were abandoned.
+_V3 = ["""CREATE TABLE uploads (
+        repo_id {big} NOT NULL, pack TEXT NOT NULL, seen_at {big} NOT NULL,
+        PRIMARY KEY (repo_id, pack))"""]
+
+
 def migrations(dialect: str) -> list[tuple[int, list[str]]]:
     """The ordered (version, statements) list for ``dialect``."""
     types = _TYPES[dialect]
     v1 = [s.format(**types) for s in _V1] + _APPEND_ONLY[dialect]
-    return [(1, v1), (2, [s.format(**types) for s in _V2])]
+    return [(1, v1), (2, [s.format(**types) for s in _V2]),
+            (3, [s.format(**types) for s in _V3])]
 
 
 def latest() -> int:

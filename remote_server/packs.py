@@ -48,6 +48,7 @@ def store_part(svc: Services, repo_id: int, pack: str, index: int, data: bytes,
                           hint="send the part again")
     svc.backend.put(part_name(repo_id, pack, index), data)
     svc.uploads.feed((repo_id, pack), index, data)
+    svc.store.touch_upload(repo_id, pack)        # `ldv-server gc` expires abandoned ones
 
 
 def _check_layout(pack: str, size: int, have: dict[int, int], parts: int) -> int:
@@ -91,7 +92,42 @@ def finish(svc: Services, repo: str, repo_id: int, pack: str, size: int, kind: s
     for extra in (i for i in have if i >= parts):
         svc.backend.delete(part_name(repo_id, pack, extra))
     svc.store.register_pack(repo, pack, size, kind, entries, part_size=part_size)
+    svc.store.end_upload(repo_id, pack)
     return True
+
+
+def collect_abandoned(svc: Services, max_age_s: int, now: int | None = None) -> dict:
+    """Delete the parts of uploads that saw no part for ``max_age_s`` seconds and
+    were never finished.  Parts found in the object store with no upload record
+    (written before the record existed, or by a crashed process) get one now, so
+    they go after ``max_age_s`` too.  Returns counts of what was done."""
+    import time
+    now = int(time.time()) if now is None else now
+    known = {(rid, pack) for rid, pack, _at in svc.store.uploads()}
+    found = 0
+    for rid, pack in _stored_packs(svc):
+        if (rid, pack) not in known and not svc.store.is_registered(rid, pack):
+            svc.store.touch_upload(rid, pack, now)
+            found += 1
+    removed = parts = 0
+    for rid, pack, _at in svc.store.uploads(seen_before=now - max_age_s):
+        if not svc.store.is_registered(rid, pack):
+            for name in list(svc.backend.list(pack_prefix(rid, pack))):
+                svc.backend.delete(name)
+                parts += 1
+            removed += 1
+        svc.store.end_upload(rid, pack)
+    return {"uploads_removed": removed, "parts_removed": parts, "untracked_found": found}
+
+
+def _stored_packs(svc: Services) -> set[tuple[int, str]]:
+    """(repo id, pack) of every pack directory in the object store."""
+    out = set()
+    for name in svc.backend.list("r/"):
+        bits = name.split("/")        # r/<repo id>/packs/<xx>/<pack>/<part>
+        if len(bits) == 6 and bits[2] == "packs" and bits[1].isdigit():
+            out.add((int(bits[1]), bits[4]))
+    return out
 
 
 _PREFETCH = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ldv-prefetch")

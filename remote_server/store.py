@@ -215,7 +215,7 @@ class SqlStore:
         self.__dict__.get("_repo_ids", {}).pop(name, None)
         with self._tx(write=True) as cur:
             for table in ("tokens", "refs", "protected", "packs", "objects",
-                          "commits", "commit_parents", "commit_packs"):
+                          "commits", "commit_parents", "commit_packs", "uploads"):
                 cur.execute(f"DELETE FROM {table} WHERE repo_id = ?", (rid,))
             cur.execute("DELETE FROM repos WHERE id = ?", (rid,))
         return rid
@@ -393,6 +393,32 @@ class SqlStore:
                             f" AND oid IN ({_marks(len(batch))})", (rid, *batch))
                 found.update((r[0], Entry(*r)) for r in cur.fetchall())
         return found
+
+    # -- unfinished uploads ---------------------------------------------------------
+
+    def touch_upload(self, repo_id: int, pack: str, now: int | None = None) -> None:
+        """Note that a part of ``pack`` arrived (or was found) at ``now``."""
+        with self._tx(write=True) as cur:
+            cur.execute("INSERT INTO uploads (repo_id, pack, seen_at) VALUES (?, ?, ?)"
+                        " ON CONFLICT (repo_id, pack) DO UPDATE SET seen_at = excluded.seen_at",
+                        (repo_id, pack, int(time.time()) if now is None else now))
+
+    def end_upload(self, repo_id: int, pack: str) -> None:
+        with self._tx(write=True) as cur:
+            cur.execute("DELETE FROM uploads WHERE repo_id = ? AND pack = ?", (repo_id, pack))
+
+    def uploads(self, seen_before: int | None = None) -> list[tuple[int, str, int]]:
+        """(repo id, pack, seen_at) of unfinished uploads, optionally only stale ones."""
+        with self._tx() as cur:
+            cur.execute("SELECT repo_id, pack, seen_at FROM uploads WHERE seen_at < ?"
+                        " ORDER BY repo_id, pack", (2 ** 62 if seen_before is None
+                                                    else seen_before,))
+            return [tuple(r) for r in cur.fetchall()]
+
+    def is_registered(self, repo_id: int, pack: str) -> bool:
+        with self._tx() as cur:
+            cur.execute("SELECT 1 FROM packs WHERE repo_id = ? AND name = ?", (repo_id, pack))
+            return cur.fetchone() is not None
 
     # -- commit graph ---------------------------------------------------------------
 

@@ -238,7 +238,7 @@ def test_audit_is_append_only(store, repo):
 
 
 def test_migrations_upgrade_an_old_schema(request, tmp_path):
-    """A v1 database gains v2's column without losing rows."""
+    """A v1 database gains v2's column and v3's table without losing rows."""
     from ldv.remote_server import store as m
     from ldv.remote_server.sqlite import SqliteStore
     store = SqliteStore(tmp_path / "old.sqlite3", pool_size=1)
@@ -250,8 +250,10 @@ def test_migrations_upgrade_an_old_schema(request, tmp_path):
     finally:
         m.migrations = original
     assert store.schema_version() == 1
-    assert store.migrate() == [2]
+    assert store.migrate() == [2, 3]
     pack = rid()
     store.register_pack("old", pack, 10, "data", [(rid(), 0, 10, "data")], part_size=10)
     assert store.get_pack("old", pack).part_size == 10 and store.list_repos() == ["old"]
+    store.touch_upload(store.repo_id("old"), pack, 5)
+    assert store.uploads(seen_before=6) == [(store.repo_id("old"), pack, 5)]
     store.close()

@@ -81,6 +81,23 @@ def test_put_flush(benchmark, tmp_path_factory, kind, workers):
 
 
 @pytest.mark.parametrize("kind", ["random", "jsonl"])
+def test_zstd_level1_peer(benchmark, kind):
+    """The peer for test_put_flush: plain zstandard level 1 over the same chunks
+    in the same run (compression is the write pipeline's budget)."""
+    import zstandard
+    pieces, cpu, cctx = chunks(DATA[kind]), [], zstandard.ZstdCompressor(level=1)
+
+    def run():
+        c = time.process_time()
+        for p in pieces:
+            cctx.compress(p)
+        cpu.append(time.process_time() - c)
+
+    benchmark.pedantic(run, rounds=3)
+    _record(benchmark, SIZE, cpu)
+
+
+@pytest.mark.parametrize("kind", ["random", "jsonl"])
 def test_read_back(benchmark, tmp_path, kind):
     store = new_store(tmp_path)
     oids = [store.put(ObjType.CHUNK, p) for p in chunks(DATA[kind])]
@@ -114,13 +131,18 @@ def test_one_percent_edit(benchmark, tmp_path):
     store.close()
     full = sum(f.stat().st_size for f in (tmp_path / "objects").rglob("*") if f.is_file())
 
+    cpu = []
+
     def run():
+        c = time.process_time()
         s = new_store(tmp_path)
         for base, p in zip(old, chunks(v2)):
             s.put(ObjType.CHUNK, p, delta_base=base)
         s.close()
+        cpu.append(time.process_time() - c)
 
     benchmark.pedantic(run, rounds=1)
+    _record(benchmark, len(v2), cpu)     # the delta path's throughput
     now = sum(f.stat().st_size for f in (tmp_path / "objects").rglob("*") if f.is_file())
     share = (now - full) / full
     benchmark.extra_info["new bytes % of compressed size"] = round(100 * share, 3)

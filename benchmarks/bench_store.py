@@ -56,6 +56,8 @@ def new_store(root, **kw) -> PackedObjectDatabase:
 
 
 def _record(benchmark, nbytes: int, cpu: list[float]):
+    if benchmark.stats is None:     # --benchmark-disable: ran once, nothing to record
+        return
     wall = benchmark.stats.stats.min
     benchmark.extra_info["MB/s wall (best)"] = round(nbytes / wall / 1e6, 1)
     benchmark.extra_info["MB/s cpu (best)"] = round(nbytes / min(cpu) / 1e6, 1)

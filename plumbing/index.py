@@ -133,7 +133,8 @@ class Index:
         from the records while the index is unmodified (bytes, not tuples of five
         ints: 50,000 of those cost more than the comparisons).  A file is unchanged
         as far as ``lstat`` can tell when its key equals ``stat_key(st)``; a flagged
-        (UNVERIFIED, UNMERGED) entry never does, and Entry.stat_matches decides."""
+        (UNVERIFIED, UNMERGED) entry never does, and Entry.stat_matches decides.
+        The dict is cached and shared: copy it before changing it."""
         if self._entries is not None:
             return {p: STAT_KEY.pack(e.flags, e.size, e.mtime_ns, e.ctime_ns, e.ino)
                     for p, e in self._entries.items()}

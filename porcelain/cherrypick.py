@@ -4,7 +4,10 @@ cherry-pick C merges C's tree into HEAD against C's parent (the change C made is
 applied); revert C merges C's parent's tree against C (the change is undone).
 Both run the merge machinery of mergeops.py, so conflicts, ``--continue`` and
 ``--abort`` work as for ``ldv merge``; the commit has HEAD as its only parent.
-A cherry-pick keeps C's author; a merge commit (several parents) is refused.
+A cherry-pick keeps C's author and C's lineage records (the run that made C's
+outputs is still what made them; a record whose output blob the pick did not
+reproduce simply matches nothing, docs/LINEAGE.md); a revert carries none (it ran
+nothing).  A merge commit (several parents) is refused.
 """
 from __future__ import annotations
 

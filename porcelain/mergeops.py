@@ -59,11 +59,6 @@ class MergeOutcome:
     op: str = "merge"           # merge | cherry-pick | revert
 
 
-# the revision holding "their" side while a merge stops (revparse.py resolves them)
-_THEIRS_REV = {"merge": "MERGE_HEAD", "cherry-pick": "CHERRY_PICK_HEAD",
-               "revert": "REVERT_HEAD~1"}
-
-
 # -- merge -----------------------------------------------------------------------
 
 def merge(ws, theirs: bytes, label: str, *, message: str | None = None,
@@ -152,6 +147,7 @@ def _three_way(ws, kind: str, head: bytes, theirs: bytes, label: str, base: byte
     if original is not None:
         state.author, state.author_time = original.author, original.author_time
         state.author_tz = original.author_tz
+        state.lineage = list(original.lineage)
     # the state first: a crash before the index is saved still leaves `--abort`
     # the list of paths to put back
     ws.repo.write_secret(STATE, state.dumps())
@@ -204,10 +200,11 @@ def _commit(ws, index, parents: list[bytes], message: str, *, author, now,
     tz = local_tz_minutes(when)
     text = clean_message(message)
     tree = index.write_tree(ws.repo.odb)
-    a, at, atz = str(author), when, tz
-    if original is not None:
+    a, at, atz, lineage = str(author), when, tz, []
+    if original is not None:   # cherry-pick: C's author and lineage records
         a, at, atz = original.author, original.author_time, original.author_tz
-    c = Commit(tree, parents, a, at, atz, str(author), when, tz, text)
+        lineage = list(original.lineage)
+    c = Commit(tree, parents, a, at, atz, str(author), when, tz, text, lineage=lineage)
     oid = write_commit(ws.repo.odb, c)
     ws.repo.odb.flush()
     ws.repo.refs.set("HEAD", oid, old=parents[0],
@@ -313,7 +310,7 @@ def describe(out: MergeOutcome, theirs_label: str | None = None) -> list[str]:
         elif c.driver == "records":
             keys = ", ".join(c.keys) + (" ..." if c.key_count > len(c.keys) else "")
             lines.append(f"CONFLICT (records): {c.key_count} record(s) conflict in {p}: {keys}")
-            lines.append(f"hint: both sides: ldv diff --rows HEAD {_THEIRS_REV[out.op]} -- {p}")
+            lines.append(f"hint: base, ours and theirs of each: ldv diff -- {p}")
         elif c.driver == "binary":
             lines.append(f"warning: Cannot merge binary files: {p} (HEAD vs. {label})")
             lines.append(f"CONFLICT ({c.kind}): Merge conflict in {p}")

@@ -22,6 +22,8 @@ from ldv.plumbing.objects import Commit
 
 STATE = "MERGE_STATE"
 _SHOW = 10
+MAX_RECORDS = 1000            # conflicting records kept per path for `ldv diff`
+MAX_RECORD_BYTES = 4 << 20    # and their total size (the state is read by status)
 
 Stage = tuple  # (mode, oid, size)
 
@@ -39,18 +41,23 @@ class PathConflict:
     driver: str = "text"
     keys: list[str] = field(default_factory=list)   # record conflicts, printable
     key_count: int = 0
+    # the first conflicting records, for `ldv diff`: [key, kind, base, ours, theirs]
+    # (text, None when absent), bounded by MAX_RECORDS and MAX_RECORD_BYTES
+    records: list[list] = field(default_factory=list)
 
     def to_json(self) -> dict:
         st = [None if s is None else [s[0], s[1].hex(), s[2]]
               for s in (self.base, self.ours, self.theirs)]
         return {"path": self.path, "code": self.code, "kind": self.kind, "stages": st,
-                "driver": self.driver, "keys": self.keys, "key_count": self.key_count}
+                "driver": self.driver, "keys": self.keys, "key_count": self.key_count,
+                "records": self.records}
 
     @classmethod
     def from_json(cls, d: dict) -> "PathConflict":
         st = [None if s is None else (s[0], bytes.fromhex(s[1]), s[2]) for s in d["stages"]]
         return cls(d["path"], d["code"], d["kind"], *st, driver=d["driver"],
-                   keys=list(d["keys"]), key_count=d["key_count"])
+                   keys=list(d["keys"]), key_count=d["key_count"],
+                   records=list(d.get("records", [])))
 
 
 @dataclass
@@ -65,6 +72,7 @@ class MergeState:
     author: str | None = None   # cherry-pick keeps the original author
     author_time: int | None = None
     author_tz: int | None = None
+    lineage: list[dict] = field(default_factory=list)   # cherry-pick carries C's records
 
     def dumps(self) -> bytes:
         d = dict(self.__dict__, head=self.head.hex(), theirs=self.theirs.hex(),
@@ -76,6 +84,7 @@ class MergeState:
         d = json.loads(data)
         d["head"], d["theirs"] = bytes.fromhex(d["head"]), bytes.fromhex(d["theirs"])
         d["conflicts"] = {c["path"]: PathConflict.from_json(c) for c in d["conflicts"]}
+        d.setdefault("lineage", [])
         return cls(**d)
 
 
@@ -124,7 +133,23 @@ def parents_of(state: MergeState) -> list[bytes]:
 def _original(state: MergeState) -> Commit | None:
     if state.author is None:
         return None
-    return Commit(b"", [], state.author, state.author_time, state.author_tz, "", 0, 0, "")
+    return Commit(b"", [], state.author, state.author_time, state.author_tz, "", 0, 0, "",
+                  lineage=list(state.lineage))
+
+
+def conflict_records(conflicts, limit: int = MAX_RECORDS,
+                     budget: int = MAX_RECORD_BYTES) -> list[list]:
+    """The engine's RecordConflicts as the state keeps them: text sides, at most
+    ``limit`` records and ``budget`` bytes (the count says how many there were)."""
+    kept = []
+    for c in conflicts[:limit]:
+        sides = [None if b is None else b.decode("utf-8", "replace")
+                 for b in (c.base, c.ours, c.theirs)]
+        budget -= sum(len(x) for x in sides if x) + len(c.key)
+        if budget < 0:
+            break
+        kept.append([c.key, c.kind, *sides])
+    return kept
 
 
 def commit_parents(ws, index) -> list[bytes] | None:
@@ -139,12 +164,12 @@ def commit_parents(ws, index) -> list[bytes] | None:
     return parents_of(state)[1:]
 
 
-def unmerged_codes(ws, index) -> dict[str, str]:
+def unmerged_codes(ws, index, state: MergeState | None = None) -> dict[str, str]:
     """{path: UU|AA|DU|UD} for the index's unmerged entries."""
     flagged = [p for p, e in index.entries.items() if e.flags & UNMERGED]
     if not flagged:
         return {}
-    state = read_state(ws.repo)
+    state = state or read_state(ws.repo)
     codes = state.conflicts if state else {}
     return {p: codes[p].code if p in codes else "UU" for p in flagged}
 

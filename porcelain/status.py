@@ -33,6 +33,7 @@ class Status:
     unstaged: list[Change] = field(default_factory=list)
     untracked: list[str] = field(default_factory=list)   # directories end with "/"
     unmerged: list[Change] = field(default_factory=list)  # UU AA DU UD (mergeops.py)
+    in_progress: tuple[str, str] | None = None   # (merge|cherry-pick|revert, label)
 
     @property
     def clean(self) -> bool:
@@ -137,10 +138,12 @@ def worktree_code(ws, e: Entry, st: os.stat_result | None, refreshed: dict) -> s
 
 def compute(ws) -> Status:
     index = load_index(ws.repo)
-    unmerged = {}
+    unmerged, in_progress = {}, None
     if ws.merging(index):
-        from .mergestate import unmerged_codes
-        unmerged = unmerged_codes(ws, index)
+        from .mergestate import read_state, unmerged_codes
+        state = read_state(ws.repo)
+        unmerged = unmerged_codes(ws, index, state)
+        in_progress = (state.kind, state.label) if state else None
     unseen, suspects, untracked_files = compare_stat(ws, index)
     refreshed: dict[str, Entry] = {}
     unstaged = []
@@ -155,7 +158,7 @@ def compute(ws) -> Status:
     staged = [c for c in staged_changes(ws, index) if c.path not in unmerged]
     status = Status(ws.head_branch(), ws.head_commit(), staged, unstaged,
                     collapse_untracked(untracked_files, index),
-                    [Change(p, code) for p, code in sorted(unmerged.items())])
+                    [Change(p, code) for p, code in sorted(unmerged.items())], in_progress)
     if refreshed:
         write_refreshed(ws, refreshed)
     return status
@@ -216,10 +219,8 @@ def write_refreshed(ws, refreshed: dict[str, Entry]) -> None:
     try:
         with ws.repo.lock():
             index = load_index(ws.repo)
-            for path, e in refreshed.items():
-                cur = index.get(path)
-                if cur is not None and cur.same_content(e):
-                    index.entries[path] = e
+            for e in refreshed.values():
+                index.refresh(e)        # unless its content changed meanwhile
             save_index(ws.repo, index)
     except RepositoryLocked:
         pass   # another writer holds the index; the next status refreshes

@@ -40,7 +40,7 @@ from ldv.plumbing.objects import MODE_SYMLINK, TreeEntry
 from ldv.plumbing.trees import diff_trees
 
 from .merge import Attributes, Labels, merge_binary, merge_file, merge_text
-from .mergestate import PathConflict
+from .mergestate import PathConflict, conflict_records
 
 ATTRIBUTES_FILE = ".ldvattributes"
 _SHOW_KEYS = 10
@@ -163,7 +163,9 @@ class TreeMerger:
         r = res.records
         conflict = PathConflict(p, "", kind, b, o, t, driver="records",
                                 keys=r.keys[:_SHOW_KEYS] if r else [],
-                                key_count=r.stats.conflicts if r else 0)
+                                key_count=r.stats.conflicts if r else 0,
+                                records=conflict_records(r.conflicts)
+                                if r and not self.inner else [])
         return oid_size, res.clean, conflict
 
 

@@ -47,8 +47,18 @@ def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code
                        renames=not (no_renames or rows or fail_on))
     if rows or fail_on:
         return _rows(repo, result, fmt, key, sample, fail_on, exit_code)
-    _render(result, fmt, stat, name_status, name_only)
-    return 1 if exit_code and result else 0
+    unmerged = _unmerged(repo, revs, cached, stat or name_status or name_only)
+    _render(result, fmt, stat, name_status, name_only, unmerged)
+    return 1 if exit_code and (result or unmerged) else 0
+
+
+def _unmerged(repo, revs, cached, summary: bool) -> list:
+    """During a stopped merge, plain ``ldv diff``: the conflicting records of each
+    unmerged record-merged path (base, ours, theirs; docs/MERGE.md)."""
+    if revs or cached or summary:
+        return []
+    from ldv.porcelain.mergediff import unmerged_records
+    return unmerged_records(repo.workspace, pathspec() or [])
 
 
 def _rows(repo, result, fmt, key, sample, fail_on, exit_code) -> int:
@@ -91,12 +101,16 @@ def _revs(revs: list[str]):
     return (revs + [None, None])[0], (revs + [None, None])[1]
 
 
-def _render(result, fmt, stat, name_status, name_only) -> None:
+def _render(result, fmt, stat, name_status, name_only, unmerged=()) -> None:
     if fmt == "json":
         import json
-        out(json.dumps(result.to_json(), indent=2))
+        doc = result.to_json()
+        if unmerged:
+            doc["unmerged"] = [u.to_json() for u in unmerged]
+        out(json.dumps(doc, indent=2))
     elif fmt == "markdown":
-        out(_markdown(result), nl=False)
+        out(_markdown(result) + "".join(f"\n```\n{u.render()}```\n" for u in unmerged),
+            nl=False)
     elif stat:
         out(result.stat(), nl=False)
     elif name_status:
@@ -104,7 +118,7 @@ def _render(result, fmt, stat, name_status, name_only) -> None:
     elif name_only:
         out(result.name_only(), nl=False)
     else:
-        out(result.patch(), nl=False)
+        out(result.patch() + "".join(u.render() for u in unmerged), nl=False)
 
 
 def _markdown(result) -> str:

@@ -40,10 +40,7 @@ def _long(st) -> None:
         out(f"HEAD detached at {st.head.hex()[:7]}" if st.head else "HEAD detached")
     if st.head is None:
         out("\nNo commits yet")
-    if st.unmerged:
-        out("You have unmerged paths.")
-        out('  (fix conflicts and run "ldv commit")')
-        out('  (use "ldv merge --abort" to abort the merge)')
+    _in_progress(st)
     if st.staged:
         out("\nChanges to be committed:")
         out('  (use "ldv restore --staged <file>..." to unstage)')
@@ -68,7 +65,25 @@ def _long(st) -> None:
     if st.clean:
         out("nothing to commit, working tree clean" if st.head else
             '\nnothing to commit (create/copy files and use "ldv add" to track)')
-    elif not st.staged and st.unstaged:
+    elif not st.staged and (st.unstaged or st.unmerged):
         out('\nno changes added to commit (use "ldv add" and/or "ldv commit -a")')
     elif not st.staged:
         out('\nnothing added to commit but untracked files present (use "ldv add" to track)')
+
+
+def _in_progress(st) -> None:
+    """Git's lines for a stopped merge, cherry-pick or revert, and how to go on."""
+    kind, label = st.in_progress or ("merge", "")
+    if kind == "merge" and st.unmerged:
+        out("You have unmerged paths.")
+        out('  (fix conflicts and run "ldv commit")')
+        out('  (use "ldv merge --abort" to abort the merge)')
+    elif kind == "merge" and st.in_progress:
+        out("All conflicts fixed but you are still merging.")
+        out('  (use "ldv commit" to conclude merge)')
+    elif st.in_progress:
+        verb = "cherry-picking" if kind == "cherry-pick" else "reverting"
+        out(f"You are currently {verb} commit {label}.")
+        out(f'  (fix conflicts and run "ldv {kind} --continue")' if st.unmerged else
+            f'  (all conflicts fixed: run "ldv {kind} --continue")')
+        out(f'  (use "ldv {kind} --abort" to cancel the {kind} operation)')

@@ -182,7 +182,7 @@ def test_record_conflict_both_sides_through_merge_head(repo):
     diverge(repo, rows.replace('"id": 2, "v": 0', '"id": 2, "v": 1'),
             rows.replace('"id": 2, "v": 0', '"id": 2, "v": 2'), path="t.jsonl")
     r = repo("merge", "side", code=1)
-    assert "hint: both sides: ldv diff --rows HEAD MERGE_HEAD -- t.jsonl" in r.stdout
+    assert "hint: base, ours and theirs of each: ldv diff -- t.jsonl" in r.stdout
     side = repo("rev-parse", "side").stdout
     assert repo("rev-parse", "MERGE_HEAD").stdout == side
     assert repo("rev-parse", "ORIG_HEAD").stdout == repo("rev-parse", "HEAD").stdout
@@ -191,3 +191,104 @@ def test_record_conflict_both_sides_through_merge_head(repo):
     assert "id=2: v: 1 -> 2" in d       # ours' and theirs' values of the conflicted record
     repo("merge", "--abort")
     assert repo("rev-parse", "MERGE_HEAD", code=2).exit_code == 2
+
+
+def record_conflict(repo, path: str, base: bytes, ours: bytes, theirs: bytes,
+                    attrs: str) -> None:
+    """A record-merged ``path`` changed differently on main and side, merged: exit 1."""
+    repo.write(".ldvattributes", attrs)
+    repo.write(path, base)
+    repo("add", ".")
+    repo("commit", "-q", "-m", "records")
+    diverge(repo, ours, theirs, path=path)
+    assert "CONFLICT (records)" in repo("merge", "side", code=1).stdout
+
+
+def test_diff_shows_base_ours_theirs_of_conflicting_jsonl_records(repo):
+    rows = {i: json.dumps({"id": i, "v": 0}) for i in range(1, 6)}
+    text = lambda d: "".join(v + "\n" for v in d.values())       # noqa: E731
+    ours = {**rows, 2: json.dumps({"id": 2, "v": "ours"}), 4: json.dumps({"id": 4, "v": 9})}
+    theirs = {k: v for k, v in rows.items() if k != 4}
+    theirs[2] = json.dumps({"id": 2, "v": "theirs"})
+    record_conflict(repo, "data/t.jsonl", text(rows), text(ours), text(theirs),
+                    "*.jsonl merge=records key=id\n")
+    d = repo("diff").stdout
+    assert d == ("diff --records data/t.jsonl\n"
+                 "2 conflicting records; - base (merge base), < ours (HEAD), > theirs (side)\n"
+                 f"@@@ id=2 @@@ modify/modify\n- {rows[2]}\n< {ours[2]}\n> {theirs[2]}\n"
+                 f"@@@ id=4 @@@ modify/delete\n- {rows[4]}\n< {ours[4]}\n> (deleted)\n")
+    assert repo("diff", "--", "data/t.jsonl").stdout == d
+    assert repo("diff", "--", "t.jsonl", cwd=repo.root / "data").stdout == d  # cwd-relative
+    assert repo("diff", "--", "a.txt").stdout == ""
+    assert repo("diff", "--exit-code", code=1).stdout == d
+    doc = json.loads(repo("diff", "--format", "json").stdout)
+    [u] = doc["unmerged"]
+    assert (u["path"], u["conflicts"], u["truncated"]) == ("data/t.jsonl", 2, False)
+    assert u["labels"] == {"base": "merge base", "ours": "HEAD", "theirs": "side"}
+    assert u["records"][0] == {"key": "id=2", "kind": "modify/modify", "base": rows[2],
+                               "ours": ours[2], "theirs": theirs[2]}
+    assert u["records"][1]["theirs"] is None
+    repo("add", "data/t.jsonl")                        # resolved: an ordinary diff again
+    assert repo("diff").stdout == ""
+    assert "unmerged" not in json.loads(repo("diff", "--format", "json").stdout)
+
+
+def test_diff_shows_conflicting_csv_rows(repo):
+    base = "id,name\n1,a\n2,b\n3,\"multi\nline\"\n"
+    ours = "id,name\n1,A1\n2,b\n3,\"multi\nOURS\"\n"
+    theirs = "id,name\n1,A2\n2,b\n3,\"multi\nTHEIRS\"\n"
+    record_conflict(repo, "t.csv", base, ours, theirs, "*.csv merge=records key=id\n")
+    d = repo("diff").stdout
+    assert d.startswith("diff --records t.csv\n2 conflicting records; ")
+    assert "@@@ id=\"1\" @@@ modify/modify\n- 1,a\n< 1,A1\n> 1,A2\n" in d
+    # a quoted field spanning lines: each line of the record carries the side's mark
+    assert '@@@ id="3" @@@ modify/modify\n- 3,"multi\n- line"\n< 3,"multi\n< OURS"\n' \
+           '> 3,"multi\n> THEIRS"\n' in d
+
+
+def test_diff_shows_conflicting_parquet_rows(repo):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def table(vals: dict) -> bytes:
+        buf = io.BytesIO()
+        pq.write_table(pa.table({"id": list(vals), "v": list(vals.values())}), buf)
+        return buf.getvalue()
+
+    base = {1: "a", 2: "b", 3: "c"}
+    record_conflict(repo, "t.parquet", table(base), table({**base, 2: "OURS"}),
+                    table({**base, 2: "THEIRS", 3: "C"}), "*.parquet merge=records key=id\n")
+    u = json.loads(repo("diff", "--format", "json").stdout)["unmerged"][0]
+    assert u["conflicts"] == 1 and [r["key"] for r in u["records"]] == ["id=2"]
+    sides = [json.loads(u["records"][0][s]) for s in ("base", "ours", "theirs")]
+    assert sides == [{"id": 2, "v": "b"}, {"id": 2, "v": "OURS"}, {"id": 2, "v": "THEIRS"}]
+    d = repo("diff").stdout
+    assert "@@@ id=2 @@@ modify/modify\n- " in d and "< " in d and '"THEIRS"' in d
+
+
+def test_status_names_the_operation_to_continue_or_abort(repo):
+    diverge(repo, "alpha\nO\n", "alpha\nT\n")
+    short = repo("rev-parse", "--short", "side").stdout.strip()[:7]
+    repo("cherry-pick", "side", code=1)
+    long = repo("status").stdout
+    assert f"You are currently cherry-picking commit {short}.\n" \
+           '  (fix conflicts and run "ldv cherry-pick --continue")\n' \
+           '  (use "ldv cherry-pick --abort" to cancel the cherry-pick operation)\n' in long
+    assert "merge --abort" not in long
+    repo("add", "a.txt")
+    assert '(all conflicts fixed: run "ldv cherry-pick --continue")' in repo("status").stdout
+    repo("cherry-pick", "--abort")
+    repo.write("a.txt", "alpha\nbeta\nO2\n")
+    repo("commit", "-q", "-a", "-m", "more")
+    repo("revert", "HEAD~1", code=1)         # "ours" (alpha/O) was edited again since
+    long = repo("status").stdout
+    assert "You are currently reverting commit " in long
+    assert '(use "ldv revert --abort" to cancel the revert operation)' in long
+    repo("revert", "--abort")
+    repo("merge", "side", code=1)
+    assert '(use "ldv merge --abort" to abort the merge)' in repo("status").stdout
+    repo("add", "a.txt")
+    assert "All conflicts fixed but you are still merging.\n" \
+           '  (use "ldv commit" to conclude merge)\n' in repo("status").stdout

@@ -38,6 +38,8 @@ _TREE = struct.Struct("<32sQ")              # cached tree of one directory: oid,
 # An entry's stat key: flags, size, mtime, ctime, ino -- bytes 4..38 of its record
 STAT_KEY = struct.Struct("<HQqqQ")
 _KEY_IN_ENTRY = struct.Struct("<4x34s40x")
+_MTIME_IN_ENTRY = struct.Struct("<14xq56x")
+_FLAGS_AT = struct.Struct("<H")
 # then the entry paths and the cached directories' paths ("" is the root), UTF-8,
 # each ended by NUL (a path never holds one)
 
@@ -293,9 +295,59 @@ class Index:
 
     # -- serialization ---------------------------------------------------------
 
+    def refresh(self, entry: Entry) -> bool:
+        """Take ``entry``'s stat data for its tracked path when its content (mode,
+        id) is unchanged (Git's index refresh); False if untracked or changed.
+        A packed index is patched in place: the refresh after a status does not
+        build every entry."""
+        if self._entries is not None:
+            cur = self._entries.get(entry.path)
+            if cur is None or not cur.same_content(entry):
+                return False
+            self._entries[entry.path] = entry
+            return True
+        i = self._find(entry.path)
+        if i is None:
+            return False
+        mode, *_, oid = _ENTRY.unpack_from(self._records, i * _ENTRY.size)
+        if (mode, oid) != (entry.mode, entry.oid):
+            return False
+        self._writable()
+        _ENTRY.pack_into(self._records, i * _ENTRY.size, entry.mode, entry.flags,
+                         entry.size, entry.mtime_ns, entry.ctime_ns, entry.ino, entry.dev,
+                         entry.oid)
+        return True
+
+    def _writable(self) -> None:
+        """Own a mutable copy of the packed records (parse keeps the caller's bytes)."""
+        if self._records.readonly:
+            self._records = memoryview(bytearray(self._records))
+        self._keys = None
+
+    def _serialize_packed(self, now: int) -> bytes:
+        """serialize() without building entries: mark racy records, reuse the rest."""
+        coarse = now - _COARSE_WINDOW_NS        # is_racy needs at least this
+        racy = [i for i, (mt,) in enumerate(_MTIME_IN_ENTRY.iter_unpack(self._records))
+                if mt >= coarse and is_racy(mt, now)]
+        if racy:
+            self._writable()
+            for i in racy:
+                at = i * _ENTRY.size + 4
+                _FLAGS_AT.pack_into(self._records, at,
+                                    _FLAGS_AT.unpack_from(self._records, at)[0] | UNVERIFIED)
+        dirs = sorted(self.cache)
+        names = self._paths + dirs
+        self.stamp_ns = now
+        return b"".join([
+            _HEADER.pack(MAGIC, VERSION, 0, now, len(self._paths), len(dirs)),
+            self._records, *[_TREE.pack(*self.cache[d]) for d in dirs],
+            "\0".join(names).encode("utf-8", "surrogateescape") + b"\0" if names else b""])
+
     def serialize(self, now_ns: int | None = None) -> bytes:
         """Encode; entries touched near ``now_ns`` are marked UNVERIFIED (racy)."""
         now = time.time_ns() if now_ns is None else now_ns
+        if self._entries is None:
+            return self._serialize_packed(now)
         dirs = sorted(self.cache)
         parts = [_HEADER.pack(MAGIC, VERSION, 0, now, len(self.entries), len(dirs))]
         paths = sorted(self.entries)

@@ -96,3 +96,38 @@ def test_duplicate_entries_are_a_corrupt_index(use):
     index = Index.parse(_two_entry_index("aa", "aa"))
     with pytest.raises(CorruptIndex, match="duplicate"):
         getattr(index, use)() if use == "stat_keys" else index.entries
+
+
+NOW = 10**18                    # entries' mtimes are drawn around this moment
+near_now = st.builds(
+    lambda e, dt, whole: Entry(e.path, e.mode, e.oid, e.size,
+                               (NOW + dt) // 10**9 * 10**9 if whole else NOW + dt,
+                               e.ctime_ns, e.ino, e.dev, e.flags),
+    entries, st.integers(-3 * 10**9, 10**9), st.booleans())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(entries, near_now), max_size=25), st.integers(0, 3 * 10**9),
+       st.lists(st.tuples(st.integers(0, 30), st.integers(-3 * 10**9, 10**9), st.booleans()),
+                max_size=5))
+def test_packed_refresh_and_serialize_equal_the_entry_path(es, later, refreshes):
+    want = {e.path: e for e in es}
+    data = Index(dict(want)).serialize(now_ns=NOW - 5 * 10**9)   # nothing racy yet
+    packed, full = Index.parse(data), Index.parse(data)
+    full.entries                                                  # materialize one
+    paths = sorted(want)
+    for k, dt, same in refreshes:       # a refresh records a fresh, maybe racy, mtime
+        if not paths:
+            break
+        mtime = NOW + dt if dt % 2 else (NOW + dt) // 10**9 * 10**9
+        old = want[paths[k % len(paths)]]
+        new = Entry(old.path, old.mode, old.oid if same else bytes(32), old.size // 2,
+                    mtime, mtime, old.ino, old.dev, 0)
+        assert packed.refresh(new) == full.refresh(new) == (old.oid == new.oid)
+    assert packed.refresh(Entry("\0untracked", MODE_FILE, bytes(32), 0)) is False
+    assert packed._entries is None
+    now = NOW + later
+    assert packed.serialize(now_ns=now) == full.serialize(now_ns=now)
+    assert packed._entries is None
+    again = Index.parse(packed.serialize(now_ns=now))
+    assert again.stat_keys() == full.stat_keys()

@@ -336,3 +336,39 @@ def test_foreign_records_are_kept_but_not_followed():
     assert parse_record({"type": "note", "version": 1}) is None
     assert parse_record({"type": "run", "version": 2, "command": "x"}) is None
     assert parse_record({"type": "run", "version": 1, "inputs": [{"path": 1}]}) is None
+
+
+def test_cherry_pick_carries_the_run_record_and_revert_carries_none(ws):
+    from ldv.porcelain import cherrypick
+    main = ws.head_commit()
+    ws.switch("side", create=True)
+    res = step(ws, "raw.csv", "clean.csv")
+    ws.switch("main")
+    picked = cherrypick.cherry_pick(ws, res.commit, author=ME, now=1_700_000_500)
+    c = read_commit(ws.repo.odb, picked.new)
+    assert c.lineage and c.lineage == read_commit(ws.repo.odb, res.commit).lineage
+    g = lineage(ws.repo, picked.new, "clean.csv")
+    made = g.artifacts[g.targets[0]]
+    assert (made.kind, made.commit) == ("run", picked.new)     # the pick, not a source
+    assert g.artifacts[f"raw.csv@{blob(ws, main, 'raw.csv').hex()}"].kind == "source"
+    back = cherrypick.revert(ws, picked.new, author=ME, now=1_700_000_600)
+    assert read_commit(ws.repo.odb, back.new).lineage == []
+
+
+def test_a_conflicted_cherry_pick_keeps_the_record_through_continue(ws):
+    from ldv.plumbing.errors import MergeConflict
+    from ldv.porcelain import cherrypick, mergeops
+    ws.switch("side", create=True)
+    res = step(ws, "raw.csv", "clean.csv")
+    ws.switch("main")
+    write(ws, "clean.csv", "made by hand\n")                  # add/add on clean.csv
+    ws.add(["clean.csv"])
+    ws.commit("by hand", author=ME, now=1_700_000_400)
+    with pytest.raises(MergeConflict):
+        cherrypick.cherry_pick(ws, res.commit, author=ME, now=1_700_000_500)
+    mergeops.checkout_side(ws, ["clean.csv"], "theirs")
+    ws.add(["clean.csv"])
+    oid = mergeops.continue_(ws, author=ME, now=1_700_000_600)
+    assert read_commit(ws.repo.odb, oid).lineage == read_commit(ws.repo.odb, res.commit).lineage
+    g = lineage(ws.repo, oid, "clean.csv")
+    assert g.artifacts[g.targets[0]].commit == oid

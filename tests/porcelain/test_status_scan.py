@@ -8,9 +8,18 @@ import pytest
 
 from ldv.plumbing import index as index_mod
 from ldv.plumbing.ignore import Ignore
+from ldv.plumbing.keys import MasterKey
+from ldv.plumbing.repository import Repo
 from ldv.porcelain import workfiles
+from ldv.porcelain.worktree import Workspace
 from tests.porcelain.test_worktree import ME, OpenSpy, write
-from tests.porcelain.test_worktree import ws  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def ws(tmp_path):
+    root = tmp_path / "work"
+    root.mkdir()
+    return Workspace(Repo.init(root, MasterKey.generate(), kdf="fast"))
 
 
 def _scanned(root, ignore=None) -> set[str]:

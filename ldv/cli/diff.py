@@ -39,6 +39,8 @@ def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code
     Text files show a unified diff; binary files one line.  With --rows,
     changed Parquet/CSV/JSONL files are compared row by row instead (counts,
     schema changes, drift, samples), and --fail-on gates fail CI (exit 1).
+    During a stopped merge, plain `ldv diff` also shows each conflicting record
+    of the unmerged JSONL/CSV/Parquet paths: base (-), ours (<), theirs (>).
     """
     repo = app.repository()
     a, b = _revs(list(revs))

@@ -21,6 +21,14 @@ from .store import Ref, SqlStore
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 
 
+
+# PostgreSQL's base64 breaks lines every 76 characters; JSON wants one string.
+_REFS_JSON = ("SELECT json_build_object('refs', COALESCE(json_agg(json_build_object("
+              "'name', name, 'target', target, 'sealed',"
+              " translate(encode(sealed, 'base64'), E'\\n', ''), 'version', version)"
+              " ORDER BY name), '[]'::json))::text FROM refs WHERE repo_id = %s")
+
+
 class _Cursor:
     """A psycopg cursor that accepts ``?`` placeholders."""
 
@@ -105,6 +113,23 @@ class PostgresStore(SqlStore):
         finally:
             pool.put_nowait(conn)
         return [Ref(n, t, bytes(s), v) for n, t, s, v in rows]
+
+    async def alist_refs_json(self, repo_id: int) -> bytes:
+        """GET refs' whole JSON body, built by PostgreSQL (base64 and all): the
+        server forwards it without making a Python object per ref."""
+        pool = self._async_pool()
+        conn = await pool.get()
+        try:
+            if conn is None or conn.closed:
+                conn = await self._aconnect()
+            cur = await conn.execute(_REFS_JSON, (repo_id,))
+            row = await cur.fetchone()
+        except psycopg.OperationalError:
+            conn = None
+            raise
+        finally:
+            pool.put_nowait(conn)
+        return row[0].encode()
 
     def _async_pool(self) -> asyncio.Queue:
         loop = asyncio.get_running_loop()

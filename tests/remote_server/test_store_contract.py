@@ -257,3 +257,24 @@ def test_migrations_upgrade_an_old_schema(request, tmp_path):
     store.touch_upload(store.repo_id("old"), pack, 5)
     assert store.uploads(seen_before=6) == [(store.repo_id("old"), pack, 5)]
     store.close()
+
+
+def test_postgres_renders_the_refs_body_as_the_api_would(pg_store):
+    """GET refs on PostgreSQL forwards JSON built by the database: it must equal
+    what list_refs gives (names sorted, base64 in one line whatever the length)."""
+    import asyncio
+    import base64
+    import json
+    pg_store.create_repo("data")
+    assert json.loads(asyncio.run(pg_store.alist_refs_json(pg_store.repo_id("data")))) == \
+        {"refs": []}
+    g = chain(4)
+    push_commits(pg_store, "data", g)
+    for i, (c, n) in enumerate(zip(g, (0, 1, 69, 300))):
+        pg_store.update_ref("data", f"refs/heads/b{3 - i}", expected_version=0, target=c,
+                            sealed=os.urandom(n))
+    body = asyncio.run(pg_store.alist_refs_json(pg_store.repo_id("data")))
+    want = [{"name": r.name, "target": r.target, "sealed": base64.b64encode(r.sealed).decode(),
+             "version": r.version} for r in pg_store.list_refs("data")]
+    assert json.loads(body) == {"refs": want}
+    assert [r["name"] for r in want] == sorted(r["name"] for r in want)

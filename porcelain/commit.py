@@ -50,10 +50,11 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
             stage_tracked(ws, index)
         head = ws.head_commit()
         head_tree = ws.tree_of(head)
-        merging = None
+        merging = original = None
         if ws.merging(index):
-            from .mergestate import clear_state, commit_parents
+            from .mergestate import clear_state, commit_parents, original_commit
             merging = commit_parents(ws, index)     # MERGE_HEAD; refuses unmerged paths
+            original = original_commit(ws.repo)     # a stopped cherry-pick's C
         tree = index.write_tree(ws.repo.odb)    # rewrites only changed directories
         unchanged = tree == head_tree or (head is None and not index.entries)
         if unchanged and not allow_empty and not merging:
@@ -62,8 +63,14 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
                                   "pass --allow-empty")
         from .pii.gate import check_commit
         check_commit(ws, index, head_tree)     # pii.on_commit: may refuse (GateTripped)
-        c = Commit(tree=tree, parents=([head] if head else []) + (merging or []), author=str(author),
-                   author_time=when, author_tz=tz, committer=str(committer),
+        a_name, a_time, a_tz = str(author), when, tz
+        if original is not None:
+            # As git: finishing a cherry-pick with a plain commit keeps C's author
+            # and, with no records of its own, C's lineage records.
+            a_name, a_time, a_tz = original.author, original.author_time, original.author_tz
+            lineage = lineage or original.lineage
+        c = Commit(tree=tree, parents=([head] if head else []) + (merging or []), author=a_name,
+                   author_time=a_time, author_tz=a_tz, committer=str(committer),
                    commit_time=when, commit_tz=tz, message=text, lineage=list(lineage))
         oid = write_commit(ws.repo.odb, c)
         ws.repo.odb.flush()

@@ -137,6 +137,12 @@ def _original(state: MergeState) -> Commit | None:
                   lineage=list(state.lineage))
 
 
+def original_commit(repo) -> Commit | None:
+    """The picked commit's author and lineage while a cherry-pick is stopped."""
+    state = read_state(repo)
+    return _original(state) if state is not None else None
+
+
 def conflict_records(conflicts, limit: int = MAX_RECORDS,
                      budget: int = MAX_RECORD_BYTES) -> list[list]:
     """The engine's RecordConflicts as the state keeps them: text sides, at most

@@ -477,3 +477,18 @@ def test_parquet_records_merge_by_key(w):
     w.merge("side")
     got = pq.read_table(w.root / "t.parquet").to_pydict()
     assert got == {"id": [1, 2, 3, 4], "v": ["A", "b", "C", "d"]}
+
+
+def test_plain_commit_finishing_a_cherry_pick_keeps_the_original_author(w):
+    w.switch("side", create=True)
+    pick = w.commit({"a.txt": "T\n"}, "theirs", author=OTHER)
+    w.switch("main")
+    w.commit({"a.txt": "O\n"}, "ours")
+    with pytest.raises(MergeConflict):
+        cherrypick.cherry_pick(w.ws, pick, author=ME)
+    w.write({"a.txt": "both\n"})
+    w.ws.add(["a.txt"])
+    oid = w.ws.commit("theirs, resolved", author=ME)
+    c = read_commit(w.ws.repo.odb, oid)
+    assert c.author == str(OTHER) and c.committer == str(ME) and len(c.parents) == 1
+    assert mergeops.read_state(w.ws.repo) is None

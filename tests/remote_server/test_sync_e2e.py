@@ -342,6 +342,8 @@ def test_partial_clone_of_one_path_fetches_only_its_data(server, tmp_path):
     assert not any(b.odb.has(c) for c, _ in iter_chunk_ids(b.odb, skipped))
     assert worktree_files(tmp_path / "b") == keep           # only the path is checked out
     assert b.refs.read("refs/heads/main") == c2 and b.config.get("remote.origin.filter") == "keep"
+    report = fsck(b)                      # absent chunks outside the path are not damage
+    assert report.ok, report.problems()
     ws = Workspace(b)
     assert ws.status().clean, ws.status()                   # absent files are not "deleted"
     (tmp_path / "b" / "keep" / "a.txt").write_bytes(b"changed\n")

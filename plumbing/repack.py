@@ -2,10 +2,16 @@
 
 At put time a new version is stored as a delta against the old one, so the newest
 version is the deepest.  Repack turns each chain around, as git's pack does: the
-tip (an object no live delta builds on) is stored full and each older version as a
-delta against the next newer one, so reading the current data costs one
-decompression.  Chains stay bounded by ``max_depth``; bases of kept deltas are
-always kept objects, so dropped objects never strand a delta.
+newest version is stored full and each older version as a delta against the next
+newer one, so reading the current data costs one decompression.  Chains stay
+bounded by ``max_depth``; bases of kept deltas are always kept objects, so dropped
+objects never strand a delta.
+
+Which end of a chain is newest: the one written last.  Put writes a new version
+after its base, and repack writes each chain oldest first (encoding it newest
+first), so write order (pack order in the index, then offset) stays version order
+and a second repack keeps the newest version full instead of turning it around
+again.
 """
 from __future__ import annotations
 
@@ -18,15 +24,17 @@ from .pack import pack_path
 from .pack_index import PackIndex
 
 
-def _chains(entries: dict) -> list[list[bytes]]:
+def _chains(entries: dict, pack_order: dict[str, int]) -> list[list[bytes]]:
     """Live objects as chains, newest first, each object exactly once."""
     newer: dict[bytes, list[bytes]] = {}
     for oid, (_pack, e) in entries.items():
         if e.enc == Encoding.DELTA and e.base in entries:
             newer.setdefault(e.base, []).append(oid)
+
+    def written(o: bytes) -> tuple[int, int]:
+        return pack_order.get(entries[o][0], -1), entries[o][1].offset
     # keep the old pack order so that a file's chunks stay together
-    tips = sorted((oid for oid in entries if oid not in newer),
-                  key=lambda o: (entries[o][0], entries[o][1].offset))
+    tips = sorted((oid for oid in entries if oid not in newer), key=written)
     seen: set[bytes] = set()
     chains = []
     for tip in tips:
@@ -36,10 +44,12 @@ def _chains(entries: dict) -> list[list[bytes]]:
             chain.append(node)
             e = entries[node][1]
             node = e.base if e.enc == Encoding.DELTA else None
+        if written(chain[-1]) > written(chain[0]):
+            chain.reverse()     # a repacked chain: its full end is the newest
         chains.append(chain)
     # objects on a cycle-free graph are all reached from tips; anything left is a
     # base whose newer versions were already claimed by another chain
-    for oid in sorted(set(entries) - seen, key=lambda o: (entries[o][0], entries[o][1].offset)):
+    for oid in sorted(set(entries) - seen, key=written):
         chains.append([oid])
     return chains
 
@@ -63,7 +73,8 @@ def repack(store, live: set[bytes], max_depth: int) -> dict:
                                 level=store.codec.level, pack_size=store.pack_size,
                                 max_depth=max_depth)
     deltas = 0
-    for chain in _chains(entries):
+    order = {name: i for i, (name, _kind) in enumerate(store.index.pack_names())}
+    for chain in _chains(entries, order):
         deltas += _write_chain(store, sink, chain, max_depth)
     sink.close()
     with Lock(store.lock_dir / "index", timeout=30, what="the pack index"):
@@ -80,13 +91,14 @@ def repack(store, live: set[bytes], max_depth: int) -> dict:
 
 
 def _write_chain(store, sink, chain: list[bytes], max_depth: int) -> int:
-    """Write one chain newest first; return how many went in as deltas."""
+    """Encode one chain newest first, write it oldest first (see the module
+    docstring); return how many went in as deltas."""
     if len(chain) == 1 and store._locate(chain[0]).enc != Encoding.DELTA:
         # a lone full object: re-encrypt its body, do not compress it again
         entry, body = store.read_encoded(chain[0])
         sink._append(chain[0], entry.type, entry.enc, body, None, 0)
         return 0
-    deltas, newer_plain, depth, newer_id = 0, None, 0, None
+    deltas, newer_plain, depth, newer_id, out = 0, None, 0, None, []
     for oid in chain:
         type_code, plain = store.get(oid)
         if newer_plain is not None and depth < max_depth:
@@ -95,10 +107,12 @@ def _write_chain(store, sink, chain: list[bytes], max_depth: int) -> int:
             enc, body = sink.codec.encode(plain)
         if enc == Encoding.DELTA:
             depth += 1
-            sink._append(oid, type_code, enc, body, newer_id, depth)
+            out.append((oid, type_code, enc, body, newer_id, depth))
             deltas += 1
         else:
             depth = 0
-            sink._append(oid, type_code, enc, body, None, 0)
+            out.append((oid, type_code, enc, body, None, 0))
         newer_plain, newer_id = plain, oid
+    for item in reversed(out):      # bodies of one chain: deltas are small
+        sink._append(*item)
     return deltas

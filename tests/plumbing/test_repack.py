@@ -79,3 +79,30 @@ def test_repack_of_any_version_graph_round_trips(tmp_path_factory, steps, max_de
         assert reader.get(oid)[1] == want[oid]
         e = reader._locate(oid)
         assert e.depth <= max_depth and (e.base is None or e.base in live)
+
+
+def test_a_second_repack_keeps_the_newest_version_full(tmp_path):
+    """Repack writes chains in version order, so repacking again (or after new
+    versions were put on top) does not turn a chain back around."""
+    store = make_store(tmp_path, max_depth=20)
+    versions = version_chain(store, 6)
+    store.flush()
+    live = [oid for oid, _ in versions]
+    for _ in range(3):
+        store.repack(live)
+        depths = [make_store(tmp_path)._locate(o).depth for o in live]
+        assert depths == [5, 4, 3, 2, 1, 0]
+    # two more versions as forward deltas on the (full) newest one, then repack
+    rng, data, prev = random.Random(9), versions[-1][1], versions[-1][0]
+    for k in range(2):
+        pos = rng.randrange(len(data) - 10)
+        data = data[:pos] + b"more %d" % k + data[pos + 6:]
+        prev = store.put(ObjType.CHUNK, data, delta_base=prev)
+        versions.append((prev, data))
+    store.flush()
+    store.repack([oid for oid, _ in versions])
+    reader = make_store(tmp_path)
+    assert reader._locate(versions[-1][0]).depth == 0
+    assert reader._locate(versions[-2][0]).depth == 1
+    for oid, want in versions:
+        assert reader.get(oid)[1] == want

@@ -170,24 +170,33 @@ def _merge(entries: list[PackEntry]) -> list[tuple[int, int, list[PackEntry]]]:
     return out
 
 
-def sparse_checkout(repo, commit: bytes, prefix: str, *, progress: Progress = _noop) -> int:
-    """Check out only the files of ``commit`` under ``prefix`` into an empty work
-    tree; every other file gets an index entry flagged SKIP_WORKTREE (Git's bit),
-    so status does not call it deleted and commits keep it as HEAD has it.
-    Returns the number of files written."""
+def sparse_checkout(repo, commit: bytes, prefix: str, *, old: bytes | None = None,
+                    progress: Progress = _noop) -> int:
+    """Check out only the files of ``commit`` under ``prefix``; every other file
+    gets an index entry flagged SKIP_WORKTREE (Git's bit), so status does not call
+    it deleted and commits keep it as HEAD has it.  ``old`` is the commit the
+    work tree holds now (a clean one: pull checks): only what differs under
+    ``prefix`` is rewritten.  Returns the number of files written."""
     from ldv.plumbing.index import SKIP_WORKTREE, Entry, Index, save_index
     from ldv.plumbing.objects import read_commit
     from ldv.plumbing.trees import walk
     from . import workfiles
-    prefix = prefix.strip("/")
+    prefix, odb = prefix.strip("/"), repo.odb
+    before = {p: e for p, e in walk(odb, read_commit(odb, old).tree)
+              if workfiles.under(p, prefix)} if old else {}
     index, written = Index(), 0
-    for path, e in walk(repo.odb, read_commit(repo.odb, commit).tree):
-        if workfiles.under(path, prefix):
-            st = workfiles.write_file(repo.odb, repo.root, path, e.mode, e.oid)
-            index.put(Entry.from_stat(path, e.mode, e.oid, st))
+    for path, e in walk(odb, read_commit(odb, commit).tree):
+        if not workfiles.under(path, prefix):
+            index.put(Entry(path, e.mode, e.oid, e.size, flags=SKIP_WORKTREE))
+            continue
+        prev = before.pop(path, None)
+        st = workfiles.lstat(repo.root, path)
+        if st is None or prev is None or (prev.mode, prev.oid) != (e.mode, e.oid):
+            st = workfiles.write_file(odb, repo.root, path, e.mode, e.oid)
             written += 1
             progress("Checking out files", written, None)
-        else:
-            index.put(Entry(path, e.mode, e.oid, e.size, flags=SKIP_WORKTREE))
+        index.put(Entry.from_stat(path, e.mode, e.oid, st))
+    for path in before:                 # gone from the path in the new commit
+        workfiles.remove_file(repo.root, path)
     save_index(repo, index)
     return written

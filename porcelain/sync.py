@@ -273,6 +273,8 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
     (the first step of a partial clone; see fetch_path)."""
     refs = verified_refs(repo, client, remote)
     result = FetchResult()
+    if kinds is None and repo.config.get(f"remote.{remote}.filter"):
+        kinds = ["meta"]        # a partial clone: contents only by fetch_path
     old = read_shallow(repo)
     wants, haves = _wants_haves(repo, refs, old, depth, unshallow)
     if wants:
@@ -412,10 +414,24 @@ def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
     if ours is not None and not is_ancestor(repo, ours, theirs):
         raise Conflict(f"{current} and {remote}/{short} have diverged",
                        hint=f"run `ldv merge {remote}/{short}`, then push")
+    path = repo.config.get(f"remote.{remote}.filter")
+    if path:
+        _refuse_local_changes(ws)
+        fetch_path(repo, client, theirs, path, progress=progress)
     with repo.lock():
-        move_to(ws, ours, theirs, force=False, verb="pull")
+        if path:
+            partial.sparse_checkout(repo, theirs, path, old=ours, progress=progress)
+        else:
+            move_to(ws, ours, theirs, force=False, verb="pull")
         repo.refs.set(current, theirs, old=ours, message=f"pull: fast-forward from {remote}")
     return "fast-forward"
+
+
+def _refuse_local_changes(ws) -> None:
+    st = ws.status()
+    if st.staged or st.unstaged or st.unmerged:
+        raise Conflict("the partial clone has local changes",
+                       hint="commit them first, then pull")
 
 
 def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str | None = None,

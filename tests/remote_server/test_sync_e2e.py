@@ -362,6 +362,18 @@ def test_partial_clone_of_one_path_fetches_only_its_data(server, tmp_path):
                                               "keep/new.txt": b"new\n"}
     assert fsck(full).ok
     assert read_blob(full.odb, lookup(full.odb, tree, "skip/huge.bin").oid) == big["skip/huge.bin"]
+    # upstream moves on inside and outside the path; pull brings only the path
+    sync.fetch(a, client, "origin")
+    later = {"skip/huge.bin": os.urandom(1 << 20), "top.bin": big["top.bin"],
+             "keep/a.txt": b"third\n", "keep/c.txt": b"c\n"}
+    c3 = make_commit(a, later, parents=[mine])
+    sync.push(a, client, "origin", "main")
+    assert sync.pull(b, bclient, "origin") == "fast-forward"
+    assert b.refs.read("refs/heads/main") == c3
+    assert worktree_files(tmp_path / "b") == {"keep/a.txt": b"third\n", "keep/c.txt": b"c\n"}
+    huge3 = lookup(b.odb, read_commit(b.odb, c3).tree, "skip/huge.bin").oid
+    assert not any(b.odb.has(c) for c, _ in iter_chunk_ids(b.odb, huge3))
+    assert Workspace(b).status().clean and fsck(b).ok
 
 
 def test_pull_of_a_diverged_branch_stops(server, tmp_path):

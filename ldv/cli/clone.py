@@ -15,7 +15,7 @@ from ._app import App, out, pass_app, quiet_option
 @click.option("--depth", type=int, help="Only the newest N commits.")
 @click.option("--branch", "-b", help="Check out this branch (default: main).")
 @click.option("--filter", "filter_path", metavar="PATH",
-              help="Partial clone: all history, file contents only under PATH, no checkout.")
+              help="Partial clone: all history, file contents and checkout only under PATH.")
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False),
               help="The repository's master key (else LDV_MASTER_KEY).")
 @quiet_option

@@ -65,3 +65,37 @@ def test_cli_login_stores_the_token_privately(server, tmp_path):
     assert a("ls-remote").output == ""
     r = a("push", code=None)
     assert r.exit_code in (2, 5)     # nothing to push from an empty repo, or read-only token
+
+
+def test_cli_shallow_and_partial_clones(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    for i in range(5):
+        a.write("data/train.jsonl", f'{{"v": {i}}}\n' * (100 + i))
+        a.write("docs/readme.md", f"version {i}\n")
+        a("add", ".")
+        a("commit", "-m", f"v{i}")
+        a("push")
+    a("clone", server.url("ds"), str(tmp_path / "s"), "--depth", "1",
+      "--fingerprint", server.fingerprint)
+    s = Ldv(tmp_path / "s", env)
+    assert s("fsck").exit_code == 0
+    assert s("log", "--format=%s").output.split() == ["v4"]
+    s.write("docs/readme.md", "from the shallow clone\n")
+    s("commit", "-a", "-m", "shallow edit")
+    assert s("push").exit_code == 0
+    s("fetch", "--unshallow")
+    assert s("log", "--format=%s").output.splitlines() == [
+        "shallow edit", "v4", "v3", "v2", "v1", "v0"]
+    assert s("fsck").exit_code == 0
+    a("clone", server.url("ds"), str(tmp_path / "p"), "--filter", "docs",
+      "--fingerprint", server.fingerprint)
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [".ldv", "docs"]
+    p = Ldv(tmp_path / "p", env)
+    assert p("status", "--porcelain").output == ""
+    assert p("fsck").exit_code == 0

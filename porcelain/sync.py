@@ -140,7 +140,13 @@ def _new_commits(repo, client: RemoteClient, tip: bytes) -> list[bytes]:
             if c.hex() in known:
                 continue
             order.append(c)
-            frontier.extend(read_commit(repo.odb, c).parents)
+            try:
+                frontier.extend(read_commit(repo.odb, c).parents)
+            except ObjectNotFound:
+                raise RepositoryError(
+                    f"the remote lacks commit {c.hex()[:12]}, which is beyond this "
+                    "shallow clone's history", hint="run `ldv fetch --unshallow` from "
+                    "a remote that has it, then push") from None
     return order[::-1]
 
 

@@ -12,7 +12,7 @@ import pytest
 from ldv.plumbing.errors import NonFastForward, RefConflict, RefRollback
 from ldv.plumbing.keys import MasterKey
 from ldv.porcelain import sync
-from ldv.porcelain.maintenance import fsck
+from ldv.porcelain.maintenance import fsck, gc
 from tests.porcelain.history import KEY_HEX, make_commit, make_repo
 
 from .test_api import make_services  # noqa: F401  (shared builder)
@@ -256,6 +256,8 @@ def test_shallow_clone_is_fsck_clean_and_can_push_deepen_unshallow(server, tmp_p
     assert [e.oid for e in walk(b, [chain[-1]])] == [chain[-1]]
     with pytest.raises(BadRevision, match="shallow"):
         resolve_commit(b, "HEAD~1")
+    gc(b)                                   # gc stops at the boundary too
+    assert fsck(b).ok and b.odb.has(chain[-1])
     (tmp_path / "b" / "g").write_bytes(b"new in the shallow clone")
     ws = Workspace(b)
     ws.add(["g"])
@@ -344,6 +346,8 @@ def test_partial_clone_of_one_path_fetches_only_its_data(server, tmp_path):
     assert b.refs.read("refs/heads/main") == c2 and b.config.get("remote.origin.filter") == "keep"
     report = fsck(b)                      # absent chunks outside the path are not damage
     assert report.ok, report.problems()
+    gc(b)
+    assert fsck(b).ok and worktree_files(tmp_path / "b") == keep
     ws = Workspace(b)
     assert ws.status().clean, ws.status()                   # absent files are not "deleted"
     (tmp_path / "b" / "keep" / "a.txt").write_bytes(b"changed\n")
@@ -435,3 +439,22 @@ def test_pack_spans_are_validated(server, tmp_path):
         with pytest.raises(RemoteError) as e:
             client.read_spans(pack, bad)
         assert e.value.status == 400
+
+
+def test_push_from_a_shallow_clone_to_an_empty_remote_is_a_clear_error(server, tmp_path):
+    from ldv.plumbing.errors import RepositoryError
+    a = make_repo(tmp_path / "a")
+    client, token = connect(server, a)
+    c1 = make_commit(a, {"f": b"1"})
+    sync.push(a, client, "origin", "main")
+    make_commit(a, {"f": b"2"}, parents=[c1])
+    sync.push(a, client, "origin", "main")
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint, depth=1)
+    server.svc.store.create_repo("empty")
+    _id, tok2 = server.svc.store.create_token("empty", "write", "t")
+    sync.add_remote(b, "other", server.url("empty"), server.fingerprint)
+    other = sync.connect(sync.get_remote(b, "other"), tok2)
+    with pytest.raises(RepositoryError, match="shallow") as e:
+        sync.push(b, other, "other", "main")
+    assert "unshallow" in e.value.hint

@@ -13,6 +13,7 @@ from typing import Iterator
 
 from ldv.plumbing.errors import ObjectNotFound
 from ldv.plumbing.objects import Commit, read_commit
+from ldv.plumbing.shallow import read_shallow
 from ldv.plumbing.trees import lookup
 
 
@@ -43,6 +44,7 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
     seen: set[bytes] = set()
     heap: list = []
     counter = 0
+    shallow = read_shallow(repo)    # `clone --depth`: history ends at these commits
 
     def push(oid: bytes, *, boundary_ok: bool = False) -> None:
         nonlocal counter
@@ -67,7 +69,7 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
         show = True
         if paths:
             show, parents = simplify(repo, c, parents, paths)
-        for p in parents:
+        for p in () if oid in shallow else parents:
             push(p, boundary_ok=True)
         if not show:
             continue

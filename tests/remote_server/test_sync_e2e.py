@@ -458,3 +458,21 @@ def test_push_from_a_shallow_clone_to_an_empty_remote_is_a_clear_error(server, t
     with pytest.raises(RepositoryError, match="shallow") as e:
         sync.push(b, other, "other", "main")
     assert "unshallow" in e.value.hint
+
+
+def test_depth_is_exact_even_when_older_commits_share_a_pack(server, tmp_path):
+    from ldv.plumbing.shallow import read_shallow
+    from ldv.porcelain.log import walk
+    a = make_repo(tmp_path / "a")
+    client, token = connect(server, a)
+    chain: list[bytes] = []
+    for i in range(5):          # one push: all five commits in the same packs
+        chain.append(make_commit(a, {"f": b"v%d" % i}, parents=chain[-1:],
+                                 when=1_700_000_000 + i))
+    sync.push(a, client, "origin", "main")
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint, depth=2)
+    assert b.odb.has(chain[0])                      # it arrived with the pack ...
+    assert read_shallow(b) == {chain[3]}            # ... but history ends at depth 2
+    assert [e.oid for e in walk(b, [chain[4]])] == [chain[4], chain[3]]
+    assert fsck(b).ok

@@ -15,11 +15,13 @@ import shutil
 from dataclasses import dataclass, field
 
 from ldv.plumbing.errors import BadInput, BadRevision, WouldClobber
-from ldv.plumbing.index import Entry, Index, load_index, mode_of, save_index
+from ldv.plumbing.index import (SKIP_WORKTREE, Entry, Index, load_index, mode_of,
+                                save_index)
 from ldv.plumbing.refs import validate_ref_name
 from ldv.plumbing.trees import diff_trees
 
 from . import workfiles
+from .partial import sparse_path
 
 _SHOW = 10   # paths listed in a one-line error
 
@@ -154,8 +156,13 @@ def apply(ws, index: Index, plan: Plan, new: dict, label: str = "checkout") -> N
         workfiles.remove_file(ws.root, p)
         index.remove(p)
         on_write(1)
+    sparse = sparse_path(ws.repo)
     for p in plan.writes:
         e = new[p]
+        if sparse is not None and not workfiles.under(p, sparse):
+            # a partial clone: never checked out, kept in the index as it is
+            index.put(Entry(p, e.mode, e.oid, e.size, flags=SKIP_WORKTREE))
+            continue
         full = ws.root / p
         if full.is_dir() and not full.is_symlink():
             shutil.rmtree(full)   # only ignored files are left: checked by the plan

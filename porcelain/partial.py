@@ -170,6 +170,14 @@ def _merge(entries: list[PackEntry]) -> list[tuple[int, int, list[PackEntry]]]:
     return out
 
 
+def sparse_path(repo) -> str | None:
+    """The one path a partial clone checks out (``remote.<name>.filter``), or None."""
+    for key, value in repo.config.items("remote."):
+        if key.endswith(".filter") and value:
+            return value.strip("/")
+    return None
+
+
 def sparse_checkout(repo, commit: bytes, prefix: str, *, old: bytes | None = None,
                     progress: Progress = _noop) -> int:
     """Check out only the files of ``commit`` under ``prefix``; every other file

@@ -313,7 +313,22 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
         if repo.refs.read(local) != target:
             repo.refs.set(local, target, message=f"fetch from {remote}")
             result.updated[local] = ref.target
+    path = repo.config.get(f"remote.{remote}.filter")
+    for local, target in result.updated.items() if path else ():
+        _fetch_path_if_there(repo, client, bytes.fromhex(target), path, result, progress)
     return result
+
+
+def _fetch_path_if_there(repo, client, commit: bytes, path: str, result: FetchResult,
+                         progress: Progress) -> None:
+    """A partial clone's fetch: the path's contents at a new tip, so switch and
+    pull can check it out (tags and commits without the path bring nothing)."""
+    from ldv.plumbing.trees import lookup
+    if repo.odb.get(commit)[0] != ObjType.COMMIT:
+        return
+    if lookup(repo.odb, read_commit(repo.odb, commit).tree, path) is not None:
+        result.bytes_fetched += fetch_path(repo, client, commit, path,
+                                           progress=progress).bytes_fetched
 
 
 def _wants_haves(repo, refs, shallow: set[bytes], depth, unshallow: bool):

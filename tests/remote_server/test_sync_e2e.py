@@ -378,6 +378,17 @@ def test_partial_clone_of_one_path_fetches_only_its_data(server, tmp_path):
     huge3 = lookup(b.odb, read_commit(b.odb, c3).tree, "skip/huge.bin").oid
     assert not any(b.odb.has(c) for c, _ in iter_chunk_ids(b.odb, huge3))
     assert Workspace(b).status().clean and fsck(b).ok
+    # a branch fetched later brings its path contents; switch checks out only the path
+    other = make_commit(a, {**later, "keep/c.txt": b"other\n", "skip/more.bin": b"m"},
+                        parents=[c3], branch="refs/heads/other")
+    sync.push(a, client, "origin", "other")
+    sync.fetch(b, bclient, "origin")
+    ws = Workspace(b)
+    ws.switch("other", create=True, start=other)
+    assert worktree_files(tmp_path / "b") == {"keep/a.txt": b"third\n", "keep/c.txt": b"other\n"}
+    assert ws.status().clean and fsck(b).ok
+    ws.switch("main")
+    assert worktree_files(tmp_path / "b") == {"keep/a.txt": b"third\n", "keep/c.txt": b"c\n"}
 
 
 def test_pull_of_a_diverged_branch_stops(server, tmp_path):

@@ -18,7 +18,13 @@ KNOWN = {
     "pii.on_commit": "PII gate at commit: off (default), warn or block (docs/PII.md)",
     "pii.threshold": "minimum presidio score of a PII finding (default 0.4)",
     "pii.entities": "comma-separated entity types the PII gate checks (default: all)",
+    "gc.auto": "0 turns off the automatic gc after commits (default 1)",
+    "gc.autoDepth": "delta-chain depth at which a commit runs gc (default 8)",
 }
+
+# Keys whose values must be whole numbers >= the given minimum: checked when set,
+# so a bad value is refused up front instead of failing after a later commit.
+_INTEGERS = {"gc.auto": 0, "gc.autoDepth": 1}
 
 
 def check_key(key: str) -> str:
@@ -36,6 +42,11 @@ def set_(repo, key: str, value: str) -> None:
     if "\n" in value or "\0" in value:
         raise BadInput(f"the value for {key} contains a newline or NUL",
                        hint="config values are single lines")
+    if key in _INTEGERS:
+        low = _INTEGERS[key]
+        if not value.strip().isdigit() or int(value) < low:
+            raise BadInput(f"{key} must be a whole number >= {low}, not {value!r}",
+                           hint=f"e.g. ldv config set {key} {max(low, 8 if low else 0)}")
     repo.config.set(check_key(key), value)
 
 

@@ -112,3 +112,14 @@ def test_gc_stops_on_a_missing_tree(repo):
     with pytest.raises(ObjectNotFound):
         maintenance.gc(repo)
     assert set(repo.odb.iter_ids()) == before               # nothing was deleted
+
+
+def test_gc_settings_are_checked_when_set(repo):
+    from ldv.plumbing.errors import BadInput
+    config_ops.set_(repo, "gc.autoDepth", "4")
+    config_ops.set_(repo, "gc.auto", "0")
+    assert config_ops.get(repo, "gc.autoDepth") == "4"
+    for key, bad in (("gc.autoDepth", "0"), ("gc.autoDepth", "deep"), ("gc.auto", "-1")):
+        with pytest.raises(BadInput, match=key):
+            config_ops.set_(repo, key, bad)
+    assert config_ops.get(repo, "gc.autoDepth") == "4"

@@ -16,6 +16,7 @@ from .errors import CorruptObject
 
 DEFAULT_LEVEL = 1
 DELTA_LEVEL = 1      # zstd "fast" with a hash table sized to the base (_delta_params)
+REPACK_DELTA_LEVEL = 12   # gc's deltas: lazy2, ~3x smaller than level 1 at ~3x the time
 PAYS = 0.97          # keep zstd output only when it saves at least 3%
 DELTA_PAYS = 0.5     # keep a delta only when it is at most half the full encoding
 DELTA_EASY = 1 / 16  # below this fraction of the raw size, skip computing the full one
@@ -41,10 +42,17 @@ def _delta_params(level: int, base_len: int, data_len: int):
     the whole base, and no larger: filling it is most of a delta's cost.  With
     that, level 1 ("fast") finds the base's matches as level 3 does, ~1.2-1.6x
     faster (benchmarks/RESULTS.md).  The window spans base and data, so every
-    match in the base is reachable."""
-    hash_log = min(max((max(base_len, 1) - 1).bit_length() - 3, 12), 20)
+    match in the base is reachable.  gc re-encodes with REPACK_DELTA_LEVEL, whose
+    deltas of 1%-edited JSONL chunks are ~3x smaller."""
+    bits = (max(base_len, 1) - 1).bit_length()
     window_log = min(max((base_len + data_len - 1).bit_length(), 17), 27)
-    return _params(level, hash_log=hash_log, window_log=window_log)
+    if level < 3:
+        return _params(level, hash_log=min(max(bits - 3, 12), 20), window_log=window_log)
+    # lazy levels walk a chain table too: both sized to the base, which keeps
+    # loading the dictionary cheap and every base position findable; the search
+    # depth of level 12 (searchLog 6) is what finds the match after an edit
+    tables = min(max(bits - 1, 12), 22)
+    return _params(level, hash_log=tables, chain_log=tables, window_log=window_log)
 
 
 class Codec:

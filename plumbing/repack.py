@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .delta import Encoding
+from .delta import REPACK_DELTA_LEVEL, Codec, Encoding
 from .errors import ObjectNotFound
 from .lock import Lock
 from .pack import pack_path
@@ -72,6 +72,8 @@ def repack(store, live: set[bytes], max_depth: int) -> dict:
     sink = PackedObjectDatabase(store.backend, store.keyring, tmp_index, store.lock_dir,
                                 level=store.codec.level, pack_size=store.pack_size,
                                 max_depth=max_depth)
+    # deltas written once and read for a long time: worth zstd's deeper search
+    sink.codec = Codec(store.codec.level, REPACK_DELTA_LEVEL)
     deltas = 0
     order = {name: i for i, (name, _kind) in enumerate(store.index.pack_names())}
     for chain in _chains(entries, order):

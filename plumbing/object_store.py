@@ -136,6 +136,34 @@ class PackedObjectDatabase:
                                 "(swapped or damaged)", hint=_FSCK_HINT)
         return ObjType(entry.type), plain
 
+    def get_many(self, oids: Iterable[bytes], *, ahead: int = 8) -> Iterator[tuple[ObjType, bytes]]:
+        """get() of each id in order, decoded up to ``ahead`` ids in advance on the
+        worker threads: for reading a file's chunks start to end (checkout).
+
+        This thread reads and decrypts each delta chain (index, pack reads and the
+        cipher cache are not thread-safe); workers decompress and check every id of
+        it (zstd and blake3 release the GIL).  Nothing is cached: a file's chunks
+        do not share bases, and a large file would only evict the useful ones."""
+        if not self.workers:
+            yield from (self.get(oid) for oid in oids)
+            return
+        pool, jobs = self._executors()[0], deque()
+        try:
+            for oid in oids:
+                chain = self._base_chain(oid)
+                type_code = chain.links[0][1] if chain.links else self._locate(oid).type
+                jobs.append((type_code, pool.submit(_decode_chain, self.codec.level,
+                                                    self.hasher, chain)))
+                if len(jobs) > ahead:
+                    type_code, job = jobs.popleft()
+                    yield ObjType(type_code), job.result()
+            while jobs:
+                type_code, job = jobs.popleft()
+                yield ObjType(type_code), job.result()
+        finally:
+            for _t, job in jobs:     # the reader stopped early or failed
+                job.cancel()
+
     def flush(self) -> None:
         self._drain(keep=0)
         for kind in list(self._writers):
@@ -461,6 +489,14 @@ class BaseChain:
 
 
 _codecs = threading.local()
+
+
+def _decode_chain(level: int, hasher: IdHasher, chain: BaseChain) -> bytes:
+    """BaseChain.plaintext on a worker thread, with that thread's codec."""
+    codec = getattr(_codecs, "codec", None)
+    if codec is None or codec.level != level:
+        codec = _codecs.codec = Codec(level)
+    return chain.plaintext(codec, hasher)
 
 
 def _encode(level: int, hasher: IdHasher, data: bytes, base: BaseChain | None):

@@ -8,6 +8,7 @@ sparse file stays sparse.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import stat as statmod
 from pathlib import Path
@@ -194,22 +195,42 @@ def write_file(odb, root: Path, path: str, mode: int, oid: bytes,
 def _copy_blob(odb, oid: bytes, fd: int, on_write=None) -> None:
     """Write the blob's chunks to ``fd``; all-zero chunks become holes."""
     from ldv.plumbing.blobs import iter_chunk_ids
-    zero_ids: set[bytes] = set()
+    runs, ids = itertools.tee(_runs(iter_chunk_ids(odb, oid)))
+    get_many = getattr(odb, "get_many", None)     # decodes ahead on worker threads
+    wanted = (cid for cid, _n, _k in ids)
+    datas = get_many(wanted) if get_many else (odb.get(c) for c in wanted)
     size = 0
-    for cid, n in iter_chunk_ids(odb, oid):
-        if cid not in zero_ids:
-            data = odb.get(cid)[1]
-            if not data[0] and not data[-1] and data.count(0) == n:   # holes stay holes
-                zero_ids.add(cid)
-            else:
-                os.lseek(fd, size, os.SEEK_SET)
+    for (cid, n, k), (_t, data) in zip(runs, datas):
+        if not data[0] and not data[-1] and data.count(0) == n:   # holes stay holes
+            size += n * k
+        else:
+            os.lseek(fd, size, os.SEEK_SET)
+            for _ in range(k):
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view):]
-        size += n
+                size += n
+                if on_write:
+                    on_write(n)
+            continue
         if on_write:
-            on_write(n)
+            on_write(n * k)
     os.ftruncate(fd, size)
+
+
+def _runs(chunks):
+    """(id, length, count) of runs of one repeated chunk: a sparse file's zeros
+    are read once per run, not once per chunk."""
+    last, n, k = None, 0, 0
+    for cid, length in chunks:
+        if cid == last:
+            k += 1
+            continue
+        if last is not None:
+            yield last, n, k
+        last, n, k = cid, length, 1
+    if last is not None:
+        yield last, n, k
 
 
 def make_parents(root: Path, path: str) -> None:

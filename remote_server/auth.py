@@ -7,6 +7,7 @@ Every denied request is written to the audit log.
 """
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -23,6 +24,22 @@ class TokenCache:
         self.ttl = ttl
         self._items: dict[str, tuple[float, Token]] = {}
         self._lock = threading.Lock()
+        self._loading: dict[str, asyncio.Future] = {}   # one lookup per token at a time
+
+    async def load(self, key: str, lookup) -> Token:
+        """The cached token, or the result of ``lookup()`` -- run once however many
+        requests miss at the same moment (when an entry expires under load, 32
+        clients would otherwise send 32 queries through the thread pool at once)."""
+        token = self.get(key)
+        if token is not None:
+            return token
+        job = self._loading.get(key)
+        if job is None:
+            job = self._loading[key] = asyncio.ensure_future(lookup())
+            job.add_done_callback(lambda _f: self._loading.pop(key, None))
+        token = await asyncio.shield(job)
+        self.put(key, token)
+        return token
 
     def get(self, key: str) -> Token | None:
         with self._lock:
@@ -77,9 +94,5 @@ async def authorize(request: Request, svc: Services, cache: TokenCache, repo: st
 
 
 async def _lookup(svc: Services, cache: TokenCache, secret: str) -> Token:
-    key = hash_token(secret)
-    token = cache.get(key)
-    if token is None:
-        token = await run_in_threadpool(svc.store.authenticate, secret)
-        cache.put(key, token)
-    return token
+    return await cache.load(hash_token(secret),
+                            lambda: run_in_threadpool(svc.store.authenticate, secret))

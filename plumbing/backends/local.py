@@ -54,12 +54,54 @@ def atomic_write(path: Path, data: bytes | BinaryIO, mode: int = 0o644) -> None:
                                    "nothing already committed was changed") from None
 
 
+class _OpenPacks:
+    """One thread's open pack descriptors, most recent last; closed with the thread."""
+
+    MAX = 8
+
+    def __init__(self):
+        self.fds: dict[str, int] = {}
+
+    def drop(self, name: str) -> None:
+        fd = self.fds.pop(name, None)
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self):
+        for fd in self.fds.values():
+            os.close(fd)
+
+
 class LocalBackend:
     """Named immutable files in a directory tree."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        # packs are named by their hash, so an open descriptor keeps reading the
+        # right bytes: reading a file's chunks (several per delta chain) then
+        # costs a pread each, not an open, a pread and a close.  Per thread, so
+        # no thread closes a descriptor another is reading.
+        self._open = threading.local()
+
+    def _packs(self) -> _OpenPacks:
+        packs = getattr(self._open, "packs", None)
+        if packs is None:
+            packs = self._open.packs = _OpenPacks()
+        return packs
+
+    def _fd(self, name: str) -> tuple[int, bool]:
+        """(descriptor, keep it open?) for reading ``name``."""
+        if not name.startswith("packs/"):
+            return os.open(self._path(name), os.O_RDONLY), False
+        packs = self._packs()
+        fd = packs.fds.pop(name, None)
+        if fd is None:
+            fd = os.open(self._path(name), os.O_RDONLY)
+            if len(packs.fds) >= packs.MAX:
+                packs.drop(next(iter(packs.fds)))
+        packs.fds[name] = fd
+        return fd, True
 
     def _path(self, name: str) -> Path:
         parts = name.split("/")
@@ -68,13 +110,14 @@ class LocalBackend:
         return self.root.joinpath(*parts)
 
     def put(self, name: str, data) -> None:
+        self._packs().drop(name)
         atomic_write(self._path(name), data)
 
     def get(self, name: str, offset: int = 0, length: int | None = None) -> bytes:
         # os.pread on a bare descriptor: a delta base or a clone's object is one
         # ranged read, and a buffered file object per read costs more than the read
         try:
-            fd = os.open(self._path(name), os.O_RDONLY)
+            fd, keep = self._fd(name)
         except FileNotFoundError:
             raise _missing(name) from None
         try:
@@ -89,7 +132,8 @@ class LocalBackend:
                 done += len(part)
             return parts[0] if len(parts) == 1 else b"".join(parts)
         finally:
-            os.close(fd)
+            if not keep:
+                os.close(fd)
 
     def open(self, name: str) -> BinaryIO:
         try:
@@ -119,6 +163,7 @@ class LocalBackend:
         return iter(sorted(names))
 
     def delete(self, name: str) -> None:
+        self._packs().drop(name)
         self._path(name).unlink(missing_ok=True)
 
 

@@ -169,7 +169,11 @@ def test_read_token_cannot_push(server, tmp_path):
 def _jsonl(n: int, seed: int = 1) -> list[bytes]:
     import random
     rng = random.Random(seed)
-    words = ["alpha", "beta", "gamma", "delta", "eps"]
+    # A vocabulary of a few hundred words compresses like real text (~3-4x); five
+    # words compressed ~8x, so a 1% edit looked large next to the tiny first push.
+    words = ["alpha", "beta", "gamma", "delta", "eps"] + [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+        for _ in range(400)]
     return [('{"id": %d, "text": "%s"}\n' % (i, " ".join(rng.choice(words) for _ in range(30))))
             .encode() for i in range(n)]
 
@@ -183,7 +187,7 @@ def test_second_push_after_a_one_percent_edit_is_small(tmp_path, request):
     srv = ServerThread(svc, tmp_path / "srv").start()
     try:
         a = make_repo(tmp_path / "a")
-        lines = _jsonl(30000)
+        lines = _jsonl(60000)
         (tmp_path / "a" / "data.jsonl").write_bytes(b"".join(lines))
         me = Identity("t", "t@x")
         ws = Workspace(a)

@@ -15,6 +15,8 @@ again.
 """
 from __future__ import annotations
 
+import threading
+from collections import deque
 from pathlib import Path
 
 from .delta import REPACK_DELTA_LEVEL, Codec, Encoding
@@ -72,12 +74,8 @@ def repack(store, live: set[bytes], max_depth: int) -> dict:
     sink = PackedObjectDatabase(store.backend, store.keyring, tmp_index, store.lock_dir,
                                 level=store.codec.level, pack_size=store.pack_size,
                                 max_depth=max_depth)
-    # deltas written once and read for a long time: worth zstd's deeper search
-    sink.codec = Codec(store.codec.level, REPACK_DELTA_LEVEL)
-    deltas = 0
     order = {name: i for i, (name, _kind) in enumerate(store.index.pack_names())}
-    for chain in _chains(entries, order):
-        deltas += _write_chain(store, sink, chain, max_depth)
+    deltas = _write_chains(store, sink, _chains(entries, order), max_depth)
     sink.close()
     with Lock(store.lock_dir / "index", timeout=30, what="the pack index"):
         tmp_index.replace(store.index.path)
@@ -92,29 +90,57 @@ def repack(store, live: set[bytes], max_depth: int) -> dict:
             "packs_after": len(new_packs), "bytes_before": before, "bytes_after": after}
 
 
-def _write_chain(store, sink, chain: list[bytes], max_depth: int) -> int:
-    """Encode one chain newest first, write it oldest first (see the module
-    docstring); return how many went in as deltas."""
-    if len(chain) == 1 and store._locate(chain[0]).enc != Encoding.DELTA:
-        # a lone full object: re-encrypt its body, do not compress it again
-        entry, body = store.read_encoded(chain[0])
-        sink._append(chain[0], entry.type, entry.enc, body, None, 0)
-        return 0
-    deltas, newer_plain, depth, newer_id, out = 0, None, 0, None, []
-    for oid in chain:
-        type_code, plain = store.get(oid)
+def _write_chains(store, sink, chains, max_depth: int) -> int:
+    """Read each chain here, encode it on a worker (zstd releases the GIL), append
+    in chain order so that pack contents do not depend on thread timing; return
+    how many objects went in as deltas."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+    workers, deltas, pending = max(store.workers, 1), 0, deque()
+    with ThreadPoolExecutor(workers, "ldv-repack") as pool:
+        for chain in chains:
+            if len(chain) == 1 and store._locate(chain[0]).enc != Encoding.DELTA:
+                # a lone full object: re-encrypt its body, do not compress it again
+                entry, body = store.read_encoded(chain[0])
+                job = Future()
+                job.set_result([(chain[0], entry.type, entry.enc, body, None, 0)])
+            else:
+                plains = [(oid, *store.get(oid)) for oid in chain]
+                job = pool.submit(_encode_chain, sink.codec.level, plains, max_depth)
+            pending.append(job)
+            while len(pending) > workers + 1:    # bounded: a chain's plaintexts wait
+                deltas += _append_chain(sink, pending.popleft().result())
+        while pending:
+            deltas += _append_chain(sink, pending.popleft().result())
+    return deltas
+
+
+def _append_chain(sink, out: list) -> int:
+    for item in reversed(out):      # written oldest first (module docstring)
+        sink._append(*item)
+    return sum(1 for item in out if item[2] == Encoding.DELTA)
+
+
+_codecs = threading.local()
+
+
+def _encode_chain(level: int, plains: list, max_depth: int) -> list:
+    """Encode one chain newest first: each older version a delta against the
+    next newer one while that pays and the depth allows.  At REPACK_DELTA_LEVEL:
+    deltas written once and read for a long time are worth zstd's deeper search."""
+    codec = getattr(_codecs, "codec", None)
+    if codec is None or codec.level != level:
+        codec = _codecs.codec = Codec(level, REPACK_DELTA_LEVEL)
+    newer_plain, depth, newer_id, out = None, 0, None, []
+    for oid, type_code, plain in plains:
         if newer_plain is not None and depth < max_depth:
-            enc, body = sink.codec.encode(plain, newer_plain)
+            enc, body = codec.encode(plain, newer_plain)
         else:
-            enc, body = sink.codec.encode(plain)
+            enc, body = codec.encode(plain)
         if enc == Encoding.DELTA:
             depth += 1
             out.append((oid, type_code, enc, body, newer_id, depth))
-            deltas += 1
         else:
             depth = 0
             out.append((oid, type_code, enc, body, None, 0))
         newer_plain, newer_id = plain, oid
-    for item in reversed(out):      # bodies of one chain: deltas are small
-        sink._append(*item)
-    return deltas
+    return out

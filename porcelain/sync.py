@@ -277,12 +277,17 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
     deepens to N, and ``unshallow`` fetches everything beyond the boundary.
     ``kinds=["meta"]`` brings history, trees and file lists but no file contents
     (the first step of a partial clone; see fetch_path)."""
-    refs = verified_refs(repo, client, remote)
+    refs = _tracked(repo, remote, verified_refs(repo, client, remote))
     result = FetchResult()
     if kinds is None and repo.config.get(f"remote.{remote}.filter"):
         kinds = ["meta"]        # a partial clone: contents only by fetch_path
     old = read_shallow(repo)
-    wants, haves = _wants_haves(repo, refs, old, depth, unshallow)
+    # Tags are not fetched for their own sake in a single-branch clone: one comes
+    # along when its target arrives with the branch (as git's --single-branch).
+    single = bool(repo.config.get(f"remote.{remote}.branch"))
+    wanted = {n: v for n, v in refs.items()
+              if not (single and n.startswith("refs/tags/"))}
+    wants, haves = _wants_haves(repo, wanted, old, depth, unshallow)
     if wants:
         shallow = bool(old or depth or unshallow)
         plan = client.negotiate(wants, haves, depth=None if unshallow else depth,
@@ -307,6 +312,8 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
         if name.startswith("refs/heads/"):
             local = f"refs/remotes/{remote}/{name[len('refs/heads/'):]}"
         elif name.startswith("refs/tags/") and repo.refs.read(name) is None:
+            if single and not repo.odb.has(target):
+                continue
             local = name
         else:
             continue
@@ -329,6 +336,16 @@ def _fetch_path_if_there(repo, client, commit: bytes, path: str, result: FetchRe
     if lookup(repo.odb, read_commit(repo.odb, commit).tree, path) is not None:
         result.bytes_fetched += fetch_path(repo, client, commit, path,
                                            progress=progress).bytes_fetched
+
+
+def _tracked(repo, remote: str, refs: dict) -> dict:
+    """The remote refs this repository follows: all of them, or with
+    ``remote.<name>.branch`` set (a single-branch clone) that branch and tags."""
+    only = repo.config.get(f"remote.{remote}.branch")
+    if not only:
+        return refs
+    return {n: v for n, v in refs.items()
+            if n == f"refs/heads/{only}" or n.startswith("refs/tags/")}
 
 
 def _wants_haves(repo, refs, shallow: set[bytes], depth, unshallow: bool):
@@ -455,10 +472,29 @@ def _refuse_local_changes(ws) -> None:
                        hint="commit them first, then pull")
 
 
+def _default_branch(client: RemoteClient, branch: str | None, url: str) -> str:
+    """The branch a single-branch clone follows: the one asked for, which must
+    exist, else main, else the first branch the remote has."""
+    heads = sorted(r.name[len("refs/heads/"):] for r in client.list_refs()
+                   if r.name.startswith("refs/heads/"))
+    if branch is not None:
+        if branch not in heads:
+            raise BadInput(f"{url} has no branch {branch!r}",
+                           hint="see the remote's branches with `ldv ls-remote URL`")
+        return branch
+    if not heads:
+        raise RepositoryError(f"{url} has no branches to clone")
+    return "main" if "main" in heads else heads[0]
+
+
 def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str | None = None,
           ca_file: str | None = None, branch: str | None = None, depth: int | None = None,
-          filter_path: str | None = None, progress: Progress = _noop):
+          filter_path: str | None = None, single_branch: bool = False,
+          progress: Progress = _noop):
     """Make ``dest`` a new repository holding the remote's history; check out a branch.
+
+    With ``single_branch`` only that branch (``branch``, else main, else the first)
+    and the tags on its history are fetched, now and by later fetches.
 
     With ``filter_path`` it is a partial clone: all metadata, but file contents
     only under that path, which alone is checked out; the other files are in
@@ -474,8 +510,11 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
         if keyring is None:
             raise RepositoryError(f"{url} is empty (no keyring was pushed)",
                                   hint="push to it from an existing repository first")
+        follow = _default_branch(client, branch, url) if single_branch else None
         repo = Repo.init(Path(dest), master, keyring_file=keyring)
         add_remote(repo, "origin", url, fingerprint)
+        if follow:
+            repo.config.set("remote.origin.branch", follow)
         fetch(repo, client, "origin", progress=progress, depth=depth,
               kinds=["meta"] if filter_path else None)
         heads = repo.refs.list("refs/remotes/origin/")

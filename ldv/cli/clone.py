@@ -1,4 +1,4 @@
-"""ldv clone URL [DIR] [--fingerprint FP] [--depth N] [--filter PATH] [--key-file F]"""
+"""ldv clone URL [DIR] [--fingerprint FP] [--depth N] [-b B [--single-branch]] [--filter PATH] [--key-file F]"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,13 +14,17 @@ from ._app import App, out, pass_app, quiet_option
 @click.option("--fingerprint", help="Pin the server's key (SHA256:... from init-tls).")
 @click.option("--depth", type=int, help="Only the newest N commits.")
 @click.option("--branch", "-b", help="Check out this branch (default: main).")
+@click.option("--single-branch", is_flag=True,
+              help="Fetch only the branch checked out (and tags on its history), "
+                   "now and on later fetches.")
 @click.option("--filter", "filter_path", metavar="PATH",
               help="Partial clone: all history, file contents and checkout only under PATH.")
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False),
               help="The repository's master key (else LDV_MASTER_KEY).")
 @quiet_option
 @pass_app
-def command(app: App, url, directory, fingerprint, depth, branch, filter_path, key_file):
+def command(app: App, url, directory, fingerprint, depth, branch, single_branch,
+            filter_path, key_file):
     """Copy a remote repository: the keyring comes from the remote, the master key
     from --key-file or LDV_MASTER_KEY."""
     from ldv import keysource
@@ -36,6 +40,7 @@ def command(app: App, url, directory, fingerprint, depth, branch, filter_path, k
     dest = app.cwd / (directory or parse_url(url).repo)
     repo = sync.clone(url, dest, master, token_for(url), fingerprint=fingerprint,
                       branch=branch, depth=depth, filter_path=filter_path,
+                      single_branch=single_branch,
                       progress=app.progress())
     repo.close()
     if key_file:

@@ -491,3 +491,37 @@ def test_depth_is_exact_even_when_older_commits_share_a_pack(server, tmp_path):
     assert read_shallow(b) == {chain[3]}            # ... but history ends at depth 2
     assert [e.oid for e in walk(b, [chain[4]])] == [chain[4], chain[3]]
     assert fsck(b).ok
+
+
+def test_single_branch_clone_fetches_only_that_branch(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    c1 = make_commit(a, {"f": b"main\n"})
+    side_only = os.urandom(1 << 20)
+    c2 = make_commit(a, {"f": b"main\n", "side.bin": side_only}, parents=[c1],
+                     branch="refs/heads/side")
+    a.refs.set("refs/tags/on-main", c1)
+    a.refs.set("refs/tags/on-side", c2)
+    client, token = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    sync.push(a, client, "origin", "side")
+    sync.push(a, client, "origin", "refs/tags/on-main")
+    sync.push(a, client, "origin", "refs/tags/on-side")
+
+    b = sync.clone(server.url("ds"), tmp_path / "b", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint, single_branch=True)
+    assert b.refs.list("refs/remotes/") == {"refs/remotes/origin/main": c1}
+    assert b.refs.read("refs/tags/on-main") == c1 and b.refs.read("refs/tags/on-side") is None
+    assert not b.odb.has(c2) and worktree_files(tmp_path / "b") == {"f": b"main\n"}
+    assert fsck(b).ok
+    # later fetches keep to the branch
+    make_commit(a, {"f": b"side 2\n", "side.bin": side_only}, parents=[c2],
+                branch="refs/heads/side")
+    sync.push(a, client, "origin", "side")
+    bclient, _ = connect(server, b)
+    sync.fetch(b, bclient, "origin")
+    assert set(b.refs.list("refs/remotes/")) == {"refs/remotes/origin/main"}
+    assert not b.odb.has(c2)
+    with pytest.raises(Exception, match="no branch"):
+        sync.clone(server.url("ds"), tmp_path / "c", MasterKey.from_hex(KEY_HEX), token,
+                   fingerprint=server.fingerprint, branch="nope", single_branch=True)
+    assert not (tmp_path / "c").exists()      # refused before anything was written

@@ -52,3 +52,26 @@ def test_get_many_of_a_damaged_delta_raises(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(CorruptObject):
         list(reader.get_many([versions[-1][0], oldest]))
+
+
+def test_chain_decoding_for_reads_checks_the_top_id(tmp_path):
+    """every=False skips the ids of the bases only: the object asked for is checked."""
+    from ldv.plumbing.object_store import BaseChain
+    store = make_store(tmp_path, max_depth=6)
+    versions = version_chain(store, 3)
+    store.flush()
+    store.repack([o for o, _ in versions])
+    reader = make_store(tmp_path)
+    oldest, want = versions[0]
+    chain = reader._base_chain(oldest)
+    assert len(chain.links) == 3
+    assert chain.plaintext(reader.codec, reader.hasher, every=False) == want
+    top = chain.links[0]
+    relabeled = BaseChain(chain.bottom, [(bytes(32),) + top[1:]] + chain.links[1:])
+    with pytest.raises(CorruptObject):
+        relabeled.plaintext(reader.codec, reader.hasher, every=False)
+    mid = chain.links[1]
+    wrong_base = BaseChain(chain.bottom, [top, (bytes(32),) + mid[1:]] + chain.links[2:])
+    with pytest.raises(CorruptObject):
+        wrong_base.plaintext(reader.codec, reader.hasher)
+    assert wrong_base.plaintext(reader.codec, reader.hasher, every=False) == want

@@ -290,6 +290,16 @@ class BlobReader(io.RawIOBase):
         self._chunk = (start, data)
         return self._chunk
 
+    def chunk_spans(self, start: int, end: int) -> list[tuple[bytes, int, int]]:
+        """(chunk id, start offset, length) of every chunk overlapping
+        [start, end), in file order; reads nodes only, no chunk."""
+        spans, pos = [], max(start, 0)
+        while pos < min(end, self.size):
+            oid, s, n = self._locate(pos)
+            spans.append((oid, s, n))
+            pos = s + n
+        return spans
+
     def _locate(self, pos: int) -> tuple[bytes, int, int]:
         """Descend from the root by subtree sizes: O(height) node lookups."""
         node, start, height = self._root, 0, self.height

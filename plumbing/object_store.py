@@ -35,31 +35,42 @@ _FSCK_HINT = "run `ldv fsck`; fetch the pack again from a remote if you have one
 
 
 class _LRU:
+    """Bytes by id, bounded in total size; safe for concurrent readers (an
+    OrderedDict reordered by two threads at once can lose or repeat entries)."""
+
     def __init__(self, max_bytes: int):
         self.max = max_bytes
         self.size = 0
         self._d: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: bytes) -> bytes | None:
-        v = self._d.get(key)
-        if v is not None:
-            self._d.move_to_end(key)
-        return v
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
 
     def put(self, key: bytes, value: bytes) -> None:
-        if key in self._d or len(value) > self.max // 4:
+        if len(value) > self.max // 4:
             return
-        self._d[key] = value
-        self.size += len(value)
-        while self.size > self.max:
-            _k, v = self._d.popitem(last=False)
-            self.size -= len(v)
+        with self._lock:
+            if key in self._d:
+                return
+            self._d[key] = value
+            self.size += len(value)
+            while self.size > self.max:
+                _k, v = self._d.popitem(last=False)
+                self.size -= len(v)
 
 
 class PackedObjectDatabase:
     """Objects in encrypted packs on a Backend, found through a PackIndex.
 
-    One instance serves one thread; ``workers`` threads only compress (0: inline).
+    Writes come from one thread; ``workers`` threads only compress (0: inline).
+    Reads (get, get_many) may come from several threads at once while nobody
+    writes: the index, cipher and plaintext caches change under ``_read_lock``;
+    pack reads, decryption and decompression run outside it (they release the GIL).
     Several processes may write at once: packs are immutable and index updates
     merge under a lock.
     """
@@ -85,12 +96,15 @@ class PackedObjectDatabase:
         self._pending: dict[bytes, tuple[PackWriter, PackEntry]] = {}
         self._ciphers: OrderedDict[str, object] = OrderedDict()
         self._cache = _LRU(CACHE_BYTES)
+        self._read_lock = threading.RLock()
 
     @property
     def index(self) -> PackIndex:
         """Loaded on first use, so commands that never touch objects do not pay."""
         if self._index is None:
-            self._index = PackIndex(self._index_path)
+            with self._read_lock:     # two first readers must not load it twice
+                if self._index is None:
+                    self._index = PackIndex(self._index_path)
         return self._index
 
     @index.setter
@@ -140,8 +154,8 @@ class PackedObjectDatabase:
         """get() of each id in order, decoded up to ``ahead`` ids in advance on the
         worker threads: for reading a file's chunks start to end (checkout).
 
-        This thread reads and decrypts each delta chain (index, pack reads and the
-        cipher cache are not thread-safe); workers decompress and check every id of
+        This thread reads and decrypts each delta chain (cheap, and it keeps the
+        chains in order); workers decompress and check every id of
         it (zstd and blake3 release the GIL).  Nothing is cached: a file's chunks
         do not share bases, and a large file would only evict the useful ones."""
         if not self.workers:
@@ -262,21 +276,28 @@ class PackedObjectDatabase:
         hit = self._pending.get(oid)
         if hit is not None:
             return hit[1]
-        found = self.index.lookup(oid)
+        found = self._lookup(oid)
         if found is None and self._refresh_index():
-            found = self.index.lookup(oid)
+            found = self._lookup(oid)
         if found is None:
             raise ObjectNotFound(f"object {oid.hex()} not found",
                                  hint="fetch it from a remote, or run `ldv fsck`")
         return found[1]
 
+    def _lookup(self, oid: bytes):
+        """index.lookup under the read lock: a reload must not swap the index's
+        buffer halfway through a concurrent bisection."""
+        with self._read_lock:
+            return self.index.lookup(oid)
+
     def _refresh_index(self) -> bool:
         """Reload the index if another process rewrote it; True if it did."""
-        if not self.index.changed_on_disk():
-            return False
-        self.index.reload()
-        self._ciphers.clear()
-        return True
+        with self._read_lock:   # a reload swaps the buffer other readers bisect
+            if not self.index.changed_on_disk():
+                return False
+            self.index.reload()
+            self._ciphers.clear()
+            return True
 
     def _plain(self, oid: bytes) -> bytes:
         """Plaintext of a delta base, through the cache."""
@@ -333,29 +354,33 @@ class PackedObjectDatabase:
         if hit is not None:
             w = hit[0]
             return w.key_id, w.cipher, w.read(entry), "the pack being written", entry
-        pack, _e = self.index.lookup(oid)
+        pack, _e = self._lookup(oid)
         path = pack_path(pack)
         try:
             _kind, key_id, cipher = self._pack_cipher(pack, path)
             ct = self.backend.get(path, entry.offset, entry.length)
         except MissingPack:
             # another process may have repacked: follow its index, once
-            if not self._refresh_index() or self.index.lookup(oid) is None:
+            if not self._refresh_index() or self._lookup(oid) is None:
                 raise
-            return self._ciphertext(oid, self.index.lookup(oid)[1])
+            return self._ciphertext(oid, self._lookup(oid)[1])
         if len(ct) != entry.length:
             raise CorruptPack(f"pack {pack} is truncated (object {oid.hex()} is cut off)",
                               hint=_FSCK_HINT)
         return key_id, cipher, ct, f"pack {pack}", entry
 
     def _pack_cipher(self, pack: str, path: str):
-        hit = self._ciphers.get(pack)
+        with self._read_lock:
+            hit = self._ciphers.get(pack)
         if hit is None:
+            # derived outside the lock (a read and a KDF); two threads may both
+            # derive it, and either result is the same cipher
             hit = pack_cipher(pack, self.backend.get(path, 0, PREAMBLE_LEN),
                               self.keyring.data_keys)
-            self._ciphers[pack] = hit
-            if len(self._ciphers) > 256:
-                self._ciphers.popitem(last=False)
+            with self._read_lock:
+                self._ciphers[pack] = hit
+                if len(self._ciphers) > 256:
+                    self._ciphers.popitem(last=False)
         return hit
 
     # -- for sync (push, fetch, partial clone) ---------------------------------

@@ -16,15 +16,17 @@ first component works too: ``ldv://main:data/train.parquet``.
 from __future__ import annotations
 
 import datetime
+import weakref
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import fsspec
 from fsspec.spec import AbstractBufferedFile
 
 from ldv.plumbing.blobs import open_blob
-from ldv.plumbing.errors import BadRevision
+from ldv.plumbing.errors import BadRevision, CorruptObject
 from ldv.plumbing.objects import read_commit
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.trees import lookup, read_tree
@@ -33,6 +35,8 @@ from . import revparse
 
 
 CACHE_BYTES = 32 << 20  # decrypted chunks kept in memory across opens and queries
+READ_THREADS = 3        # workers decoding chunks ahead of readers
+READ_AHEAD = 2 << 20    # bytes decoded past the end of a sequential read
 
 
 @dataclass
@@ -45,22 +49,28 @@ class ReadStats:
 
 
 class _CachingODB:
-    """The repository's object database with a small LRU of decrypted chunks.
+    """The repository's object database with a small LRU of decrypted chunks,
+    decoded concurrently.
 
     A query engine reads the same pages more than once (a Parquet footer per
     query, a key column scanned before the join): the cache saves decrypting them
-    again.  It lives in memory only and is bounded by ``limit`` bytes.
+    again.  It lives in memory only and is bounded by ``limit`` bytes.  DuckDB
+    reads both versions from several threads, and the store's read path is safe
+    for concurrent readers, so nothing here holds a lock while decoding;
+    ``prefetch`` decodes chunks a read is about to need on a few worker threads
+    (decryption and zstd release the GIL), and a reader that wants a chunk being
+    prefetched waits for it instead of decoding it twice.
     """
 
-    def __init__(self, odb, stats: ReadStats, limit: int = CACHE_BYTES):
+    def __init__(self, odb, stats: ReadStats, limit: int = CACHE_BYTES,
+                 workers: int = READ_THREADS):
         self._odb, self._stats, self._limit = odb, stats, limit
         self._cache: OrderedDict[bytes, bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
-        # The object store is not safe for concurrent readers (a shared zstd
-        # decompressor: two threads crashed the process with heap corruption),
-        # and DuckDB reads both versions from several threads.
-        self._store_lock = threading.Lock()
+        self._inflight: dict[bytes, Future] = {}
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
 
     def get(self, oid: bytes):
         with self._lock:
@@ -69,13 +79,40 @@ class _CachingODB:
                 self._cache.move_to_end(oid)
                 self._stats.cache_hits += 1
                 return ObjType.CHUNK, data
-        with self._store_lock:
-            type_code, data = self._odb.get(oid)
+            job = self._inflight.get(oid)
+        if job is not None:
+            return job.result()
+        return self._decode(oid)
+
+    def prefetch(self, oids) -> None:
+        """Start decoding ``oids`` (not cached, not in flight) on the workers; at
+        most ``workers`` * 4 in flight, so a long read cannot queue up the file."""
+        if not self._workers or not self._limit:
+            return   # nowhere to keep the result until a reader asks for it
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="ldv-revfs")
+            for oid in oids:
+                if len(self._inflight) >= 4 * self._workers:
+                    break
+                if oid not in self._cache and oid not in self._inflight:
+                    self._inflight[oid] = self._pool.submit(self._prefetched, oid)
+
+    def _prefetched(self, oid: bytes):
+        try:
+            return self._decode(oid)
+        finally:
+            with self._lock:   # it is in the cache now (or failed: readers retry)
+                self._inflight.pop(oid, None)
+
+    def _decode(self, oid: bytes):
+        type_code, data = self._odb.get(oid)
         if type_code == ObjType.CHUNK:
+            data = bytes(data)
             with self._lock:
                 self._stats.chunks += 1
                 self._stats.bytes += len(data)
-                self._remember(oid, bytes(data))
+                self._remember(oid, data)
         return type_code, data
 
     def _remember(self, oid: bytes, data: bytes) -> None:
@@ -86,6 +123,13 @@ class _CachingODB:
         while self._size > self._limit:
             _, old = self._cache.popitem(last=False)
             self._size -= len(old)
+
+    def close(self) -> None:
+        """Stop the prefetch threads (waiting for chunks being decoded)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __getattr__(self, name):
         return getattr(self._odb, name)
@@ -112,6 +156,7 @@ class RevisionFileSystem(fsspec.AbstractFileSystem):
         self.repo = repo
         self.stats = ReadStats()
         self.odb = _CachingODB(repo.odb, self.stats, cache_bytes)
+        weakref.finalize(self, self.odb.close)
         self._targets: dict[str, _Target] = {}
 
     # -- resolving URLs -----------------------------------------------------------
@@ -184,14 +229,32 @@ class RevisionFileSystem(fsspec.AbstractFileSystem):
 
 
 class RevisionFile(AbstractBufferedFile):
-    """One open committed file; reads go through a BlobReader under a lock."""
+    """One open committed file.  A range read locates its chunks under a lock
+    (the BlobReader's node cache is not shared safely), then decodes them outside
+    it, the later ones on the filesystem's workers, so DuckDB's threads reading
+    one handle or several proceed in parallel.  A read that starts where the
+    previous one ended also starts decoding the next ``READ_AHEAD`` bytes."""
 
     def __init__(self, fs, path, **kwargs):
         super().__init__(fs, path, **kwargs)
         self._reader = fs.open_blob(path)
         self._lock = threading.Lock()
+        self._next = -1   # where the previous range read ended
 
     def _fetch_range(self, start, end):
-        with self._lock:  # DuckDB may read one handle from several threads
-            self._reader.seek(start)
-            return self._reader.read(end - start)
+        with self._lock:
+            spans = self._reader.chunk_spans(start, end)
+            ahead = []
+            if spans and start == self._next:
+                ahead = self._reader.chunk_spans(end, end + READ_AHEAD)
+            self._next = end
+        odb = self.fs.odb
+        odb.prefetch([oid for oid, _s, _n in spans[1:] + ahead])
+        out = bytearray()
+        for oid, s, n in spans:
+            type_code, data = odb.get(oid)
+            if type_code != ObjType.CHUNK or len(data) != n:
+                raise CorruptObject(f"chunk {oid.hex()} of {self.path} is not the "
+                                    f"{n}-byte chunk its blob names", hint="run `ldv fsck`")
+            out += memoryview(data)[max(start - s, 0):min(end, s + n) - s]
+        return bytes(out)

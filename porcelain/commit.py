@@ -62,13 +62,14 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
                                   hint="stage changes with `ldv add` (or commit -a), or "
                                   "pass --allow-empty")
         from .pii.gate import check_commit
-        check_commit(ws, index, head_tree)     # pii.on_commit: may refuse (GateTripped)
+        pii = check_commit(ws, index, head_tree)   # pii.on_commit: may refuse (GateTripped)
         a_name, a_time, a_tz = str(author), when, tz
         if original is not None:
             # As git: finishing a cherry-pick with a plain commit keeps C's author
             # and, with no records of its own, C's lineage records.
             a_name, a_time, a_tz = original.author, original.author_time, original.author_tz
             lineage = lineage or original.lineage
+        lineage = list(lineage) + pii          # the gate's findings (pii/records.py)
         c = Commit(tree=tree, parents=([head] if head else []) + (merging or []), author=a_name,
                    author_time=a_time, author_tz=a_tz, committer=str(committer),
                    commit_time=when, commit_tz=tz, message=text, lineage=list(lineage))

@@ -94,7 +94,9 @@ def _children(repo, oid: bytes, kind: ObjType | None) -> Iterator[tuple[bytes, O
         kind, data = odb.get(oid)
         if kind == ObjType.COMMIT:
             c = read_commit(odb, oid)
-            return iter([(c.tree, ObjType.TREE)] + [(p, ObjType.COMMIT) for p in c.parents])
+            from .pii.records import meta_ids   # findings stored with the commit
+            return iter([(c.tree, ObjType.TREE)] + [(p, ObjType.COMMIT) for p in c.parents]
+                        + [(m, ObjType.META) for m in meta_ids(c.lineage)])
         if kind == ObjType.TAG:
             return iter([(read_tag(odb, oid).target, None)])
     if kind == ObjType.BLOB:
@@ -103,6 +105,8 @@ def _children(repo, oid: bytes, kind: ObjType | None) -> Iterator[tuple[bytes, O
         return iter(nodes + chunks)
     if kind in (ObjType.TREE, ObjType.TREENODE):
         return iter(_tree_children(odb, oid))
+    if kind == ObjType.META and not odb.has(oid):
+        raise ObjectNotFound(f"meta object {oid.hex()} is missing")
     return iter(())     # BLOBNODEs are listed by their blob; META has no children
 
 

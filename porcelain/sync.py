@@ -153,7 +153,9 @@ def _new_commits(repo, client: RemoteClient, tip: bytes) -> list[bytes]:
 def _closure(repo, commits: list[bytes]) -> set[bytes]:
     """Every object the given commits need (not walking into other commits)."""
     seen: set[bytes] = set(commits)
-    todo = [(read_commit(repo.odb, c).tree, ObjType.TREE) for c in commits]
+    # A commit's children but its parents: its tree and the META objects it names.
+    todo = [k for c in commits for k in _children(repo, c, ObjType.COMMIT)
+            if k[1] != ObjType.COMMIT]
     while todo:
         oid, kind = todo.pop()
         if oid in seen:

@@ -3,7 +3,9 @@
 With `warn` or `block`, commit scans the files the index adds or changes (not
 the whole tree: unchanged files were checked when they were committed) with the
 same options as `ldv scan` (pii.threshold, pii.entities, `.ldvpii`).  The scan
-fills the findings cache, so `ldv scan REV` of the new commit reads it back.
+fills the findings cache, and its findings are stored with the commit (META
+objects named by a `pii` lineage record, records.py), so `ldv scan REV` of the
+new commit reads them back, here or in any clone.
 `block` refuses the commit and names where; `warn` leaves one line per finding
 in ``ws.pii_warnings`` for the CLI to print.
 """
@@ -23,12 +25,13 @@ def mode_of(repo) -> str:
     return mode
 
 
-def check_commit(ws, index, head_tree) -> None:
-    """Scan what this commit adds; raise GateTripped in block mode if PII is found."""
+def check_commit(ws, index, head_tree) -> list[dict]:
+    """Scan what this commit adds; raise GateTripped in block mode if PII is found.
+    Returns the lineage records the commit carries (the stored findings)."""
     ws.pii_warnings = []
     mode = mode_of(ws.repo)
     if mode == "off":
-        return
+        return []
     from .allowlist import Allowlist
     from .scan import scan_blobs
     from .scanner import ScanOptions
@@ -36,10 +39,11 @@ def check_commit(ws, index, head_tree) -> None:
     changed = [(e.path, e.oid) for e in index
                if (head.get(e.path) is None or head[e.path].oid != e.oid) and not _link(e)]
     if not changed:
-        return
+        return []
     options = ScanOptions(entities=_entities(ws.repo), threshold=_threshold(ws.repo),
                           allowlist=Allowlist.load(ws.root))
-    found = scan_blobs(ws.repo, changed, options).findings
+    result = scan_blobs(ws.repo, changed, options)
+    found = result.findings
     lines = [_where(f) for f in sorted(found, key=lambda f: (f.path, f.line, f.start))]
     if found and mode == "block":
         more = f" and {len(lines) - SHOWN} more" if len(lines) > SHOWN else ""
@@ -49,6 +53,9 @@ def check_commit(ws, index, head_tree) -> None:
             hint="remove or anonymize them, list allowed values in .ldvpii, or "
                  "`ldv config set pii.on_commit warn`; details: `ldv scan`")
     ws.pii_warnings = [f"PII: {line}" for line in lines]
+    from .records import store
+    record = store(ws.repo.odb, result.options_key, result.by_blob)
+    return [record] if record else []
 
 
 def _where(f) -> str:

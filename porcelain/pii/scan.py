@@ -31,6 +31,8 @@ class ScanResult:
     notes: list[str] = field(default_factory=list)
     files: int = 0
     cached: int = 0
+    by_blob: dict[bytes, list[Finding]] = field(default_factory=dict)   # what the gate records
+    options_key: str | None = None          # keyed digest of the options (cache, records)
 
 
 def _selected(path: str, paths: list[str] | None) -> bool:
@@ -44,28 +46,40 @@ def scan_revision(repo, commit_oid: bytes, options: ScanOptions, paths=None, *,
     tree = read_commit(repo.odb, commit_oid).tree
     blobs = [(p, e.oid) for p, e in walk(repo.odb, tree) if _selected(p, paths)
              and not _is_symlink(e)]
-    return scan_blobs(repo, blobs, options, use_cache=use_cache)
+    return scan_blobs(repo, blobs, options, use_cache=use_cache, rev=commit_oid)
 
 
-def scan_blobs(repo, blobs, options: ScanOptions, *, use_cache: bool = True) -> ScanResult:
-    """Scan (path, blob id) pairs, reading and filling the cache.  The engine (a
-    few seconds of presidio start-up) is built only on the first cache miss."""
+def scan_blobs(repo, blobs, options: ScanOptions, *, use_cache: bool = True,
+               rev: bytes | None = None) -> ScanResult:
+    """Scan (path, blob id) pairs, reading and filling the cache.  A miss is
+    next looked up in the findings recorded by commits in ``rev``'s history
+    (records.py: they travel with push and clone).  The engine (a few seconds
+    of presidio start-up) is built only when both miss."""
+    from .records import RecordedFindings
     from .registry import installed_ner_model, notes
     result = ScanResult(notes=notes(installed_ner_model()))
     cache = FindingsCache(repo, options) if use_cache else None
+    result.options_key = cache.key if cache else None
+    recorded = RecordedFindings(repo.odb, rev, cache.key) if cache and rev else None
     scanner = None
     for path, oid in blobs:
         result.files += 1
         hit = cache.get(oid, path) if cache else None
+        if hit is None and recorded is not None:
+            hit = recorded.get(oid, path)
+            if hit is not None:
+                cache.put(oid, hit)
         if hit is not None:
             result.cached += 1
             result.findings.extend(hit)
+            result.by_blob[oid] = hit
             continue
         scanner = scanner or Scanner(options)
         found = scan_stream(scanner, open_blob(repo.odb, oid), path)
         if cache:
             cache.put(oid, found)
         result.findings.extend(found)
+        result.by_blob[oid] = found
     return result
 
 
@@ -124,7 +138,8 @@ class FindingsCache:
 
     def __init__(self, repo, options: ScanOptions):
         self.repo = repo
-        self.space = "pii/" + _options_key(repo, options)
+        self.key = _options_key(repo, options)
+        self.space = "pii/" + self.key
 
     def get(self, oid: bytes, path: str) -> list[Finding] | None:
         raw = self.repo.read_secret(f"{self.space}/{oid.hex()}")

@@ -126,6 +126,21 @@ def test_fsck_reports_a_missing_findings_object(tmp_path, values):
     assert [m for m, _why in missing] == [gone]
 
 
+def test_run_commit_carries_run_and_pii_records(tmp_path, values):
+    (tmp_path / "ds").mkdir()
+    ldv = _warned_repo(Ldv(tmp_path / "ds", _env(tmp_path)), values)
+    copy = "import sys; open(sys.argv[2], 'w').write(open(sys.argv[1]).read())"
+    ldv("run", "-q", "-i", "notes.txt", "-o", "copy.txt", "--", sys.executable, "-c", copy,
+        "notes.txt", "copy.txt")
+    repo = _repo(ldv)
+    lineage = read_commit(repo.odb, repo.refs.read("HEAD")).lineage
+    assert [r["type"] for r in lineage] == ["run", "pii"]
+    doc = json.loads(ldv("lineage", "copy.txt", "--format", "json").output)
+    assert [a["kind"] for a in doc["artifacts"]] == ["run", "source"]
+    found = json.loads(ldv("scan", "HEAD", "--format", "json", "--", "copy.txt").stdout)
+    assert [f["entity"] for f in found["findings"]] == ["IBAN_CODE"]
+
+
 @pytest.fixture
 def server(tmp_path, request):
     svc = make_services("embedded", tmp_path / "srv", request)

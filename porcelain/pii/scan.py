@@ -99,7 +99,8 @@ def scan_worktree(ws, options: ScanOptions, paths=None, *, use_cache: bool = Tru
             known.append((path, entry.oid))
         else:
             fresh.append(path)
-    result = scan_blobs(ws.repo, known, options, use_cache=use_cache)
+    result = scan_blobs(ws.repo, known, options, use_cache=use_cache,
+                        rev=ws.head_commit())     # HEAD's records answer a fresh clone
     scanner = Scanner(options) if fresh else None
     for path in fresh:
         result.files += 1

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -150,12 +151,12 @@ def server(tmp_path, request):
     srv.stop()
 
 
-def _scan_in_subprocess(root, env: dict) -> list[dict]:
-    """`ldv scan HEAD` in a fresh interpreter; fails if presidio was imported."""
+def _scan_in_subprocess(root, env: dict, *rev: str) -> list[dict]:
+    """`ldv scan [REV]` in a fresh interpreter; fails if presidio was imported."""
     script = textwrap.dedent(f"""
         import sys
         from ldv.cli.main import cli
-        code = cli.main(args=["-C", {str(root)!r}, "scan", "HEAD", "--format", "json"],
+        code = cli.main(args=["-C", {str(root)!r}, "scan", *{list(rev)!r}, "--format", "json"],
                         standalone_mode=False)
         sys.stderr.write("PRESIDIO LOADED\\n" if "presidio_analyzer" in sys.modules else "")
         sys.exit(code)
@@ -184,11 +185,16 @@ def test_clone_scans_recorded_files_without_presidio(server, tmp_path, values):
     assert not [f for f in (b.root / ".ldv").rglob("pii/*/*") if f.is_file()]
     expected = json.loads(a("scan", "HEAD", "--format", "json").stdout)["findings"]
     assert {f["path"] for f in expected} >= {"chat.jsonl", "notes.txt", "users.csv"}
-    assert _scan_in_subprocess(b.root, env) == expected
+    assert _scan_in_subprocess(b.root, env, "HEAD") == expected
     assert b("fsck").exit_code == 0
     b("gc", "-q")
     import shutil
     shutil.rmtree(b.root / ".ldv" / "pii")      # the records alone, after gc
+    assert _scan_in_subprocess(b.root, env, "HEAD") == expected
+    # A work-tree scan: files whose stat matches the index are HEAD's blobs.
+    time.sleep(0.3)                         # past the racy window of the checkout
+    b("add", ".")                           # re-verify the index entries
+    shutil.rmtree(b.root / ".ldv" / "pii")
     assert _scan_in_subprocess(b.root, env) == expected
     for root in (tmp_path / "srv", a.root / ".ldv", b.root / ".ldv"):
         assert _no_raw_bytes(root, values) > 2

@@ -36,7 +36,9 @@ from . import revparse
 
 CACHE_BYTES = 32 << 20  # decrypted chunks kept in memory across opens and queries
 READ_THREADS = 3        # workers decoding chunks ahead of readers
-READ_AHEAD = 2 << 20    # bytes decoded past the end of a sequential read
+READ_AHEAD = 2 << 20    # bytes decoded past the end of a sequential read: at least
+MAX_READ_AHEAD = 4 << 20  # this, or the last read's length (a row group) up to this;
+# more would evict chunks decoded ahead before DuckDB's two files get to them
 
 
 @dataclass
@@ -59,7 +61,7 @@ class _CachingODB:
     for concurrent readers, so nothing here holds a lock while decoding;
     ``prefetch`` decodes chunks a read is about to need on a few worker threads
     (decryption and zstd release the GIL), and a reader that wants a chunk being
-    prefetched waits for it instead of decoding it twice.
+    decoded (ahead, or by another reader) waits for it instead of decoding it twice.
     """
 
     def __init__(self, odb, stats: ReadStats, limit: int = CACHE_BYTES,
@@ -72,6 +74,10 @@ class _CachingODB:
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
 
+    @property
+    def limit(self) -> int:
+        return self._limit
+
     def get(self, oid: bytes):
         with self._lock:
             data = self._cache.get(oid)
@@ -80,20 +86,32 @@ class _CachingODB:
                 self._stats.cache_hits += 1
                 return ObjType.CHUNK, data
             job = self._inflight.get(oid)
-        if job is not None:
+            mine = job is None
+            if mine:   # other readers of this chunk wait for this decode
+                job = self._inflight[oid] = Future()
+        if not mine:
             return job.result()
-        return self._decode(oid)
+        try:
+            result = self._decode(oid)
+            job.set_result(result)
+            return result
+        except BaseException as exc:
+            job.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(oid, None)
 
     def prefetch(self, oids) -> None:
         """Start decoding ``oids`` (not cached, not in flight) on the workers; at
-        most ``workers`` * 4 in flight, so a long read cannot queue up the file."""
+        most ``workers`` * 8 in flight, so a long read cannot queue up the file."""
         if not self._workers or not self._limit:
             return   # nowhere to keep the result until a reader asks for it
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="ldv-revfs")
             for oid in oids:
-                if len(self._inflight) >= 4 * self._workers:
+                if len(self._inflight) >= 8 * self._workers:
                     break
                 if oid not in self._cache and oid not in self._inflight:
                     self._inflight[oid] = self._pool.submit(self._prefetched, oid)
@@ -233,28 +251,35 @@ class RevisionFile(AbstractBufferedFile):
     (the BlobReader's node cache is not shared safely), then decodes them outside
     it, the later ones on the filesystem's workers, so DuckDB's threads reading
     one handle or several proceed in parallel.  A read that starts where the
-    previous one ended also starts decoding the next ``READ_AHEAD`` bytes."""
+    previous one ended also starts decoding what follows (as much as it read,
+    between ``READ_AHEAD`` and ``MAX_READ_AHEAD`` bytes) once it has its bytes."""
 
     def __init__(self, fs, path, **kwargs):
         super().__init__(fs, path, **kwargs)
         self._reader = fs.open_blob(path)
         self._lock = threading.Lock()
-        self._next = -1   # where the previous range read ended
+        self._prev = (-1, -1)   # the previous range read
 
     def _fetch_range(self, start, end):
         with self._lock:
             spans = self._reader.chunk_spans(start, end)
+            # sequential: starts inside or at the end of the previous range
+            # (fsspec's own read-ahead makes consecutive ranges overlap)
             ahead = []
-            if spans and start == self._next:
-                ahead = self._reader.chunk_spans(end, end + READ_AHEAD)
-            self._next = end
+            if spans and self._prev[0] <= start <= self._prev[1]:
+                more = min(max(end - start, READ_AHEAD), MAX_READ_AHEAD,
+                           self.fs.odb.limit // 8)
+                ahead = self._reader.chunk_spans(end, end + more)
+            self._prev = (start, end)
         odb = self.fs.odb
-        odb.prefetch([oid for oid, _s, _n in spans[1:] + ahead])
-        out = bytearray()
+        odb.prefetch([oid for oid, _s, _n in spans[1:]])
+        parts = []
         for oid, s, n in spans:
             type_code, data = odb.get(oid)
             if type_code != ObjType.CHUNK or len(data) != n:
                 raise CorruptObject(f"chunk {oid.hex()} of {self.path} is not the "
                                     f"{n}-byte chunk its blob names", hint="run `ldv fsck`")
-            out += memoryview(data)[max(start - s, 0):min(end, s + n) - s]
-        return bytes(out)
+            parts.append(memoryview(data)[max(start - s, 0):min(end, s + n) - s])
+        # the next range decodes while the caller works on this one
+        odb.prefetch([oid for oid, _s, _n in ahead])
+        return b"".join(parts)

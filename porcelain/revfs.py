@@ -238,8 +238,10 @@ class RevisionFileSystem(fsspec.AbstractFileSystem):
         t = self._resolve(path)
         if t.is_dir:
             raise IsADirectoryError(path)
+        # no fsspec cache: the chunk LRU keeps re-read bytes, and fsspec's
+        # read-ahead copied every range once more and decoded 1 MiB past it
         return RevisionFile(self, path, mode="rb", block_size=block_size or (1 << 20),
-                            cache_type="readahead", size=t.size)
+                            cache_type="none", size=t.size)
 
     def open_blob(self, path):
         """A BlobReader for ``path`` (counted in ``stats``)."""

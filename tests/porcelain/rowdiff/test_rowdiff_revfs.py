@@ -138,7 +138,7 @@ def test_chunk_cache_saves_re_decrypting_and_stays_bounded(repo):
     assert nocache.stats.cache_hits == 0 and nocache.stats.chunks >= 2
 
 
-def test_concurrent_readers_are_serialized_on_the_store(repo):
+def test_concurrent_readers_of_the_store(repo):
     from concurrent.futures import ThreadPoolExecutor
     fs = RevisionFileSystem(repo.plumbing, cache_bytes=0)
     oid = bytes.fromhex(fs.info("ldv://HEAD/data.parquet")["oid"])
@@ -146,7 +146,8 @@ def test_concurrent_readers_are_serialized_on_the_store(repo):
     with ThreadPoolExecutor(4) as ex:
         sizes = list(ex.map(lambda c: len(fs.odb.get(c)[1]), ids * 3))
     assert sum(sizes) == 3 * fs.info("ldv://HEAD/data.parquet")["size"]
-    assert fs.stats.chunks == 3 * len(ids)
+    # without a cache each get decodes, unless another thread is decoding that chunk
+    assert len(ids) <= fs.stats.chunks <= 3 * len(ids)
 
 
 def test_pyarrow_reads_through_its_fsspec_handler(repo):

@@ -77,6 +77,12 @@ def _strip_trailing_spaces(line: str) -> str:
 
 def _translate(pat: str) -> str:
     """Wildmatch with WM_PATHNAME semantics as a regex matching the whole path."""
+    return wildmatch_regex(pat) + r"\Z"
+
+
+def wildmatch_regex(pat: str) -> str:
+    """The regex body (unanchored at the end) of a git wildmatch pattern with
+    WM_PATHNAME semantics, as .gitignore and .gitattributes both use."""
     out, i, n = [], 0, len(pat)
     while i < n:
         c = pat[i]
@@ -109,7 +115,7 @@ def _translate(pat: str) -> str:
         else:
             out.append(re.escape(c))
             i += 1
-    return "".join(out) + r"\Z"
+    return "".join(out)
 
 
 def _char_class(pat: str, i: int) -> tuple[str, int]:

@@ -117,20 +117,7 @@ class Decoder:
         self.pos = 1
 
     def u(self) -> int:
-        n = shift = 0
-        data, pos = self.data, self.pos
-        while True:
-            if pos >= len(data) or shift > 63:
-                raise CorruptObject("truncated or oversized integer in object")
-            b = data[pos]
-            pos += 1
-            n |= (b & 0x7F) << shift
-            if b < 0x80:
-                break
-            shift += 7
-        if (b == 0 and shift) or n >= _U64:
-            raise CorruptObject("non-canonical integer in object")
-        self.pos = pos
+        n, self.pos = read_uvarint(self.data, self.pos)
         return n
 
     def s(self) -> int:

@@ -8,18 +8,21 @@ otherwise diff compares bytes.
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 
 from ldv.plumbing.blobs import open_blob
 from ldv.plumbing.index import mode_of
 from ldv.plumbing.trees import walk
 
 
-class Side:
+class Side(ABC):
+    @abstractmethod
     def entries(self) -> dict:
-        raise NotImplementedError
+        """{path: Entry(mode, oid, size)} of every file on this side."""
 
+    @abstractmethod
     def read(self, path: str) -> bytes:
-        raise NotImplementedError
+        """The bytes of ``path`` on this side."""
 
     def oid(self, path: str) -> bytes | None:
         """The blob id of ``path`` when it can be had without reading it whole."""

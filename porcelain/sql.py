@@ -45,24 +45,23 @@ def run_sql(repo, query: str, sink: BinaryIO, fmt: str = "text", *,
         con.close()
 
 
-def _csv(reader, sink, _max) -> int:
-    import pyarrow.csv as pacsv
+def _write_batches(writer, reader) -> int:
     n = 0
-    with pacsv.CSVWriter(sink, reader.schema) as w:
+    with writer:
         for batch in reader:
-            w.write_batch(batch)
+            writer.write_batch(batch)
             n += batch.num_rows
     return n
+
+
+def _csv(reader, sink, _max) -> int:
+    import pyarrow.csv as pacsv
+    return _write_batches(pacsv.CSVWriter(sink, reader.schema), reader)
 
 
 def _parquet(reader, sink, _max) -> int:
     import pyarrow.parquet as pq
-    n = 0
-    with pq.ParquetWriter(sink, reader.schema) as w:
-        for batch in reader:
-            w.write_batch(batch)
-            n += batch.num_rows
-    return n
+    return _write_batches(pq.ParquetWriter(sink, reader.schema), reader)
 
 
 def _jsonl(reader, sink, _max) -> int:

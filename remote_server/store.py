@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
@@ -116,18 +117,20 @@ def check_entries(pack: str, size: int, kind: str, entries: Iterable) -> list[tu
     return rows
 
 
-class SqlStore:
+class SqlStore(ABC):
     """Metadata store over a DB-API connection factory; see sqlite.py, postgres.py."""
 
     dialect = "sqlite"
 
     # -- connection plumbing, provided by the dialect ------------------------------
 
-    def _tx(self, write: bool = False):  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _tx(self, write: bool = False):
+        """A context manager yielding a cursor inside one transaction."""
 
-    def close(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection(s)."""
 
     # -- schema ---------------------------------------------------------------------
 
@@ -456,28 +459,26 @@ class SqlStore:
                             [(rid, c, p) for c in commits for p in packs])
 
     def _require_packs(self, rid: int, packs: Sequence[str]) -> None:
-        with self._tx() as cur:
-            for batch in _batches(list(packs)):
-                cur.execute(f"SELECT name FROM packs WHERE repo_id = ? AND name IN"
-                            f" ({_marks(len(batch))})", (rid, *batch))
-                have = {r[0] for r in cur.fetchall()}
-                lost = [p for p in batch if p not in have]
-                if lost:
-                    raise ValidationFailed(f"pack {lost[0][:12]} was never uploaded",
-                                           code="missing_pack",
-                                           hint="upload and finish the pack first")
+        self._require(rid, "packs", "name", packs, lambda p: ValidationFailed(
+            f"pack {p[:12]} was never uploaded", code="missing_pack",
+            hint="upload and finish the pack first"))
 
     def _require_commits(self, rid: int, oids: Sequence[str]) -> None:
+        self._require(rid, "commits", "oid", oids, lambda c: ValidationFailed(
+            f"commit {c[:12]} is not on the server", code="missing_commit",
+            hint="push its ancestors first (bottom-up)"))
+
+    def _require(self, rid: int, table: str, column: str, keys: Sequence[str],
+                 missing) -> None:
+        """Raise ``missing(key)`` for the first of ``keys`` not in ``table``."""
         with self._tx() as cur:
-            for batch in _batches(list(oids)):
-                cur.execute(f"SELECT oid FROM commits WHERE repo_id = ? AND oid IN"
-                            f" ({_marks(len(batch))})", (rid, *batch))
+            for batch in _batches(list(keys)):
+                cur.execute(f"SELECT {column} FROM {table} WHERE repo_id = ? AND {column}"
+                            f" IN ({_marks(len(batch))})", (rid, *batch))
                 have = {r[0] for r in cur.fetchall()}
-                lost = [c for c in batch if c not in have]
+                lost = [k for k in batch if k not in have]
                 if lost:
-                    raise ValidationFailed(f"commit {lost[0][:12]} is not on the server",
-                                           code="missing_commit",
-                                           hint="push its ancestors first (bottom-up)")
+                    raise missing(lost[0])
 
     def known_commits(self, repo: str, oids: Sequence[str]) -> set[str]:
         """The ids among ``oids`` that are registered commits."""

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 
 from ldv.plumbing.errors import BadFormat, BadInput
+from ldv.plumbing.ignore import wildmatch_regex
 
 from .base import FORMATS
 
@@ -51,46 +52,6 @@ class MergeSettings:
     key: tuple[str, ...] | None = None  # for records; None = whole-record identity
 
 
-def _glob_to_regex(glob: str) -> str:
-    """Translate one gitattributes glob (already anchored) to a regex body."""
-    out, i, n = [], 0, len(glob)
-    while i < n:
-        c = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("/**", i) and i + 3 == n:
-            out.append("/.*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            j = glob.find("]", i + 2)
-            if j < 0:
-                out.append(re.escape(c))
-                i += 1
-                continue
-            body = glob[i + 1:j]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = j + 1
-        elif c == "\\" and i + 1 < n:
-            out.append(re.escape(glob[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(c))
-            i += 1
-    return "".join(out)
-
-
 def compile_pattern(pattern: str, directory: str = "") -> re.Pattern:
     """A regex matching repository-relative paths for ``pattern`` from ``directory``."""
     if pattern.endswith("/"):
@@ -98,8 +59,9 @@ def compile_pattern(pattern: str, directory: str = "") -> re.Pattern:
         return re.compile(r"(?!)")
     prefix = (directory.strip("/") + "/") if directory.strip("/") else ""
     if "/" not in pattern:
-        return re.compile(re.escape(prefix) + "(?:.*/)?" + _glob_to_regex(pattern) + r"\Z")
-    return re.compile(re.escape(prefix) + _glob_to_regex(pattern.lstrip("/")) + r"\Z")
+        return re.compile(re.escape(prefix) + "(?:.*/)?" + wildmatch_regex(pattern) + r"\Z",
+                          re.S)
+    return re.compile(re.escape(prefix) + wildmatch_regex(pattern.lstrip("/")) + r"\Z", re.S)
 
 
 def _parse_attr(token: str, where: str):

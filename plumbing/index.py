@@ -108,6 +108,7 @@ class Index:
         self._entries: dict[str, Entry] | None = entries or {}
         self._paths: list[str] = []         # parsed, not materialized: sorted paths
         self._records = memoryview(b"")    # ... and their packed _ENTRY records
+        self._names = memoryview(b"")      # ... and their NUL-ended UTF-8 names
         self._keys: dict[str, bytes] | None = None
         self.cache: dict[str, tuple[bytes, int]] = {}
         self.tree = tree
@@ -124,11 +125,13 @@ class Index:
                 raise _corrupt("has duplicate entries")
             self._entries = entries
             self._paths, self._records, self._keys = [], memoryview(b""), None
+            self._names = memoryview(b"")
         return self._entries
 
     @entries.setter
     def entries(self, value: dict[str, Entry]) -> None:
         self._entries, self._paths, self._records, self._keys = value, [], memoryview(b""), None
+        self._names = memoryview(b"")
 
     def stat_keys(self) -> dict[str, bytes]:
         """{path: packed (flags, size, mtime_ns, ctime_ns, ino)}, sliced straight
@@ -147,6 +150,21 @@ class Index:
                 raise _corrupt("has duplicate entries")
             self._keys = keys
         return self._keys
+
+    def packed(self) -> tuple[list[str], memoryview, memoryview] | None:
+        """(sorted paths, their packed records, their NUL-ended names) while the
+        index is as parsed (records may have been refreshed in place), else None:
+        the form the native work-tree scan reads (plumbing/_native.c)."""
+        if self._entries is not None:
+            return None
+        return self._paths, self._records, self._names
+
+    def has_dir(self, path: str) -> bool:
+        """Is some tracked path below directory ``path``?"""
+        below = path + "/"
+        paths = self._paths if self._entries is None else sorted(self._entries)
+        i = bisect.bisect_left(paths, below)
+        return i < len(paths) and paths[i].startswith(below)
 
     def paths(self):
         """Every tracked path (a view: do not mutate the index while iterating)."""
@@ -387,6 +405,7 @@ class Index:
         index = cls()
         index._entries, index._paths = None, entry_paths
         index._records = memoryview(data)[start:trees_at]
+        index._names = memoryview(data)[names_at:]
         trees = _TREE.iter_unpack(memoryview(data)[trees_at:names_at])
         for name, (oid, size) in zip(paths[count:], trees):
             index.cache[name] = (oid, size)

@@ -173,6 +173,9 @@ def compare_stat(ws, index: Index) -> tuple[dict, dict[str, os.stat_result], lis
     per file in the tree, so it works on packed keys (Index.stat_keys) and never
     stats an untracked file.
     """
+    native = _native_compare(ws, index)
+    if native is not None:
+        return native
     unseen = dict(index.stat_keys())      # what remains after the walk was not seen
     pop, pack = unseen.pop, STAT_KEY.pack
     suspects: dict[str, os.stat_result] = {}
@@ -192,6 +195,61 @@ def compare_stat(ws, index: Index) -> tuple[dict, dict[str, os.stat_result], lis
                 else:
                     suspects[path] = st
     return unseen, suspects, untracked
+
+
+NATIVE = True     # use plumbing/_native.c when built (tests compare both paths)
+
+
+def _native_compare(ws, index: Index):
+    """compare_stat() with the per-file loop in C (plumbing/_native.c): lstat of every
+    entry and a name count of every tracked directory, on threads, no Python object
+    per unchanged file.  Directories whose names may include untracked ones are
+    listed here.  None when the extension is not built or the index was modified."""
+    packed = index.packed() if NATIVE else None
+    if packed is None or not packed[0]:
+        return None
+    try:
+        from ldv.plumbing import _native
+    except ImportError:
+        return None
+    paths, records, names = packed
+    threads = min(4, len(os.sched_getaffinity(0)))
+    mismatched, dirs = _native.scan_tracked(str(ws.root), names, records, len(paths),
+                                            threads)
+    # the caller looks at each of these as it does at a path the walk did not see
+    unseen = {paths[i]: None for i in mismatched}
+    return unseen, {}, untracked_in(ws, index, dirs)
+
+
+def untracked_in(ws, index: Index, dirs: list[str]) -> list[str]:
+    """Untracked, not ignored files directly in each of ``dirs`` (tracked
+    directories), and everything below their untracked subdirectories."""
+    root, ignore = str(ws.root), ws.ignore
+    out: list[str] = []
+    for rel in dirs:
+        rules = ignore.has_rules(rel)
+        if rules and rel and ignore.is_ignored(rel, True):
+            continue                  # tracked files in an ignored directory
+        prefix = rel + "/" if rel else ""
+        try:
+            it = os.scandir(f"{root}/{rel}" if rel else root)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            continue
+        with it:
+            for d in it:
+                path = prefix + d.name
+                if d.is_dir(follow_symlinks=False):
+                    if (not rel and d.name == workfiles.REPO_DIR) or index.has_dir(path):
+                        continue      # the repository; or a tracked directory (listed
+                                      # here only if the native scan flagged it too)
+                    if rules and ignore.excluded(path, True):
+                        continue
+                    out.extend(p for p, _ in workfiles.scan(ws.root, ignore, path))
+                elif d.is_file(follow_symlinks=False) or d.is_symlink():
+                    if path in index or (rules and ignore.excluded(path, False)):
+                        continue
+                    out.append(path)
+    return out
 
 
 def collapse_untracked(files: list[str], index: Index) -> list[str]:

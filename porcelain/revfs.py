@@ -228,8 +228,18 @@ class RevisionFileSystem(fsspec.AbstractFileSystem):
         return out if detail else [e["name"] for e in out]
 
     def modified(self, path):
-        commit = read_commit(self.repo.odb, self._resolve(path).commit)
+        t = self._resolve(path)
+        if not t.commit:   # a blob named by id (blob_url): it never changes
+            return datetime.datetime.fromtimestamp(0, datetime.timezone.utc)
+        commit = read_commit(self.repo.odb, t.commit)
         return datetime.datetime.fromtimestamp(commit.commit_time, datetime.timezone.utc)
+
+    def blob_url(self, oid: bytes, size: int) -> str:
+        """A URL for the file blob ``oid`` (``size`` bytes) itself, with no commit:
+        for a caller that already knows which blob it wants (``ldv diff --rows``)."""
+        key = f"@blob/{oid.hex()}"
+        self._targets[key] = _Target(b"", key, oid, size, False)
+        return f"ldv://{key}"
 
     def _open(self, path, mode="rb", block_size=None, autocommit=True,
               cache_options=None, **kwargs):

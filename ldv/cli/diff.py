@@ -67,10 +67,13 @@ def _rows(repo, result, fmt, key, sample, fail_on, exit_code) -> int:
     """Row diffs of the tabular files among the changes (docs/ROWDIFF.md)."""
     from ldv.plumbing.errors import GateTripped
     from ldv.porcelain import rowdiff
+    from ldv.porcelain.revfs import RevisionFileSystem
     gates = rowdiff.parse_gates(fail_on)            # bad gate: exit 2 before any work
-    opts = rowdiff.DiffOptions(key=key.split(",") if key else None, sample=sample)
-    tree = rowdiff.summarize_tree(rowdiff.from_file_diff(result.changes, repo.plumbing.odb),
-                                  opts)
+    fs = RevisionFileSystem(repo.plumbing)          # committed versions, read concurrently
+    opts = rowdiff.DiffOptions(key=key.split(",") if key else None, sample=sample,
+                               filesystems=(fs,))
+    tree = rowdiff.summarize_tree(
+        rowdiff.from_file_diff(result.changes, repo.plumbing.odb, fs), opts)
     tripped = rowdiff.evaluate_gates(gates, tree) if gates else None
     out(_with_file_summary(result, fmt, rowdiff.render(tree, fmt, tripped)), nl=False)
     if tree.errors:  # bad file, missing or non-unique key: exit 2 after the report

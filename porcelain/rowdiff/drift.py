@@ -38,13 +38,14 @@ def _call(fn: str, arg: str, cast: str = "", extra: str = "") -> str:
     return f"({out})::{cast}" if cast else out
 
 
-def _exprs(kind: str, q: str) -> list[str]:
-    """The aggregates computed for one column of family ``kind``."""
+def _exprs(kind: str, q: str, ln: str | None = None) -> list[str]:
+    """The aggregates computed for one column of family ``kind`` (``ln``: its
+    lengths, when the caller computed them already)."""
     if kind == "number":
         return [_call("min", q, "DOUBLE"), _call("max", q, "DOUBLE"),
                 _call("avg", f"{q}::DOUBLE")]
     if kind in ("text", "list"):
-        ln = f"length({q})" if kind == "text" else f"len({q})"
+        ln = ln or (f"length({q})" if kind == "text" else f"len({q})")
         qs = ", [" + ", ".join(str(x) for x in _QUANTILES) + "]"
         return [_call("min", ln), _call("avg", ln), _call("max", ln),
                 _call("approx_quantile", ln, extra=qs)]
@@ -90,12 +91,18 @@ class StatsPlan:
         return out
 
 
-def stats_plan(columns, ref: Callable[[int, Column], str]) -> StatsPlan:
-    """Aggregates over ``ref(i, column)`` (a SQL expression) for every column."""
+def stats_plan(columns, ref: Callable[[int, Column], str],
+               lengths: Callable[[int, Column], str | None] | None = None) -> StatsPlan:
+    """Aggregates over ``ref(i, column)`` (a SQL expression) for every column.
+
+    ``ref`` may stand for the column's values or for any NULL-preserving
+    one-to-one image of them (a hash), as long as ``lengths(i, column)`` then
+    gives its text or list lengths: counts and distinct counts need no more.
+    """
     exprs, layout = [], []
     for i, c in enumerate(columns):
         q, kind = ref(i, c), kind_of(c.type)
-        extra = _exprs(kind, q)
+        extra = _exprs(kind, q, lengths(i, c) if lengths else None)
         layout.append((c, kind, len(extra)))
         exprs += [_call("count", q), _call("approx_count_distinct", q)] + extra
     return StatsPlan(exprs, layout)

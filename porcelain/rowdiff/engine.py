@@ -59,13 +59,12 @@ def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff
         schema = compare_schemas(o, n)
         where = f"diff of {o.side.path} and {n.side.path}"
         with duckdb_errors(where):
-            if opts.key:
-                counts, per_col, sample = keyed.diff(con, o, n, opts.key, opts.sample)
+            if opts.key:   # drift statistics come out of the same join
+                counts, per_col, sample, stats = keyed.diff(
+                    con, o, n, opts.key, opts.sample, opts.drift)
             else:
                 counts, per_col, sample = multiset.diff(con, o, n, opts.sample)
-            # One scan per version.  Folding these aggregates into the keyed join
-            # (FILTER per version) saved the scan but made the diff 2-3x slower.
-            stats = drift.column_drift(con, o, n) if opts.drift else {}
+                stats = drift.column_drift(con, o, n) if opts.drift else {}
             chat = drift.chat_diff(con, o, n, opts.tokenizer)
     return RowDiff(old=o.side, new=n.side, key=opts.key, counts=counts,
                    columns_changed=per_col, schema=schema, sample=sample,

@@ -121,12 +121,14 @@ def _source(src):
     return src() if callable(src) else src
 
 
-def from_file_diff(changes, odb) -> list[FileChange]:
+def from_file_diff(changes, odb, fs=None) -> list[FileChange]:
     """Row-diff inputs for the regular files of a ``porcelain.diff`` result.
 
-    Committed and staged versions are read lazily with random access
-    (``open_blob``); a working-tree file without an id is read through the
-    diff's own reader.
+    Committed and staged versions are read lazily with random access: through
+    ``fs`` (a revfs RevisionFileSystem, which the diff's DiffOptions.filesystems
+    must name; DuckDB then reads them concurrently, decoding ahead) or else
+    through ``open_blob`` one range at a time.  A working-tree file without an
+    id is read through the diff's own reader.
     """
     out = []
     for c in changes:
@@ -134,14 +136,16 @@ def from_file_diff(changes, odb) -> list[FileChange]:
                 e is not None and e.mode not in _REGULAR for e in (c.old, c.new)):
             continue
         status = "M" if c.status == "T" else c.status
-        out.append(FileChange(c.path, status, _opener(odb, c.old, c.read_old),
-                              _opener(odb, c.new, c.read_new)))
+        out.append(FileChange(c.path, status, _opener(odb, c.old, c.read_old, fs),
+                              _opener(odb, c.new, c.read_new, fs)))
     return out
 
 
-def _opener(odb, entry, read):
+def _opener(odb, entry, read, fs=None):
     if entry is None:
         return None
+    if entry.oid is not None and fs is not None:
+        return lambda: fs.blob_url(entry.oid, entry.size)
     if entry.oid is not None:
         return lambda: open_blob(odb, entry.oid)
     return lambda: io.BytesIO(read())

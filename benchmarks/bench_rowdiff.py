@@ -2,20 +2,26 @@
 
 Target (issue 6): a keyed row diff of a 10M-row (~1 GB) Parquet within 1.5x of
 the same DuckDB query on the plaintext files, peak memory under 2x the larger
-file.  Each measurement runs in its own process so its peak RSS is its own.
+file.  Each measurement runs in its own process so its peak RSS is its own; its
+CPU time (user + system, all threads) is reported too, since wall time on a
+shared machine mostly measures the neighbours.
 
     python benchmarks/bench_rowdiff.py --rows 1000000 [--repeat 3] [--dir /tmp/x]
+        [--modes plain,counts,ldv] [--repo PATH]
 
 Modes (peak RSS is also reported net of an idle interpreter with DuckDB loaded):
   plain    the DuckDB query a user would write: FULL OUTER JOIN on id, counting
-           added, removed and rows whose value columns differ
-  counts   ldv's diff_rows(key=id, sample=5, drift=False): the same counts plus
-           per-column counts, key uniqueness checks and a sample
-  full     diff_rows(key=id) with per-column drift statistics as well
+           added, removed and rows whose value columns differ (a reference)
+  counts   ldv's diff_rows(key=id, sample=5, drift=False) on the plaintext files:
+           the engine's SQL (the same queries ``ldv`` runs) outside ldv, so the
+           peer of ``ldv``; counts plus per-column counts, key checks, a sample
+  full     diff_rows(key=id) with per-column drift statistics as well: the peer
+           of ``ldvfull`` and ``cli``
   ldv      ``counts`` on the two versions committed to an ldv repository, read
-           through ldv://HEAD~1/... and ldv://HEAD/... (decrypting as DuckDB reads):
-           the issue's target compares this one with ``plain``
+           through ldv://HEAD~1/... and ldv://HEAD/... (decrypting as DuckDB reads)
   ldvfull  ``full`` through ldv://
+  cli      ``ldv diff HEAD~1 HEAD --rows --key id --format json`` (drift on, as
+           the command's default), run in the child process
   footer   pyarrow reads the new version's Parquet metadata through ldv:// (issue:
            "decrypts only a handful of chunks and stays under 100 MiB RSS")
 """
@@ -112,6 +118,20 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
                 rows = pq.ParquetFile(f).metadata.num_rows
         result = {"rows": rows, "chunks_decrypted": fs.stats.chunks,
                   "bytes_decrypted": fs.stats.bytes}
+    elif mode == "cli":
+        import contextlib
+        import io
+
+        from ldv.cli.main import cli as ldv_cli
+        os.environ["LDV_MASTER_KEY"] = BENCH_KEY
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            code = ldv_cli.main(["-C", old, "diff", "HEAD~1", "HEAD", "--rows", "--key", "id",
+                             "--format", "json"], standalone_mode=False)
+        doc = json.loads(buf.getvalue())
+        got = doc["files"][0]["diff"]["counts"]
+        result = {"added": got["added"], "removed": got["removed"],
+                  "modified": got["modified"], "exit": code}
     elif mode in ("ldv", "ldvfull"):
         import ldv
         from ldv.porcelain.revfs import RevisionFileSystem
@@ -131,6 +151,8 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
         result = {"added": d.counts.added, "removed": d.counts.removed,
                   "modified": d.counts.modified}
     seconds = time.perf_counter() - t0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    result["cpu_seconds"] = ru.ru_utime + ru.ru_stime   # includes imports
     # VmHWM: ru_maxrss survives exec and would include the parent's peak.
     rss_kib = next(int(l.split()[1]) for l in open("/proc/self/status")
                    if l.startswith("VmHWM:"))
@@ -150,6 +172,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--modes", default="plain,counts,full,ldv,ldvfull,cli")
+    ap.add_argument("--repo", type=Path, default=None,
+                    help="an existing repository with the two versions (else one is made)")
     ap.add_argument("--child", nargs=3, metavar=("MODE", "OLD", "NEW"))
     args = ap.parse_args(argv)
     if args.child:
@@ -158,30 +183,39 @@ def main(argv=None) -> int:
     directory = args.dir or Path(tempfile.mkdtemp(prefix="ldv-bench-rowdiff-"))
     directory.mkdir(parents=True, exist_ok=True)
     old, new = generate(directory, args.rows)
-    repo = commit_versions(directory, old, new)
+    repo = args.repo or commit_versions(directory, old, new)
     larger = max(old.stat().st_size, new.stat().st_size)
-    runs: dict[str, list[dict]] = {"plain": [], "counts": [], "full": [], "ldv": [],
-                                   "ldvfull": []}
+    runs: dict[str, list[dict]] = {m: [] for m in args.modes.split(",")}
+    loads = []
     for _ in range(args.repeat):  # interleaved, so machine load hits every mode alike
         for mode in runs:
-            a, b = (repo, repo) if mode.startswith("ldv") else (old, new)
+            a, b = (repo, repo) if mode.startswith("ldv") or mode == "cli" else (old, new)
+            loads.append(open("/proc/loadavg").read().split()[0])
             runs[mode].append(measure(mode, a, b, args.threads))
-    footer = measure("footer", repo, repo, args.threads)
-    expected = {k: runs["plain"][0][k] for k in ("added", "removed", "modified")}
+    footer = measure("footer", repo, repo, args.threads)  # after the interleaved runs
+    expected = {k: next(iter(runs.values()))[0][k] for k in ("added", "removed", "modified")}
     idle = measure("idle", old, new, args.threads)["peak_rss"]
     report = {"rows": args.rows, "threads": args.threads, "larger_file_bytes": larger,
-              "idle_rss_bytes": idle}
-    base = statistics.median(r["seconds"] for r in runs["plain"])
+              "idle_rss_bytes": idle, "load_averages": " ".join(loads)}
+    peer = {"ldv": "counts", "ldvfull": "full", "cli": "full"}
     for mode, rs in runs.items():
         assert all({k: r[k] for k in expected} == expected for r in rs), (mode, rs)
         secs = statistics.median(r["seconds"] for r in rs)
+        cpu = statistics.median(r["cpu_seconds"] for r in rs)
         peak = max(r["peak_rss"] for r in rs)
-        report[mode] = {"seconds_median": round(secs, 3),
-                        "ratio_to_plain": round(secs / base, 3),
+        report[mode] = {"seconds_median": round(secs, 3), "cpu_median": round(cpu, 3),
+                        "seconds_each": [round(r["seconds"], 2) for r in rs],
                         "peak_rss_bytes": peak,
                         "peak_rss_over_larger_file": round(peak / larger, 3),
                         # what the diff itself adds over an idle interpreter
                         "net_rss_over_larger_file": round((peak - idle) / larger, 3)}
+        for ref in ("plain", peer.get(mode)):
+            if ref in runs and ref != mode:
+                # each run against the peer run next to it, then the median
+                wall = [r["seconds"] / p["seconds"] for r, p in zip(rs, runs[ref])]
+                cpus = [r["cpu_seconds"] / p["cpu_seconds"] for r, p in zip(rs, runs[ref])]
+                report[mode][f"time_vs_{ref}"] = round(statistics.median(wall), 3)
+                report[mode][f"cpu_vs_{ref}"] = round(statistics.median(cpus), 3)
         if "chunks_decrypted" in rs[0]:
             report[mode]["chunks_decrypted"] = rs[0]["chunks_decrypted"]
             report[mode]["bytes_decrypted"] = rs[0]["bytes_decrypted"]

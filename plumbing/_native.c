@@ -51,6 +51,7 @@ typedef struct {
 
 typedef struct {
     char *path;            /* owned, NUL-terminated ("" for the root) */
+    size_t len;
     Py_ssize_t expected;   /* names the index expects directly in it */
     int flagged;           /* set by any thread: the caller must list it */
 } dir_t;
@@ -83,14 +84,29 @@ static void stat_key(const struct stat *st, unsigned char *key) {
     put_u64(key + 26, (uint64_t)st->st_ino);
 }
 
-/* Entries [lo, hi) of this worker's share: one fstatat each. */
+/* Entries [lo, hi) of this worker's share: one fstatat each, relative to the
+ * entry's directory (opened once per run of entries in it: the kernel then
+ * resolves one name per file, not the whole path). */
 static void stat_entries(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
     unsigned char key[KEY_SIZE];
     struct stat st;
+    Py_ssize_t cur = -1;
+    int fd = -1;
     for (Py_ssize_t i = lo; i < hi; i++) {
         const unsigned char *rec = j->records + (size_t)i * RECORD_SIZE;
+        Py_ssize_t d = j->entry_dir[i];
+        const dir_t *dir = &j->dirs[d];
+        if (d != cur) {
+            if (fd >= 0 && fd != j->rootfd)
+                close(fd);
+            fd = dir->path[0] ? openat(j->rootfd, dir->path,
+                                       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                              : j->rootfd;
+            cur = d;
+        }
+        const char *base = j->names[i].path + (dir->len ? dir->len + 1 : 0);
         int bad;
-        if (fstatat(j->rootfd, j->names[i].path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (fd < 0 || fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             bad = 2;
         } else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
             bad = 2;          /* a directory, FIFO ... where a file was */
@@ -100,8 +116,10 @@ static void stat_entries(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
         }
         j->mismatch[i] = (unsigned char)bad;
         if (bad == 2)         /* an expected name is missing: list its directory */
-            __atomic_store_n(&j->dirs[j->entry_dir[i]].flagged, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&j->dirs[d].flagged, 1, __ATOMIC_RELAXED);
     }
+    if (fd >= 0 && fd != j->rootfd)
+        close(fd);
 }
 
 static Py_ssize_t parent_of(const job_t *j, Py_ssize_t d);
@@ -202,6 +220,7 @@ static Py_ssize_t dirvec_add(dirvec_t *v, const char *path, size_t len) {
     memcpy(copy, path, len);
     copy[len] = 0;
     v->items[v->n].path = copy;
+    v->items[v->n].len = len;
     v->items[v->n].expected = 0;
     v->items[v->n].flagged = 0;
     return v->n++;
@@ -295,7 +314,20 @@ static PyObject *scan_tracked(PyObject *self, PyObject *args) {
                 PyErr_SetString(PyExc_ValueError, "an empty path in the index");
                 goto done;
             }
+            /* sorted strictly (bytewise: UTF-8 order), as build_dirs needs */
+            if (i > 0) {
+                size_t a = (size_t)names[i - 1].len, b = (size_t)names[i].len;
+                int cmp = memcmp(names[i - 1].path, s, a < b ? a : b);
+                if (cmp > 0 || (cmp == 0 && a >= b)) {
+                    PyErr_SetString(PyExc_ValueError, "index paths not sorted bytewise");
+                    goto done;
+                }
+            }
             s = z + 1;
+        }
+        if (s != end) {
+            PyErr_SetString(PyExc_ValueError, "more names than entries");
+            goto done;
         }
     }
     int rc = build_dirs(names, count, &dirs, entry_dir);

@@ -106,9 +106,10 @@ class Index:
 
     def __init__(self, entries: dict[str, Entry] | None = None, tree: bytes | None = None):
         self._entries: dict[str, Entry] | None = entries or {}
-        self._paths: list[str] = []         # parsed, not materialized: sorted paths
-        self._records = memoryview(b"")    # ... and their packed _ENTRY records
-        self._names = memoryview(b"")      # ... and their NUL-ended UTF-8 names
+        self._path_list: list[str] | None = []   # parsed, not materialized: sorted
+        self._records = memoryview(b"")    # paths, their packed _ENTRY records,
+        self._names = b""                  # and their NUL-ended UTF-8 names
+        self._count = 0                    # (decoded to _path_list on first use)
         self._keys: dict[str, bytes] | None = None
         self.cache: dict[str, tuple[bytes, int]] = {}
         self.tree = tree
@@ -125,13 +126,11 @@ class Index:
                 raise _corrupt("has duplicate entries")
             self._entries = entries
             self._paths, self._records, self._keys = [], memoryview(b""), None
-            self._names = memoryview(b"")
         return self._entries
 
     @entries.setter
     def entries(self, value: dict[str, Entry]) -> None:
         self._entries, self._paths, self._records, self._keys = value, [], memoryview(b""), None
-        self._names = memoryview(b"")
 
     def stat_keys(self) -> dict[str, bytes]:
         """{path: packed (flags, size, mtime_ns, ctime_ns, ino)}, sliced straight
@@ -151,13 +150,37 @@ class Index:
             self._keys = keys
         return self._keys
 
-    def packed(self) -> tuple[list[str], memoryview, memoryview] | None:
-        """(sorted paths, their packed records, their NUL-ended names) while the
-        index is as parsed (records may have been refreshed in place), else None:
-        the form the native work-tree scan reads (plumbing/_native.c)."""
-        if self._entries is not None:
+    @property
+    def _paths(self) -> list[str]:
+        """The sorted entry paths of a parsed index, decoded on first use (the
+        native status scan reads the encoded names and never needs them all)."""
+        if self._path_list is None:
+            # one decode for all names: NUL is never part of a UTF-8 sequence, so
+            # this equals decoding each name on its own
+            paths = self._names.decode("utf-8", "surrogateescape").split("\0")
+            if len(paths) != self._count + 1 or paths.pop():
+                raise _corrupt("is truncated or has trailing bytes")
+            # serialize() writes paths sorted (get() bisects); duplicates: stat_keys()
+            if paths != sorted(paths):
+                raise _corrupt("has unsorted entries")
+            self._path_list = paths
+        return self._path_list
+
+    @_paths.setter
+    def _paths(self, value: list[str]) -> None:
+        self._path_list, self._names, self._count = value, b"", len(value)
+
+    def packed(self) -> tuple[int, memoryview, bytes] | None:
+        """(entry count, packed records, NUL-ended UTF-8 names) while the index is
+        as parsed (records may have been refreshed in place), else None: the form
+        the native work-tree scan reads (plumbing/_native.c)."""
+        if self._entries is not None or self._path_list is not None:
             return None
-        return self._paths, self._records, self._names
+        return self._count, self._records, self._names
+
+    def path_at(self, i: int) -> str:
+        """The path of the i-th (sorted) entry of a parsed index."""
+        return self._paths[i]
 
     def has_dir(self, path: str) -> bool:
         """Is some tracked path below directory ``path``?"""
@@ -211,7 +234,7 @@ class Index:
         return path in self._entries
 
     def __len__(self) -> int:
-        return len(self._entries) if self._entries is not None else len(self._paths)
+        return len(self._entries) if self._entries is not None else self._count
 
     def __iter__(self) -> Iterator[Entry]:
         for path in sorted(self.entries):
@@ -354,12 +377,17 @@ class Index:
                 _FLAGS_AT.pack_into(self._records, at,
                                     _FLAGS_AT.unpack_from(self._records, at)[0] | UNVERIFIED)
         dirs = sorted(self.cache)
-        names = self._paths + dirs
+        if self._path_list is None:        # names as parsed: no need to decode them
+            names = self._names + "".join(d + "\0" for d in dirs).encode(
+                "utf-8", "surrogateescape")
+        else:
+            joined = self._path_list + dirs
+            names = "\0".join(joined).encode("utf-8", "surrogateescape") + b"\0" \
+                if joined else b""
         self.stamp_ns = now
         return b"".join([
-            _HEADER.pack(MAGIC, VERSION, 0, now, len(self._paths), len(dirs)),
-            self._records, *[_TREE.pack(*self.cache[d]) for d in dirs],
-            "\0".join(names).encode("utf-8", "surrogateescape") + b"\0" if names else b""])
+            _HEADER.pack(MAGIC, VERSION, 0, now, self._count, len(dirs)),
+            self._records, *[_TREE.pack(*self.cache[d]) for d in dirs], names])
 
     def serialize(self, now_ns: int | None = None) -> bytes:
         """Encode; entries touched near ``now_ns`` are marked UNVERIFIED (racy)."""
@@ -393,22 +421,27 @@ class Index:
         start = _HEADER.size
         trees_at = start + count * _ENTRY.size
         names_at = trees_at + ntrees * _TREE.size
-        # one decode for all names: NUL is never part of a UTF-8 sequence, so this
-        # equals decoding each name on its own
-        paths = data[names_at:].decode("utf-8", "surrogateescape").split("\0")
-        if len(data) < names_at or len(paths) != count + ntrees + 1 or paths[-1]:
+        if len(data) < names_at or (data[-1:] != b"\0" if count + ntrees
+                                    else len(data) > names_at):
             raise _corrupt("is truncated or has trailing bytes")
-        entry_paths = paths[:count]
-        # serialize() writes paths sorted (get() bisects); duplicates: stat_keys()
-        if entry_paths != sorted(entry_paths):
-            raise _corrupt("has unsorted entries")
+        # the cached directories' names are the last ones; the entries' names stay
+        # encoded until used (Index._paths)
+        parts = bytes(data[names_at:-1]).rsplit(b"\0", ntrees) if count + ntrees else [b""]
+        if count:
+            if len(parts) != ntrees + 1:
+                raise _corrupt("is truncated or has trailing bytes")
+            entry_names, tree_names = parts[0] + b"\0", parts[1:]
+        else:
+            if len(parts) != max(ntrees, 1) or (not ntrees and parts[0]):
+                raise _corrupt("is truncated or has trailing bytes")
+            entry_names, tree_names = b"", parts[:ntrees]
         index = cls()
-        index._entries, index._paths = None, entry_paths
+        index._entries, index._path_list = None, None
+        index._names, index._count = entry_names, count
         index._records = memoryview(data)[start:trees_at]
-        index._names = memoryview(data)[names_at:]
         trees = _TREE.iter_unpack(memoryview(data)[trees_at:names_at])
-        for name, (oid, size) in zip(paths[count:], trees):
-            index.cache[name] = (oid, size)
+        for name, (oid, size) in zip(tree_names, trees):
+            index.cache[name.decode("utf-8", "surrogateescape")] = (oid, size)
         index.stamp_ns = stamp
         return index
 

@@ -212,12 +212,15 @@ def _native_compare(ws, index: Index):
         from ldv.plumbing import _native
     except ImportError:
         return None
-    paths, records, names = packed
+    count, records, names = packed
     threads = min(4, len(os.sched_getaffinity(0)))
-    mismatched, dirs = _native.scan_tracked(str(ws.root), names, records, len(paths),
-                                            threads)
+    try:
+        mismatched, dirs = _native.scan_tracked(str(ws.root), names, records, count,
+                                                threads)
+    except ValueError:
+        return None   # names not in byte order (undecodable ones): the Python walk
     # the caller looks at each of these as it does at a path the walk did not see
-    unseen = {paths[i]: None for i in mismatched}
+    unseen = {index.path_at(i): None for i in mismatched}
     return unseen, {}, untracked_in(ws, index, dirs)
 
 

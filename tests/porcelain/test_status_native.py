@@ -117,15 +117,15 @@ def test_native_scan_reports_only_what_differs(ws):
     ws.commit("base", author=ME)
     from ldv.plumbing.index import load_index
     index = load_index(ws.repo)
-    paths, records, names = index.packed()
-    assert native.scan_tracked(str(ws.root), names, records, len(paths), 2) == ([], [])
+    count, records, names = index.packed()
+    assert native.scan_tracked(str(ws.root), names, records, count, 2) == ([], [])
     write(ws, "d3/f8.txt", b"changed")
     write(ws, "d1/new.txt", b"new")
     os.unlink(ws.root / "d2/f7.txt")
     index = load_index(ws.repo)
-    paths, records, names = index.packed()
-    mismatched, dirs = native.scan_tracked(str(ws.root), names, records, len(paths), 2)
-    assert sorted(paths[i] for i in mismatched) == ["d2/f7.txt", "d3/f8.txt"]
+    count, records, names = index.packed()
+    mismatched, dirs = native.scan_tracked(str(ws.root), names, records, count, 2)
+    assert sorted(index.path_at(i) for i in mismatched) == ["d2/f7.txt", "d3/f8.txt"]
     assert sorted(dirs) == ["d1", "d2"]
 
 
@@ -134,3 +134,13 @@ def test_native_scan_rejects_a_short_record_buffer(ws):
         native.scan_tracked(str(ws.root), b"a\0", b"", 1, 1)
     with pytest.raises(ValueError):
         native.scan_tracked(str(ws.root), b"", b"\0" * 78, 1, 1)
+
+
+def test_native_scan_rejects_unsorted_or_surplus_names(ws):
+    rec = b"\0" * 78 * 2
+    with pytest.raises(ValueError, match="sorted"):
+        native.scan_tracked(str(ws.root), b"b\0a\0", rec, 2, 1)
+    with pytest.raises(ValueError, match="sorted"):
+        native.scan_tracked(str(ws.root), b"a\0a\0", rec, 2, 1)
+    with pytest.raises(ValueError, match="more names"):
+        native.scan_tracked(str(ws.root), b"a\0b\0c\0", rec, 2, 1)

@@ -154,3 +154,15 @@ def test_pyarrow_reads_through_its_fsspec_handler(repo):
     fs = RevisionFileSystem(repo.plumbing)
     table = pq.read_table("ldv://HEAD~1/data.parquet", filesystem=fs, columns=["id"])
     assert table.num_rows == ROWS and table.column("id").to_pylist()[:3] == [0, 1, 2]
+
+
+def test_blob_url_reads_a_blob_by_id(repo):
+    fs = RevisionFileSystem(repo.plumbing)
+    info = fs.info("ldv://HEAD~1/data.parquet")
+    url = fs.blob_url(bytes.fromhex(info["oid"]), info["size"])
+    with fs.open(url) as f, fs.open("ldv://HEAD~1/data.parquet") as g:
+        assert f.read() == g.read()
+    assert fs.modified(url).year == 1970 and fs.info(url)["size"] == info["size"]
+    con = duckdb.connect()
+    con.register_filesystem(fs)
+    assert con.execute(f"SELECT count(*) FROM read_parquet('{url}')").fetchall() == [(ROWS,)]

@@ -31,8 +31,10 @@ from .objects import MODE_DIR, MODE_EXEC, MODE_FILE, MODE_SYMLINK, TreeEntry
 
 SECRET_NAME = "index"
 MAGIC = b"LDVI"
-VERSION = 1
+VERSION = 2                                 # 2 added the head commit id; 1 is read
 _HEADER = struct.Struct("<4sHHQII")         # magic, version, flags, stamp, entries, trees
+_HEAD = struct.Struct("<32s")               # v2: the commit the tree cache's root is
+                                            # known to equal (zeros: not known)
 _ENTRY = struct.Struct("<IHQqqQQ32s")       # mode, flags, size, mtime, ctime, ino, dev, oid
 _TREE = struct.Struct("<32sQ")              # cached tree of one directory: oid, size
 # An entry's stat key: flags, size, mtime, ctime, ino -- bytes 4..38 of its record
@@ -112,6 +114,7 @@ class Index:
         self._count = 0                    # (decoded to _path_list on first use)
         self._keys: dict[str, bytes] | None = None
         self.cache: dict[str, tuple[bytes, int]] = {}
+        self._head: tuple[bytes, bytes] | None = None   # (commit, its tree)
         self.tree = tree
         self.stamp_ns = 0
 
@@ -208,8 +211,25 @@ class Index:
         root = self.cache.get("")
         return root[0] if root else None
 
+    @property
+    def head(self) -> bytes | None:
+        """The commit whose tree the index's root tree (``tree``) was known to be
+        when both were set, so status compares HEAD with the index without reading
+        a commit; None when not known.  Setting ``tree`` forgets it, and so does
+        every change of the entries."""
+        # kept with the tree it was set for: any other root tree voids it
+        if self._head is None or self.tree is None or self._head[1] != self.tree:
+            return None
+        return self._head[0]
+
+    def set_tree(self, tree: bytes | None, commit: bytes | None) -> None:
+        """The index equals ``tree``, the tree of ``commit`` (when given)."""
+        self.tree = tree
+        self._head = (commit, tree) if tree is not None and commit else None
+
     @tree.setter
     def tree(self, oid: bytes | None) -> None:
+        self._head = None
         # Callers set it when they know the entries equal that tree (after a commit
         # or checkout); cached subdirectories stay valid: every mutation evicts its
         # own ancestors.
@@ -220,6 +240,7 @@ class Index:
 
     def _invalidate(self, path: str) -> None:
         cache = self.cache
+        self._head = None
         if not cache:
             return
         cache.pop("", None)
@@ -387,7 +408,7 @@ class Index:
         self.stamp_ns = now
         return b"".join([
             _HEADER.pack(MAGIC, VERSION, 0, now, self._count, len(dirs)),
-            self._records, *[_TREE.pack(*self.cache[d]) for d in dirs], names])
+            _HEAD.pack(self.head or bytes(32)), self._records, *[_TREE.pack(*self.cache[d]) for d in dirs], names])
 
     def serialize(self, now_ns: int | None = None) -> bytes:
         """Encode; entries touched near ``now_ns`` are marked UNVERIFIED (racy)."""
@@ -395,7 +416,8 @@ class Index:
         if self._entries is None:
             return self._serialize_packed(now)
         dirs = sorted(self.cache)
-        parts = [_HEADER.pack(MAGIC, VERSION, 0, now, len(self.entries), len(dirs))]
+        parts = [_HEADER.pack(MAGIC, VERSION, 0, now, len(self.entries), len(dirs)),
+                 _HEAD.pack(self.head or bytes(32))]
         paths = sorted(self.entries)
         for path in paths:
             e = self.entries[path]
@@ -416,9 +438,16 @@ class Index:
             raise _corrupt("is truncated") from None
         if magic != MAGIC:
             raise _corrupt("has a bad signature")
-        if version != VERSION:
-            raise _corrupt(f"has version {version}; this ldv reads {VERSION}")
+        if version not in (1, VERSION):
+            raise _corrupt(f"has version {version}; this ldv reads 1 and {VERSION}")
         start = _HEADER.size
+        head = None
+        if version >= 2:
+            if len(data) < start + _HEAD.size:
+                raise _corrupt("is truncated")
+            head = bytes(data[start:start + _HEAD.size])
+            start += _HEAD.size
+            head = head if any(head) else None
         trees_at = start + count * _ENTRY.size
         names_at = trees_at + ntrees * _TREE.size
         if len(data) < names_at or (data[-1:] != b"\0" if count + ntrees
@@ -442,6 +471,7 @@ class Index:
         trees = _TREE.iter_unpack(memoryview(data)[trees_at:names_at])
         for name, (oid, size) in zip(tree_names, trees):
             index.cache[name.decode("utf-8", "surrogateescape")] = (oid, size)
+        index._head = (head, index.tree) if head and index.tree else None
         index.stamp_ns = stamp
         return index
 

@@ -182,7 +182,8 @@ def move_to(ws, old_commit: bytes | None, new_commit: bytes | None, *, force: bo
     apply(ws, index, plan, new, verb)
     ws.repo.odb.flush()
     if force or was_clean:     # the index now holds exactly the new tree
-        index.tree = new_tree if not force or len(index.entries) == len(new) else None
+        index.set_tree(new_tree if not force or len(index.entries) == len(new) else None,
+                       new_commit)
     save_index(ws.repo, index)
 
 

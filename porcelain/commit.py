@@ -78,7 +78,7 @@ def commit(ws, message: str, *, all: bool, allow_empty: bool, author, committer,
         subject = text.split("\n", 1)[0]
         kind = "commit" if head else "commit (initial)"
         ws.repo.refs.set("HEAD", oid, old=head, message=f"{kind}: {subject}")
-        index.tree = tree
+        index.set_tree(tree, oid)
         save_index(ws.repo, index)
         if merging is not None:
             clear_state(ws.repo)

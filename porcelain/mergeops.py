@@ -209,7 +209,7 @@ def _commit(ws, index, parents: list[bytes], message: str, *, author, now,
     ws.repo.odb.flush()
     ws.repo.refs.set("HEAD", oid, old=parents[0],
                      message=f"{reflog}: {text.splitlines()[0] if text else ''}")
-    index.tree = tree
+    index.set_tree(tree, oid)
     save_index(ws.repo, index)
     return oid
 

@@ -23,7 +23,7 @@ def reset(ws, commit_oid: bytes, *, mode: str) -> None:
             checkout.move_to(ws, old, commit_oid, force=True, verb="reset")
         elif mode == "mixed":
             index = load_index(ws.repo)
-            save_index(ws.repo, index_from_tree(ws, index, new_tree))
+            save_index(ws.repo, index_from_tree(ws, index, new_tree, commit_oid))
         if mode != "soft" and ws.merging(load_index(ws.repo)):
             from .mergestate import forget_merge
             forget_merge(ws)                    # as git reset drops MERGE_HEAD
@@ -34,7 +34,8 @@ def reset(ws, commit_oid: bytes, *, mode: str) -> None:
             ws.repo.refs.set("HEAD", commit_oid, message=msg)
 
 
-def index_from_tree(ws, index: Index, tree: bytes | None) -> Index:
+def index_from_tree(ws, index: Index, tree: bytes | None,
+                    commit: bytes | None = None) -> Index:
     """An index equal to ``tree``, reusing the entries of ``index`` that match it."""
     out = Index()
     for p, e in ws.files_of(tree).items():
@@ -43,5 +44,5 @@ def index_from_tree(ws, index: Index, tree: bytes | None) -> Index:
             out.entries[p] = cur
         else:
             out.entries[p] = Entry(p, e.mode, e.oid, e.size)   # unverified: hash on look
-    out.tree = tree
+    out.set_tree(tree, commit)
     return out

@@ -84,7 +84,10 @@ def entry_code(old, new) -> str | None:
 
 
 def staged_changes(ws, index: Index) -> list[Change]:
-    head_tree = ws.head_tree()
+    head = ws.head_commit()
+    if head is not None and index.head == head:
+        return []            # the index was written as HEAD's tree: nothing staged
+    head_tree = ws.tree_of(head)
     if index.tree is not None and index.tree == head_tree:
         return []            # tree cache: the index is HEAD, nothing staged
     # The index's tree, computed (not stored) with the tree cache, diffed against

@@ -144,3 +144,32 @@ def test_native_scan_rejects_unsorted_or_surplus_names(ws):
         native.scan_tracked(str(ws.root), b"a\0a\0", rec, 2, 1)
     with pytest.raises(ValueError, match="more names"):
         native.scan_tracked(str(ws.root), b"a\0b\0c\0", rec, 2, 1)
+
+
+def test_the_index_remembers_the_commit_it_equals(ws):
+    from ldv.plumbing.index import Index, load_index
+    write(ws, "a.txt", b"a")
+    ws.add(["."])
+    first = ws.commit("one", author=ME)
+    assert load_index(ws.repo).head == first
+    write(ws, "b.txt", b"b")
+    ws.add(["b.txt"])
+    assert load_index(ws.repo).head is None          # entries changed: not known
+    assert [c.path for c in ws.status().staged] == ["b.txt"]
+    second = ws.commit("two", author=ME)
+    assert load_index(ws.repo).head == second
+    ws.checkout_detached(first)
+    assert load_index(ws.repo).head == first
+    assert ws.status().clean
+    ws.reset(second, mode="mixed")
+    assert load_index(ws.repo).head == second
+    # the head is void once the root tree changes, however that happens
+    index = load_index(ws.repo)
+    index.tree = None
+    index.cache[""] = (bytes(32), 0)
+    assert index.head is None
+    # an index written before the head field (version 1) still reads
+    data = load_index(ws.repo).serialize()
+    v1 = data[:4] + b"\1\0" + data[6:24] + data[24 + 32:]
+    old = Index.parse(v1)
+    assert old.head is None and sorted(old.paths()) == ["a.txt", "b.txt"]

@@ -162,3 +162,71 @@ class DeltaBaseChooser:
         for (data, _, _, oid), base in zip(self.pending, reversed(choices)):
             self._put(oid, data, base)
         self.pending = []
+
+
+def newer_counterparts(old: list[tuple[bytes, int]], new: list[tuple[bytes, int]],
+                       links: dict[bytes, bytes], wanted: Iterable[int]) -> dict[int, int]:
+    """For old chunks ``wanted`` (indexes into ``old``), the index of the chunk of
+    ``new`` (a later version of the same file) that overlaps its region most.
+
+    gc's base choice for an old chunk whose cut moved: nothing newer was stored
+    as a delta against it (two old chunks merged into one new one), or the newer
+    chunk it is linked to covers only part of it.  Regions are aligned by
+    anchors: chunks both versions share, and ``links`` (old id -> new id, delta
+    links of chunks about the same length, i.e. edited in place).  Each end of a
+    wanted chunk maps through the nearer of the anchors around it, so the
+    lengths edits add or remove between anchors do not add up."""
+    new_starts, pos, new_at = [], 0, {}
+    for i, (oid, n) in enumerate(new):
+        new_starts.append(pos)
+        new_at.setdefault(oid, i)
+        pos += n
+    new_size = pos
+    # anchors: (old start, old end, new start, new end), in old order
+    anchors, old_starts, pos = [], [], 0
+    for oid, n in old:
+        old_starts.append(pos)
+        j = new_at.get(oid)
+        if j is None and oid in links:
+            j = new_at.get(links[oid])
+            if j is not None and abs(new[j][1] - n) > n // 16:
+                j = None    # linked but not edited in place: not an anchor
+        if j is not None:
+            anchors.append((pos, pos + n, new_starts[j], new_starts[j] + new[j][1]))
+        pos += n
+    if not new:
+        return {}
+    keys = [a[0] for a in anchors]
+    out = {}
+    for i in wanted:
+        lo, hi = old_starts[i], old_starts[i] + old[i][1]
+        k = bisect.bisect_right(keys, lo) - 1       # last anchor starting at or before lo
+        before = anchors[k] if k >= 0 else None
+        after = anchors[k + 1] if k + 1 < len(anchors) else None
+        if before is not None and before[0] == lo:   # the chunk is itself an anchor
+            continue
+        start, end = _through_nearer(lo, before, after), _through_nearer(hi, before, after)
+        start, end = max(start, 0), min(end, new_size)
+        if end <= start:
+            continue
+        first = max(bisect.bisect_right(new_starts, start) - 1, 0)
+        best, most = None, 0
+        for j in range(first, len(new)):
+            if new_starts[j] >= end:
+                break
+            overlap = min(new_starts[j] + new[j][1], end) - max(new_starts[j], start)
+            if overlap > most:
+                best, most = j, overlap
+        if best is not None:
+            out[i] = best
+    return out
+
+
+def _through_nearer(x: int, before, after) -> int:
+    """Old offset ``x`` as a new offset, through the nearer anchor around it
+    (before: its end; after: its start); by offset alone without anchors."""
+    if before is not None and (after is None or x - before[1] <= after[0] - x):
+        return x - before[1] + before[3]
+    if after is not None:
+        return x - after[0] + after[2]
+    return x

@@ -4,17 +4,23 @@ delta base, chain depth).
 One binary file, plaintext ids and offsets only (DESIGN allows both), sorted by id
 so that it loads without parsing and answers by binary search:
 
-    "LDVX" | version u8 | 3 pad | npacks u32 | nrecords u32 | ndeltas u32
+    "LDVX" | version u8 (2) | 3 pad | npacks u32 | nrecords u32 | ndeltas u32 | nout u32
     packs    npacks   x (name 32 | kind u8 | 3 pad)
     records  nrecords x (id 32 | pack u32 | offset u32 | length u32 |
                          type u8 | encoding u8 | depth u8 | pad u8)   sorted by id
-    deltas   ndeltas  x (id 32 | base id 32)                          sorted by id
+    deltas   ndeltas  x (record u32 | base u32)            sorted by record number
+    outside  nout     x (base id 32)                       sorted
     checksum BLAKE3 of everything above (32)
 
-It is a cache: ``rebuild`` regenerates it from the packs' headers.
+A delta's base is named by its record number (8 bytes a delta instead of the 64
+of version 1, which repeated both ids); a base not in the index (a pack not
+fetched yet) is ``nrecords + k``, the k-th id of ``outside``.  Version 1 files
+(deltas as id 32 | base id 32) are read and rewritten as version 2 on the next
+save.  It is a cache: ``rebuild`` regenerates it from the packs' headers.
 """
 from __future__ import annotations
 
+import bisect
 import os
 import struct
 from pathlib import Path
@@ -27,11 +33,13 @@ from .errors import CorruptIndex
 from .pack import DELTA_ENC, PackEntry
 
 MAGIC = b"LDVX"
-VERSION = 1
-_HEAD = struct.Struct(">4sB3xIII")
+VERSION = 2
+_HEAD = struct.Struct(">4sB3xIIII")
+_HEAD_V1 = struct.Struct(">4sB3xIII")
 _PACK = struct.Struct(">32sB3x")
 _REC = struct.Struct(">32sIIIBBBx")
-_DREC = 64
+_DREC = struct.Struct(">II")
+_DREC_V1 = 64
 _HINT = "run `ldv fsck --rebuild-index` to regenerate it from the packs"
 
 
@@ -58,21 +66,25 @@ class PackIndex:
     def _parse(self, buf: bytes) -> None:
         self._buf = buf
         if not buf:
-            self.packs, self._n, self._nd, self._r0, self._d0 = [], 0, 0, 0, 0
+            self.packs, self._n, self._nd, self._no = [], 0, 0, 0
+            self._r0 = self._d0 = self._o0 = 0
             return
-        if len(buf) < _HEAD.size + 32 or buf[:4] != MAGIC:
+        if len(buf) < _HEAD_V1.size + 32 or buf[:4] != MAGIC:
             raise CorruptIndex(f"{self.path} is not a pack index", hint=_HINT)
         if blake3.blake3(buf[:-32]).digest() != buf[-32:]:
             raise CorruptIndex(f"{self.path} is damaged (checksum mismatch)", hint=_HINT)
-        _m, version, npacks, self._n, self._nd = _HEAD.unpack_from(buf)
-        if version != VERSION:
-            raise CorruptIndex(f"{self.path} has unknown version {version}", hint=_HINT)
+        if buf[4] == 1:
+            return self._parse(_upgrade_v1(self.path, buf))
+        if buf[4] != VERSION or len(buf) < _HEAD.size + 32:
+            raise CorruptIndex(f"{self.path} has unknown version {buf[4]}", hint=_HINT)
+        _m, _v, npacks, self._n, self._nd, self._no = _HEAD.unpack_from(buf)
         self.packs = [(n.hex(), k) for n, k in
                       (_PACK.unpack_from(buf, _HEAD.size + i * _PACK.size)
                        for i in range(npacks))]
         self._r0 = _HEAD.size + npacks * _PACK.size
         self._d0 = self._r0 + self._n * _REC.size
-        if self._d0 + self._nd * _DREC + 32 != len(buf):
+        self._o0 = self._d0 + self._nd * _DREC.size
+        if self._o0 + self._no * 32 + 32 != len(buf):
             raise CorruptIndex(f"{self.path} has an inconsistent size", hint=_HINT)
 
     def reload(self) -> None:
@@ -112,16 +124,34 @@ class PackIndex:
             _REC.unpack_from(self._buf, self._r0 + i * _REC.size)
         base = None
         if enc == DELTA_ENC:
-            j = self._find(oid, self._d0, self._nd, _DREC)
-            if j < 0:
-                raise CorruptIndex(f"{self.path} lacks the delta base of {oid.hex()}",
-                                   hint=_HINT)
-            off = self._d0 + j * _DREC + 32
-            base = self._buf[off:off + 32]
+            base = self._base_of(i)
         if pack_no >= len(self.packs):
             raise CorruptIndex(f"{self.path} names a pack it does not list", hint=_HINT)
         return self.packs[pack_no][0], PackEntry(oid, type_code, enc, offset, length,
                                                  base, depth)
+
+    def _base_of(self, i: int) -> bytes:
+        """The base id of record ``i`` (a delta), through the delta table."""
+        buf, d0, key = self._buf, self._d0, i.to_bytes(4, "big")
+        lo, hi = 0, self._nd
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if buf[d0 + mid * 8:d0 + mid * 8 + 4] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < self._nd and buf[d0 + lo * 8:d0 + lo * 8 + 4] == key:
+            (b,) = struct.unpack_from(">I", buf, d0 + lo * 8 + 4)
+            if b < self._n:
+                return self._id_at(b)
+            if b - self._n < self._no:
+                off = self._o0 + (b - self._n) * 32
+                return buf[off:off + 32]
+        raise CorruptIndex(f"{self.path} lacks the delta base of record {i}", hint=_HINT)
+
+    def _id_at(self, i: int) -> bytes:
+        off = self._r0 + i * _REC.size
+        return self._buf[off:off + 32]
 
     def __contains__(self, oid: bytes) -> bool:
         return oid in self._new or self._find(oid, self._r0, self._n, _REC.size) >= 0
@@ -171,35 +201,73 @@ class PackIndex:
         self._load()
 
     def _merged(self, packs, new) -> bytes:
-        old, r0, step = self._buf, self._r0, _REC.size
-        recs, prev = [], 0
+        """This file's records with ``new`` ones inserted in id order; delta rows
+        renumbered (an old record moves down by the new ones inserted before it)."""
+        old, r0, step, n = self._buf, self._r0, _REC.size, self._n
+        recs, prev, at = [], 0, []
         for oid, no, e in new:
-            pos = _insertion_point(old, r0, self._n, step, oid)
+            pos = _insertion_point(old, r0, n, step, oid)
             recs.append(old[r0 + prev * step:r0 + pos * step])
             recs.append(_REC.pack(oid, no, e.offset, e.length, e.type, e.enc, e.depth))
+            at.append(pos)
             prev = pos
-        recs.append(old[r0 + prev * step:r0 + self._n * step])
-        deltas = [old[self._d0 + i * _DREC:self._d0 + (i + 1) * _DREC]
-                  for i in range(self._nd)]
-        deltas += [oid + e.base for oid, _no, e in new if e.enc == DELTA_ENC]
-        deltas.sort()
-        nrec = self._n + len(new)
-        return _finish(packs, nrec, recs, deltas)
+        recs.append(old[r0 + prev * step:r0 + n * step])
+        new_no = {oid: pos + k for k, (pos, (oid, _no, _e)) in enumerate(zip(at, new))}
+
+        def moved(i: int) -> int:
+            return i + bisect.bisect_right(at, i)
+        outside = [old[self._o0 + k * 32:self._o0 + (k + 1) * 32] for k in range(self._no)]
+        rows, out_ids = [], set()
+        for i, b in _DREC.iter_unpack(old[self._d0:self._o0]):
+            if b < n:
+                rows.append((moved(i), moved(b), None))
+            else:
+                base = outside[b - n]
+                rows.append((moved(i), new_no.get(base), base))
+        for oid, _no, e in new:
+            if e.enc == DELTA_ENC:
+                j = new_no.get(e.base)
+                if j is None:
+                    k = self._find(e.base, r0, n, step)
+                    j = moved(k) if k >= 0 else None
+                rows.append((new_no[oid], j, e.base))
+        return _finish(packs, n + len(new), recs, rows)
 
     @staticmethod
     def write_fresh(path: Path, packs: list[tuple[str, int, list[PackEntry]]]) -> None:
         """Write an index of exactly these packs (rebuild, repack)."""
         names = [(n, k) for n, k, _ in packs]
         rows = sorted((e.oid, i, e) for i, (_n, _k, es) in enumerate(packs) for e in es)
-        seen, recs, deltas = set(), [], []
+        seen, recs, kept = set(), [], []
         for oid, no, e in rows:
             if oid in seen:
                 continue      # the same object in two packs: keep one
             seen.add(oid)
             recs.append(_REC.pack(oid, no, e.offset, e.length, e.type, e.enc, e.depth))
-            if e.enc == DELTA_ENC:
-                deltas.append(oid + e.base)
+            kept.append(e)
+        number = {e.oid: i for i, e in enumerate(kept)}
+        deltas = [(i, number.get(e.base), e.base) for i, e in enumerate(kept)
+                  if e.enc == DELTA_ENC]
         atomic_write(Path(path), _finish(names, len(recs), recs, deltas))
+
+
+def _upgrade_v1(path: Path, buf: bytes) -> bytes:
+    """A version 1 file's contents as version 2 (same records; deltas renamed)."""
+    _m, _v, npacks, n, nd = _HEAD_V1.unpack_from(buf)
+    r0 = _HEAD_V1.size + npacks * _PACK.size
+    d0 = r0 + n * _REC.size
+    if d0 + nd * _DREC_V1 + 32 != len(buf):
+        raise CorruptIndex(f"{path} has an inconsistent size", hint=_HINT)
+    packs = [(buf[_HEAD_V1.size + i * _PACK.size:][:32].hex(),
+              buf[_HEAD_V1.size + i * _PACK.size + 32]) for i in range(npacks)]
+    number = {buf[r0 + i * _REC.size:r0 + i * _REC.size + 32]: i for i in range(n)}
+    deltas = []
+    for k in range(nd):
+        oid, base = buf[d0 + k * 64:d0 + k * 64 + 32], buf[d0 + k * 64 + 32:d0 + k * 64 + 64]
+        if oid not in number:
+            raise CorruptIndex(f"{path} lists a delta it has no record of", hint=_HINT)
+        deltas.append((number[oid], number.get(base), base))
+    return _finish(packs, n, [buf[r0:d0]], deltas)
 
 
 def _insertion_point(buf: bytes, start: int, count: int, stride: int, oid: bytes) -> int:
@@ -213,10 +281,16 @@ def _insertion_point(buf: bytes, start: int, count: int, stride: int, oid: bytes
     return lo
 
 
-def _finish(packs, nrec: int, recs: list[bytes], deltas: list[bytes]) -> bytes:
-    parts = [_HEAD.pack(MAGIC, VERSION, len(packs), nrec, len(deltas))]
+def _finish(packs, nrec: int, recs: list[bytes], deltas: list[tuple]) -> bytes:
+    """The file; ``deltas`` are (record, base record or None, base id): a base
+    outside the index goes to the outside table."""
+    outside = sorted({base for _i, j, base in deltas if j is None})
+    slot = {base: nrec + k for k, base in enumerate(outside)}
+    rows = sorted((i, slot[base] if j is None else j) for i, j, base in deltas)
+    parts = [_HEAD.pack(MAGIC, VERSION, len(packs), nrec, len(rows), len(outside))]
     parts += [_PACK.pack(bytes.fromhex(n), k) for n, k in packs]
     parts += recs
-    parts += deltas
+    parts += [_DREC.pack(i, j) for i, j in rows]
+    parts += outside
     body = b"".join(parts)
     return body + blake3.blake3(body).digest()

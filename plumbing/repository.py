@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 
 from . import crypto
@@ -21,7 +22,6 @@ from .errors import (BadInput, CorruptObject, MissingKey, NotARepository,
                      RepositoryError)
 from .keys import Keyring, keyring_params, unwrap_keyring, wrap_keyring
 from .lock import Lock
-from .object_store import PackedObjectDatabase
 from .refs import RefStore
 
 LDV_DIR = ".ldv"
@@ -41,8 +41,14 @@ class Repo:
         self._master = master
         self.config = Config(self.ldv_dir / "config", keyring.seal_key)
         self.refs = RefStore(self.ldv_dir, keyring.seal_key, identity=self._identity)
-        self.odb = PackedObjectDatabase(
-            LocalBackend(self.ldv_dir / "objects"), keyring,
+
+    @cached_property
+    def odb(self):
+        """The object database, opened on first use: `status` on a clean index
+        never needs it (nor the object store's imports)."""
+        from .object_store import PackedObjectDatabase
+        return PackedObjectDatabase(
+            LocalBackend(self.ldv_dir / "objects"), self.keyring,
             self.ldv_dir / "objects" / "pack-index", self.ldv_dir / "locks")
 
     def _identity(self) -> str:
@@ -189,7 +195,8 @@ class Repo:
         return Lock(self.ldv_dir / "locks" / name, timeout, what="the repository")
 
     def close(self) -> None:
-        self.odb.flush()
+        if "odb" in self.__dict__:          # opened (cached_property)
+            self.odb.flush()
 
     def __enter__(self) -> "Repo":
         return self

@@ -4,12 +4,18 @@
     entries   AES-256-GCM(pack key, nonce = offset, aad = id|type|enc|key id)
     header    AES-256-GCM(pack key, nonce = offset, aad = "ldv pack header"|preamble)
               of one record per entry:
-                id 32 | type u8 | encoding u8 | length u32 [| base id 32 | depth u8]
+                version 2: id 32 | type u8 | encoding u8 | u length
+                           [| u base | u depth]   (u: LEB128 varint)
+                version 1: id 32 | type u8 | encoding u8 | length u32 [| base id 32 | depth u8]
     trailer   header length u32
 
-The pack key is HKDF(data key, salt); the nonce is the byte offset, unique in the
-pack.  A pack is named by the unkeyed BLAKE3 of its bytes, so a server can check an
-upload without keys.  The header lets the index be rebuilt from the packs alone.
+In version 2 a delta's base is ``k`` >= 1 for the k-th entry of the same pack
+(before or after it), or 0 followed by the base's 32-byte id: repack writes a
+chain into one pack, so most bases cost a byte instead of 32.  Version 1 packs
+are still read.  The pack key is HKDF(data key, salt); the nonce is the byte
+offset, unique in the pack.  A pack is named by the unkeyed BLAKE3 of its bytes,
+so a server can check an upload without keys.  The header lets the index be
+rebuilt from the packs alone.
 """
 from __future__ import annotations
 
@@ -20,15 +26,18 @@ from dataclasses import dataclass
 import blake3
 
 from . import crypto
-from .errors import CorruptPack, MissingKey
+from .errors import CorruptObject, CorruptPack, MissingKey
+from .objects import read_uvarint, uvarint
 
 MAGIC = b"LDVP"
-VERSION = 1
+VERSION = 2
+VERSIONS = (1, 2)      # read
 PREAMBLE = struct.Struct(">4sBBI16s")
 PREAMBLE_LEN = PREAMBLE.size
 TRAILER = struct.Struct(">I")
-_REC = struct.Struct(">32sBBI")
-_DELTA = struct.Struct(">32sB")
+_REC_V1 = struct.Struct(">32sBBI")
+_DELTA_V1 = struct.Struct(">32sB")
+_KIND = struct.Struct(">32sBB")
 HEADER_AAD = b"ldv pack header"
 DELTA_ENC = 2  # delta.Encoding.DELTA; kept numeric so pack.py does not import zstd
 
@@ -100,7 +109,7 @@ class PackWriter:
 
     def finish(self) -> tuple[str, "PartsReader"]:
         """Seal the header; return (name, a stream of the pack's bytes)."""
-        header = b"".join(_encode_record(e) for e in self.entries)
+        header = encode_records(self.entries)
         hct = self.cipher.encrypt(self.size, header, HEADER_AAD + self.preamble)
         tail = [hct, TRAILER.pack(len(hct))]
         for part in tail:
@@ -149,11 +158,20 @@ class PartsReader(io.RawIOBase):
         return b"".join(self._parts)
 
 
-def _encode_record(e: PackEntry) -> bytes:
-    rec = _REC.pack(e.oid, e.type, e.enc, e.length)
-    if e.enc == DELTA_ENC:
-        rec += _DELTA.pack(e.base, e.depth)
-    return rec
+def encode_records(entries: list[PackEntry]) -> bytes:
+    """A version 2 pack header's plaintext."""
+    number = {e.oid: k for k, e in enumerate(entries, 1)}
+    out = bytearray()
+    for e in entries:
+        out += _KIND.pack(e.oid, e.type, e.enc)
+        out += uvarint(e.length)
+        if e.enc == DELTA_ENC:
+            k = number.get(e.base, 0) if e.base != e.oid else 0
+            out += uvarint(k)
+            if not k:
+                out += e.base
+            out += uvarint(e.depth)
+    return bytes(out)
 
 
 def parse_preamble(name: str, raw: bytes) -> tuple[int, int, bytes]:
@@ -161,7 +179,7 @@ def parse_preamble(name: str, raw: bytes) -> tuple[int, int, bytes]:
     if len(raw) < PREAMBLE_LEN:
         raise CorruptPack(f"pack {name} is truncated", hint=_FSCK_HINT)
     magic, version, kind, key_id, salt = PREAMBLE.unpack_from(raw)
-    if magic != MAGIC or version != VERSION or kind not in (KIND_DATA, KIND_META):
+    if magic != MAGIC or version not in VERSIONS or kind not in (KIND_DATA, KIND_META):
         raise CorruptPack(f"pack {name} has a damaged preamble", hint=_FSCK_HINT)
     return kind, key_id, salt
 
@@ -196,20 +214,58 @@ def read_header(name: str, backend, path: str, data_keys: dict[int, bytes]):
     except crypto.DecryptError:
         raise CorruptPack(f"the header of pack {name} does not authenticate",
                           hint=_FSCK_HINT) from None
-    return kind, list(_parse_records(name, header, hoff))
+    if preamble[4] == 1:
+        return kind, list(_parse_records_v1(name, header, hoff))
+    return kind, parse_records(name, header, hoff)
 
 
-def _parse_records(name: str, header: bytes, end: int):
+def parse_records(name: str, header: bytes, end: int) -> list[PackEntry]:
+    """The entries of a version 2 header whose entries end at offset ``end``."""
+    rows, pos, offset = [], 0, PREAMBLE_LEN
+    try:
+        while pos < len(header):
+            oid, type_code, enc = _KIND.unpack_from(header, pos)
+            length, pos = read_uvarint(header, pos + _KIND.size)
+            base, depth = None, 0
+            if enc == DELTA_ENC:
+                base, pos = read_uvarint(header, pos)
+                if not base:
+                    base, pos = header[pos:pos + 32], pos + 32
+                    if len(base) != 32:
+                        raise CorruptObject("truncated base id")
+                depth, pos = read_uvarint(header, pos)
+            rows.append((oid, type_code, enc, offset, length, base, depth))
+            offset += length
+    except (struct.error, CorruptObject):
+        raise CorruptPack(f"the header of pack {name} is malformed", hint=_FSCK_HINT) from None
+    if offset != end:
+        raise CorruptPack(f"the header of pack {name} does not match its entries",
+                          hint=_FSCK_HINT)
+    out = []
+    for oid, type_code, enc, off, length, base, depth in rows:
+        if isinstance(base, int):
+            if base > len(rows) or rows[base - 1][0] == oid:
+                raise CorruptPack(f"the header of pack {name} names a base it lacks",
+                                  hint=_FSCK_HINT)
+            base = rows[base - 1][0]
+        out.append(PackEntry(oid, type_code, enc, off, length, base, depth))
+    return out
+
+
+def _parse_records_v1(name: str, header: bytes, end: int):
     pos, offset = 0, PREAMBLE_LEN
     while pos < len(header):
-        if pos + _REC.size > len(header):
+        if pos + _REC_V1.size > len(header):
             raise CorruptPack(f"the header of pack {name} is malformed", hint=_FSCK_HINT)
-        oid, type_code, enc, length = _REC.unpack_from(header, pos)
-        pos += _REC.size
+        oid, type_code, enc, length = _REC_V1.unpack_from(header, pos)
+        pos += _REC_V1.size
         base, depth = None, 0
         if enc == DELTA_ENC:
-            base, depth = _DELTA.unpack_from(header, pos)
-            pos += _DELTA.size
+            if pos + _DELTA_V1.size > len(header):
+                raise CorruptPack(f"the header of pack {name} is malformed",
+                                  hint=_FSCK_HINT)
+            base, depth = _DELTA_V1.unpack_from(header, pos)
+            pos += _DELTA_V1.size
         yield PackEntry(oid, type_code, enc, offset, length, base, depth)
         offset += length
     if offset != end:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, deque
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import blake3
 
@@ -32,6 +32,8 @@ MAX_DEPTH = 20             # longest delta chain (a delta decodes at GB/s; gc re
 CACHE_BYTES = 32 << 20     # plaintexts of recent delta bases
 INLINE_BELOW = 32 << 10    # objects smaller than this are compressed inline
 _FSCK_HINT = "run `ldv fsck`; fetch the pack again from a remote if you have one"
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class _LRU:
@@ -152,31 +154,44 @@ class PackedObjectDatabase:
 
     def get_many(self, oids: Iterable[bytes], *, ahead: int = 8) -> Iterator[tuple[ObjType, bytes]]:
         """get() of each id in order, decoded up to ``ahead`` ids in advance on the
-        worker threads: for reading a file's chunks start to end (checkout).
+        worker threads (read_each)."""
+        return self.read_each(((oid, None) for oid in oids), _pair, ahead=ahead)
 
-        This thread reads and decrypts each delta chain (cheap, and it keeps the
-        chains in order); workers decompress and check every id of
-        it (zstd and blake3 release the GIL).  Nothing is cached: a file's chunks
-        do not share bases, and a large file would only evict the useful ones."""
+    def read_each(self, items: Iterable[tuple[bytes, T]], then: Callable[[T, ObjType, bytes], R],
+                  *, ahead: int = 8) -> Iterator[R]:
+        """``then(tag, type, data)`` of each ``(id, tag)`` in ``items``, results in order.
+
+        For reading a file's chunks start to end (checkout).  With workers, up to
+        ``ahead`` objects are in flight and one worker thread does all of an
+        object's work: index lookups, one ranged read per run of adjacent links
+        of its delta chain (gc writes a chain's links side by side), decryption,
+        decoding, the id check of the object asked for, and ``then`` -- which may
+        write the data to a file (pwrite, like zstd, AES and blake3, releases the
+        GIL).  This thread only hands out work, so it is never the bottleneck.
+        Nothing is cached: a file's chunks do not share bases, and a large file
+        would only evict the useful ones.  When the caller stops early or a read
+        fails, running jobs finish before this returns (``then`` may hold a
+        descriptor the caller is about to close)."""
         if not self.workers:
-            yield from (self.get(oid) for oid in oids)
+            for oid, tag in items:
+                yield then(tag, *self.get(oid))
             return
         pool, jobs = self._executors()[0], deque()
         try:
-            for oid in oids:
-                chain = self._base_chain(oid)
-                type_code = chain.links[0][1] if chain.links else self._locate(oid).type
-                jobs.append((type_code, pool.submit(_decode_chain, self.codec.level,
-                                                    self.hasher, chain)))
+            for oid, tag in items:
+                if oid in self._queued:
+                    self._drain(keep=0)      # appending stays on the writing thread
+                jobs.append(pool.submit(self._read_then, oid, tag, then))
                 if len(jobs) > ahead:
-                    type_code, job = jobs.popleft()
-                    yield ObjType(type_code), job.result()
+                    yield jobs.popleft().result()
             while jobs:
-                type_code, job = jobs.popleft()
-                yield ObjType(type_code), job.result()
+                yield jobs.popleft().result()
         finally:
-            for _t, job in jobs:     # the reader stopped early or failed
+            for job in jobs:
                 job.cancel()
+            for job in jobs:
+                if not job.cancelled():
+                    job.exception()          # wait; its error is not the one to raise
 
     def flush(self) -> None:
         self._drain(keep=0)
@@ -321,6 +336,86 @@ class PackedObjectDatabase:
                 return BaseChain(None, links)
             oid = entry.base
 
+    def _read_then(self, oid: bytes, tag, then):
+        type_code, plain = self._read_chain(oid)
+        return then(tag, type_code, plain)
+
+    def _read_chain(self, oid: bytes) -> tuple[ObjType, bytes]:
+        """(type, plaintext) of ``oid``, read and decoded on the calling thread
+        (a worker of read_each); only the id asked for is checked (BaseChain)."""
+        links, bottom = self._chain_links(oid)
+        try:
+            bodies = self._read_bodies(links)
+        except MissingPack:
+            # another process may have repacked: follow its index, once
+            if not self._refresh_index():
+                raise
+            links, bottom = self._chain_links(oid)
+            bodies = self._read_bodies(links)
+        codec, plain = _thread_codec(self.codec.level), bottom
+        for (_where, entry), body in zip(reversed(links), reversed(bodies)):
+            plain = codec.decode(entry.enc, body, plain)
+        type_code = links[0][1].type
+        if self.hasher.oid(type_code, plain) != oid:
+            raise CorruptObject(f"object {oid.hex()} does not match its id "
+                                "(swapped or damaged)", hint=_FSCK_HINT)
+        return ObjType(type_code), plain
+
+    def _chain_links(self, oid: bytes) -> tuple[list, bytes | None]:
+        """([(pack name or PackWriter, entry)] from ``oid`` down its delta chain,
+        the plaintext below the last link if it was cached, else None).  Never
+        drains the write queue, so worker threads may call it."""
+        links = []
+        while True:
+            hit = self._pending.get(oid)
+            if hit is None:
+                hit = self._lookup(oid)
+                if hit is None and self._refresh_index():
+                    hit = self._lookup(oid)
+                if hit is None:
+                    raise ObjectNotFound(f"object {oid.hex()} not found",
+                                         hint="fetch it from a remote, or run `ldv fsck`")
+            links.append(hit)
+            entry = hit[1]
+            if entry.enc != Encoding.DELTA:
+                return links, None
+            if len(links) > _MAX_LINKS:
+                raise CorruptObject(f"object {links[0][1].oid.hex()} has a delta chain "
+                                    "that does not end (a cycle in the index?)",
+                                    hint=_FSCK_HINT)
+            oid = entry.base
+            cached = self._cache.get(oid)
+            if cached is not None:
+                return links, cached
+
+    def _read_bodies(self, links: list) -> list[bytes]:
+        """The decrypted bodies of ``links``: links in one pack that lie side by
+        side (up to _GAP bytes apart) are fetched with one ranged read."""
+        bodies: list = [None] * len(links)
+        by_pack: dict[str, list[int]] = {}
+        for i, (where, entry) in enumerate(links):
+            if isinstance(where, str):
+                by_pack.setdefault(where, []).append(i)
+            else:    # still in the pack being written
+                bodies[i] = _open(where.cipher, where.key_id, entry, where.read(entry),
+                                  "the pack being written")
+        for pack, idx in by_pack.items():
+            path = pack_path(pack)
+            _kind, key_id, cipher = self._pack_cipher(pack, path)
+            idx.sort(key=lambda i: links[i][1].offset)
+            for run in _adjacent(idx, links):
+                first = links[run[0]][1].offset
+                end = max(links[i][1].offset + links[i][1].length for i in run)
+                buf = memoryview(self.backend.get(path, first, end - first))
+                for i in run:
+                    entry = links[i][1]
+                    ct = buf[entry.offset - first:entry.offset - first + entry.length]
+                    if len(ct) != entry.length:
+                        raise CorruptPack(f"pack {pack} is truncated (object "
+                                          f"{entry.oid.hex()} is cut off)", hint=_FSCK_HINT)
+                    bodies[i] = _open(cipher, key_id, entry, ct, f"pack {pack}")
+        return bodies
+
     def _decode(self, oid: bytes, entry: PackEntry) -> bytes:
         entry, body = self._body(oid, entry)
         base = self._plain(entry.base) if entry.enc == Encoding.DELTA else None
@@ -329,14 +424,7 @@ class PackedObjectDatabase:
     def _body(self, oid: bytes, entry: PackEntry) -> tuple[PackEntry, bytes]:
         """The decrypted, still encoded body (and the entry it was read through)."""
         key_id, cipher, ct, where, entry = self._ciphertext(oid, entry)
-        try:
-            body = cipher.decrypt(entry.offset, ct,
-                                  entry_aad(oid, entry.type, entry.enc, key_id))
-        except crypto.DecryptError:
-            raise CorruptObject(f"object {oid.hex()} in {where} does not decrypt "
-                                "(damaged, or another object in its place)",
-                                hint=_FSCK_HINT) from None
-        return entry, body
+        return entry, _open(cipher, key_id, entry, ct, where)
 
     def read_encoded(self, oid: bytes) -> tuple[PackEntry, bytes]:
         """(entry, encoded body) of an object, id verified; for copying it
@@ -492,6 +580,39 @@ class PackedObjectDatabase:
             self._pools = None
 
 
+_MAX_LINKS = 1000   # a longer chain can only be a damaged index
+_GAP = 4096         # links this close in a pack are read together
+
+
+def _pair(_tag, type_code: ObjType, data: bytes) -> tuple[ObjType, bytes]:
+    return type_code, data
+
+
+def _adjacent(idx: list[int], links: list) -> Iterator[list[int]]:
+    """Runs of link numbers (sorted by offset) whose entries lie side by side."""
+    run, end = [], 0
+    for i in idx:
+        entry = links[i][1]
+        if run and not 0 <= entry.offset - end <= _GAP:
+            yield run
+            run = []
+        run.append(i)
+        end = entry.offset + entry.length
+    if run:
+        yield run
+
+
+def _open(cipher, key_id: int, entry: PackEntry, ct, where: str) -> bytes:
+    """Decrypt one entry's ciphertext (its aad binds id, type, encoding, key)."""
+    try:
+        return cipher.decrypt(entry.offset, ct,
+                              entry_aad(entry.oid, entry.type, entry.enc, key_id))
+    except crypto.DecryptError:
+        raise CorruptObject(f"object {entry.oid.hex()} in {where} does not decrypt "
+                            "(damaged, or another object in its place)",
+                            hint=_FSCK_HINT) from None
+
+
 class BaseChain:
     """A delta base as read from the packs: ``links`` are (id, type, encoding,
     body) from the base itself down to a full object, or down to the object
@@ -518,18 +639,15 @@ class BaseChain:
 _codecs = threading.local()
 
 
-def _decode_chain(level: int, hasher: IdHasher, chain: BaseChain) -> bytes:
-    """BaseChain.plaintext on a worker thread, with that thread's codec."""
+def _thread_codec(level: int) -> Codec:
+    """This thread's own codec (zstd contexts are not thread-safe)."""
     codec = getattr(_codecs, "codec", None)
     if codec is None or codec.level != level:
         codec = _codecs.codec = Codec(level)
-    return chain.plaintext(codec, hasher, every=False)
+    return codec
 
 
 def _encode(level: int, hasher: IdHasher, data: bytes, base: BaseChain | None):
-    """Decode the base and encode ``data`` on a worker thread, with that
-    thread's own zstd contexts."""
-    codec = getattr(_codecs, "codec", None)
-    if codec is None or codec.level != level:
-        codec = _codecs.codec = Codec(level)
+    """Decode the base and encode ``data`` on a worker thread."""
+    codec = _thread_codec(level)
     return codec.encode(data, base.plaintext(codec, hasher) if base else None)

@@ -8,13 +8,13 @@ sparse file stays sparse.
 """
 from __future__ import annotations
 
-import itertools
+import functools
 import os
 import stat as statmod
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from ldv.plumbing.errors import InvalidPath
+from ldv.plumbing.errors import CorruptObject, InvalidPath
 from ldv.plumbing.ignore import IGNORE_FILE, Ignore
 from ldv.plumbing.index import mode_of
 from ldv.plumbing.objects import MODE_EXEC, MODE_SYMLINK
@@ -193,29 +193,48 @@ def write_file(odb, root: Path, path: str, mode: int, oid: bytes,
 
 
 def _copy_blob(odb, oid: bytes, fd: int, on_write=None) -> None:
-    """Write the blob's chunks to ``fd``; all-zero chunks become holes."""
+    """Write the blob's chunks to ``fd``; all-zero chunks become holes.
+
+    Each chunk goes to its own offset (os.pwrite), so with a store that decodes
+    ahead on worker threads (``read_each``) the worker that decoded a chunk also
+    writes it, and this thread only hands out chunk ids."""
     from ldv.plumbing.blobs import iter_chunk_ids
-    runs, ids = itertools.tee(_runs(iter_chunk_ids(odb, oid)))
-    get_many = getattr(odb, "get_many", None)     # decodes ahead on worker threads
-    wanted = (cid for cid, _n, _k in ids)
-    datas = get_many(wanted) if get_many else (odb.get(c) for c in wanted)
+    placed = _placed(_runs(iter_chunk_ids(odb, oid)))
+    write = functools.partial(_write_run, fd)
+    read_each = getattr(odb, "read_each", None)
+    done = read_each(placed, write) if read_each else \
+        (write(tag, *odb.get(cid)) for cid, tag in placed)
     size = 0
-    for (cid, n, k), (_t, data) in zip(runs, datas):
-        if not data[0] and not data[-1] and data.count(0) == n:   # holes stay holes
-            size += n * k
-        else:
-            os.lseek(fd, size, os.SEEK_SET)
-            for _ in range(k):
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                size += n
-                if on_write:
-                    on_write(n)
-            continue
+    for n in done:
+        size += n
         if on_write:
-            on_write(n * k)
-    os.ftruncate(fd, size)
+            on_write(n)
+    os.ftruncate(fd, size)      # a hole at the end has no write to make it
+
+
+def _placed(runs):
+    """(chunk id, (offset, length, count)) of each run, in file order."""
+    offset = 0
+    for cid, n, k in runs:
+        yield cid, (offset, n, k)
+        offset += n * k
+
+
+def _write_run(fd: int, tag: tuple[int, int, int], _type, data) -> int:
+    """Write one run of ``count`` copies of a chunk at ``offset`` (unless the chunk
+    is all zeros: a hole); return the bytes it covers.  Runs on a worker thread."""
+    offset, n, k = tag
+    if len(data) != n:
+        raise CorruptObject(f"a chunk has {len(data)} bytes, its blob says {n}",
+                            hint="run `ldv fsck`")
+    if not data[0] and not data[-1] and data.count(0) == n:   # holes stay holes
+        return n * k
+    for j in range(k):
+        view, at = memoryview(data), offset + j * n
+        while view:
+            written = os.pwrite(fd, view, at)
+            view, at = view[written:], at + written
+    return n * k
 
 
 def _runs(chunks):

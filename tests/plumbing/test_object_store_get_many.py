@@ -1,13 +1,20 @@
-"""get_many: a file's chunks decoded ahead on worker threads, same answers as get()."""
+"""get_many and read_each: a file's chunks read and decoded ahead on worker threads,
+same answers as get()."""
 from __future__ import annotations
+
+import random
+import threading
+import time
 
 import pytest
 
-from ldv.plumbing.errors import CorruptObject, ObjectNotFound
+from ldv.plumbing.backends.local import LocalBackend
+from ldv.plumbing.errors import CorruptObject, CorruptPack, ObjectNotFound
+from ldv.plumbing.object_store import PackedObjectDatabase
 from ldv.plumbing.odb import ObjType
-from ldv.plumbing.pack import pack_path
+from ldv.plumbing.pack import PREAMBLE_LEN, pack_path
 
-from tests.plumbing.store_builders import fill, make_store, version_chain
+from tests.plumbing.store_builders import RING, fill, make_store, text, version_chain
 
 
 @pytest.mark.parametrize("workers", [0, 2])
@@ -75,3 +82,117 @@ def test_chain_decoding_for_reads_checks_the_top_id(tmp_path):
     with pytest.raises(CorruptObject):
         wrong_base.plaintext(reader.codec, reader.hasher)
     assert wrong_base.plaintext(reader.codec, reader.hasher, every=False) == want
+
+
+# -- read_each: the whole read of an object on a worker -----------------------------
+
+class _CountingBackend(LocalBackend):
+    """A local backend that records every ranged read (name, offset, length)."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.reads = []
+
+    def get(self, name, offset=0, length=None):
+        self.reads.append((name, offset, length))
+        return super().get(name, offset, length)
+
+
+def _repacked_chain(tmp_path, n):
+    store = make_store(tmp_path, max_depth=8)
+    versions = version_chain(store, n)
+    store.flush()
+    store.repack([o for o, _ in versions])
+    return versions
+
+
+def test_read_each_reads_a_repacked_chain_with_one_ranged_read(tmp_path):
+    versions = _repacked_chain(tmp_path, 6)
+    backend = _CountingBackend(tmp_path / "objects")
+    reader = PackedObjectDatabase(backend, RING, tmp_path / "objects" / "pack-index",
+                                  tmp_path / "locks", pack_size=64 << 10)
+    oldest, want = versions[0]
+    assert reader.delta_depth(oldest) == 5
+    got = list(reader.read_each([(oldest, "tag")], lambda tag, t, d: (tag, t, d)))
+    assert got == [("tag", ObjType.CHUNK, want)]
+    bodies = [r for r in backend.reads if r[1:] != (0, PREAMBLE_LEN)]
+    assert len(bodies) == 1                        # six links, one pread
+    pack, top = reader.index.lookup(oldest)
+    _pack, full = reader.index.lookup(versions[-1][0])
+    assert bodies[0] == (pack_path(pack), top.offset, full.offset + full.length - top.offset)
+
+
+def test_read_each_runs_then_on_the_workers_in_order(tmp_path):
+    versions = _repacked_chain(tmp_path, 5)
+    reader = make_store(tmp_path, workers=2)
+    threads = []
+
+    def then(tag, type_code, data):
+        threads.append(threading.get_ident())
+        return tag, data
+
+    items = [(o, i) for i, (o, _d) in enumerate(versions * 3)]
+    got = list(reader.read_each(items, then, ahead=4))
+    assert got == [(i, d) for i, (_o, d) in enumerate(versions * 3)]
+    assert threading.get_ident() not in threads
+
+
+def test_read_each_stopped_early_waits_for_the_jobs_it_started(tmp_path):
+    """``then`` may write to a descriptor the caller closes once the reader stops:
+    no job may still be running after close() (or after an error) returns."""
+    store = make_store(tmp_path)
+    objs = list(fill(store, 12))
+    started, finished = [], []
+
+    def then(tag, _t, _d):
+        started.append(tag)
+        if tag:
+            time.sleep(0.02)
+        finished.append(tag)
+        return tag
+
+    it = store.read_each([(o, i) for i, o in enumerate(objs)], then, ahead=6)
+    assert next(it) == 0
+    it.close()
+    assert sorted(finished) == sorted(started) and len(started) < len(objs) + 1
+    started.clear(), finished.clear()
+    with pytest.raises(ObjectNotFound):
+        list(store.read_each([(o, i) for i, o in enumerate(objs)] + [(bytes(32), 99)],
+                             then, ahead=6))
+    assert sorted(finished) == sorted(started)
+
+
+def test_read_each_of_objects_not_yet_flushed(tmp_path):
+    """Objects still queued for compression or in the pack being written are
+    read as well as stored ones (the queue drains on the calling thread)."""
+    store = make_store(tmp_path, workers=2, pack_size=1 << 20)
+    rng = random.Random(5)
+    datas = [text(rng, 50_000) for _ in range(6)]
+    ids = [store.put(ObjType.CHUNK, d) for d in datas]
+    ids.append(store.put(ObjType.CHUNK, datas[0][:-9] + b"different", delta_base=ids[0]))
+    datas.append(datas[0][:-9] + b"different")
+    got = list(store.read_each([(o, None) for o in ids], lambda _g, _t, d: d))
+    assert got == datas
+    store.flush()
+    assert list(store.get_many(ids)) == [(ObjType.CHUNK, d) for d in datas]
+
+
+def test_read_each_of_a_truncated_pack_says_so(tmp_path):
+    versions = _repacked_chain(tmp_path, 4)
+    reader = make_store(tmp_path)
+    pack, entry = reader.index.lookup(versions[0][0])
+    path = reader.backend._path(pack_path(pack))
+    with open(path, "r+b") as f:
+        f.truncate(entry.offset + entry.length + 10)   # cuts the next link
+    with pytest.raises(CorruptPack, match="truncated"):
+        list(reader.get_many([versions[0][0]]))
+
+
+def test_read_each_follows_another_process_repack(tmp_path):
+    writer = make_store(tmp_path)
+    versions = version_chain(writer, 4)
+    writer.close()
+    reader = make_store(tmp_path)
+    make_store(tmp_path).repack([oid for oid, _ in versions])
+    got = list(reader.get_many([oid for oid, _ in versions]))
+    assert got == [(ObjType.CHUNK, d) for _o, d in versions]

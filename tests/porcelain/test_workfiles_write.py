@@ -1,0 +1,46 @@
+"""write_file: a blob's chunks written at their offsets by the store's worker
+threads (read_each), repeats written once per copy, zero chunks left as holes."""
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from ldv.plumbing.blobs import write_chunk_list
+from ldv.plumbing.errors import CorruptObject
+from ldv.plumbing.objects import MODE_FILE
+from ldv.plumbing.odb import ObjType
+from ldv.porcelain.workfiles import write_file
+
+from tests.plumbing.store_builders import make_store, text
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_runs_repeats_holes_and_a_trailing_hole_come_back_exactly(tmp_path, workers):
+    store = make_store(tmp_path / "repo", workers=workers, pack_size=1 << 20)
+    rng = random.Random(7)
+    a, b, zeros = text(rng, 70_000), text(rng, 33_333), bytes(65_536)
+    ids = {d: store.put(ObjType.CHUNK, d) for d in (a, b, zeros)}
+    layout = [a, a, a, zeros, b, zeros, a] + [b] * 20 + [zeros, zeros]
+    blob, size = write_chunk_list(store, [(ids[d], len(d)) for d in layout])
+    store.flush()
+    reader = make_store(tmp_path / "repo", workers=workers)
+    work = tmp_path / "work"
+    work.mkdir()
+    st = write_file(reader, work, "d/f.bin", MODE_FILE, blob)
+    assert st.st_size == size
+    assert (work / "d" / "f.bin").read_bytes() == b"".join(layout)
+
+
+def test_a_chunk_of_the_wrong_length_fails_and_leaves_nothing(tmp_path):
+    store = make_store(tmp_path / "repo", workers=2)
+    data = b"twelve bytes"
+    chunk = store.put(ObjType.CHUNK, data)
+    blob, _size = write_chunk_list(store, [(chunk, len(data) + 1)])   # a lying blob
+    store.flush()
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(CorruptObject, match="its blob says"):
+        write_file(make_store(tmp_path / "repo", workers=2), work, "f", MODE_FILE, blob)
+    assert os.listdir(work) == []

@@ -7,7 +7,7 @@ CPU time (user + system, all threads) is reported too, since wall time on a
 shared machine mostly measures the neighbours.
 
     python benchmarks/bench_rowdiff.py --rows 1000000 [--repeat 3] [--dir /tmp/x]
-        [--modes plain,counts,ldv] [--repo PATH]
+        [--modes plain,counts,ldv] [--repo PATH] [--store-raw]
 
 Modes (peak RSS is also reported net of an idle interpreter with DuckDB loaded):
   plain    the DuckDB query a user would write: FULL OUTER JOIN on id, counting
@@ -74,14 +74,21 @@ def generate(directory: Path, rows: int) -> tuple[Path, Path]:
     return old, new
 
 
-def commit_versions(directory: Path, old: Path, new: Path) -> Path:
-    """An ldv repository with ``old`` then ``new`` committed as data.parquet."""
+def commit_versions(directory: Path, old: Path, new: Path, raw: bool = False) -> Path:
+    """An ldv repository with ``old`` then ``new`` committed as data.parquet.
+
+    ``raw``: an experiment, not a mode of ldv: every chunk stored without zstd
+    (plumbing/delta.py's PAYS set to 0 in this process), to measure what a
+    "no zstd on Parquet" storage rule would save the reads."""
     import shutil
 
     import ldv
+    from ldv.plumbing import delta
     from ldv.plumbing.keys import MasterKey
     from ldv.porcelain.worktree import Identity
-    root = directory / f"repo-{old.stem.split('-')[-1]}"
+    if raw:
+        delta.PAYS = 0.0
+    root = directory / f"repo-{'raw-' if raw else ''}{old.stem.split('-')[-1]}"
     if (root / ".ldv").exists():
         return root
     me = Identity("bench", "bench@example.org")
@@ -175,6 +182,8 @@ def main(argv=None) -> int:
     ap.add_argument("--modes", default="plain,counts,full,ldv,ldvfull,cli")
     ap.add_argument("--repo", type=Path, default=None,
                     help="an existing repository with the two versions (else one is made)")
+    ap.add_argument("--store-raw", action="store_true",
+                    help="experiment: a repository whose chunks are stored without zstd")
     ap.add_argument("--child", nargs=3, metavar=("MODE", "OLD", "NEW"))
     args = ap.parse_args(argv)
     if args.child:
@@ -183,7 +192,7 @@ def main(argv=None) -> int:
     directory = args.dir or Path(tempfile.mkdtemp(prefix="ldv-bench-rowdiff-"))
     directory.mkdir(parents=True, exist_ok=True)
     old, new = generate(directory, args.rows)
-    repo = args.repo or commit_versions(directory, old, new)
+    repo = args.repo or commit_versions(directory, old, new, raw=args.store_raw)
     larger = max(old.stat().st_size, new.stat().st_size)
     runs: dict[str, list[dict]] = {m: [] for m in args.modes.split(",")}
     loads = []

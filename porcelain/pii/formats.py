@@ -3,7 +3,9 @@ records (with their JSON path), and string cells of CSV and Parquet columns.
 
 Text and JSONL are read in large blocks cut at a newline and prefiltered per block;
 only the lines where the prefilter fired are decoded (JSONL: parsed) and handed to
-presidio.  CSV and Parquet are prefiltered one column at a time.
+presidio.  A file of more than one block is scanned by ScanOptions.jobs forked
+worker processes, a block each at a time (workers.py).  CSV and Parquet are read
+in record batches and prefiltered one column at a time.
 """
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from pathlib import PurePosixPath
 
 from ldv.plumbing.errors import BadFormat
 
-from .scanner import Finding, Scanner, hit_lines, hit_values, unescape_for_prefilter
+from .scanner import (Finding, Scanner, hit_line_starts, hit_lines, hit_values,
+                      unescape_for_prefilter)
 
-BLOCK = 8 << 20
+BLOCK = 4 << 20                     # a worker's unit of work (workers.py)
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".jsonlines"}
 
 
@@ -65,23 +68,42 @@ def blocks(f):
 
 
 def _scan_lines(scanner: Scanner, f, path: str, jsonl: bool) -> list[Finding]:
-    out: list[Finding] = []
-    for first, block, hits in prefiltered_blocks(scanner, f, jsonl):
+    from .workers import scan_blocks
+    return scan_blocks(scanner, blocks(f), path, jsonl)
+
+
+def block_findings(scanner: Scanner, first: int, block: bytes, path: str,
+                   jsonl: bool) -> list[Finding]:
+    """Findings in one block of lines, the first of which is line ``first``."""
+    if scanner.scan_all:
         lines = block.split(b"\n")
-        if jsonl:
-            out.extend(_scan_records(scanner, [(first + i, lines[i]) for i in sorted(hits)],
-                                     path))
-            continue
-        for idx in sorted(hits):
-            out.extend(scanner.findings(_decode(lines[idx]), path, first + idx, None,
-                                        hits[idx] or None))
+        units = [(i, raw, None) for i, raw in enumerate(lines)]
+    else:
+        pre = unescape_for_prefilter(block) if jsonl else block
+        hits = hit_line_starts(scanner, pre, jsonl)
+        if not hits:
+            return []
+        if pre is block:            # the offsets are the block's own: no split
+            units = [(i, _line_at(block, start), ents)
+                     for i, (start, ents) in sorted(hits.items())]
+        else:
+            lines = block.split(b"\n")
+            units = [(i, lines[i], ents) for i, (_, ents) in sorted(hits.items())]
+    if jsonl:
+        return _scan_records(scanner, [(first + i, raw) for i, raw, _ in units], path)
+    out: list[Finding] = []
+    for i, raw, ents in units:
+        out.extend(scanner.findings(_decode(raw), path, first + i, None, ents or None))
     return out
 
 
+def _line_at(block: bytes, start: int) -> bytes:
+    end = block.find(b"\n", start)
+    return block[start:] if end < 0 else block[start:end]
+
+
 def prefiltered_blocks(scanner: Scanner, f, jsonl: bool):
-    """(first line, block, {line index: entities}) for every block of ``f``.
-    (Overlapping two blocks' scans in threads measured no faster on a loaded
-    2-core machine, so this stays serial.)"""
+    """(first line, block, {line index: entities}) for every block of ``f``."""
     for first, block in blocks(f):
         if scanner.scan_all:
             yield first, block, all_lines(block)

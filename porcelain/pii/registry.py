@@ -6,7 +6,11 @@ Glossary
                every predefined PatternRecognizer (HS_FLAG_PREFILTER: hyperscan
                matches a superset of each regex, lookarounds approximated), plus a
                candidate pattern for the recognizers that are not regex based
-               (PhoneRecognizer: phonenumbers' matcher)
+               (PhoneRecognizer: phonenumbers' matcher).  A pattern every match of
+               which contains a match of another pattern of the same recognizer
+               (presidio's quoted and schema URLs contain its bare URL) is covered
+               by that one and not compiled; a JSONL variant of the database does
+               not fire on digits after a `"key":` (ids, counts)
   candidate    a field or line where the prefilter fired; only candidates are
                handed to presidio's AnalyzerEngine (validators, context scoring)
 
@@ -29,6 +33,19 @@ from dataclasses import dataclass, field
 # non-ASCII bytes (no-break spaces...) may sit inside a run.
 _PHONE_CHARS = r"\d\t\x0b\x0c\r ().\-/\[\]~+\x80-\xff"
 PHONE_CANDIDATE = rf"\d[{_PHONE_CHARS}]{{2,}}\d[{_PHONE_CHARS}]*(?:[^{_PHONE_CHARS}]|\z)"
+# The JSONL variant: the same runs, except one right after a `"key":` that ends
+# like a JSON number (`,`, `}` or `]` next): ids and counts, which JSONL scanning
+# skips anyway.  Quotes inside JSON strings are escaped (`\"`), so `":` with a bare
+# quote ends a key, never string content, and a string value starts with a quote,
+# which is not a phone character.  A run is matched only from its first character
+# (the one before is not a phone character), never from its middle.  A run after a
+# key that does not end like a number still fires: the line may not be JSON, and
+# is then scanned as text.
+_PC = _PHONE_CHARS
+_PHONE_RUN = rf"\d[{_PC}]{{2,}}\d[{_PC}]*"
+JSONL_PHONE_CANDIDATE = (
+    rf'(?:\A|\A:|[^{_PC}:]|[^"]:|\\":)[{_PC}]*{_PHONE_RUN}(?:[^{_PC}]|\z)'
+    rf'|":[{_PC}]*{_PHONE_RUN}(?:[^{_PC},}}\]]|\z)')
 # A JSON key and the number after it (`"id": 12345`): outside every string value, so
 # a prefilter hit that ends inside it cannot be PII in a string field.  Quotes inside
 # JSON strings are escaped, so `"key": 123` with bare quotes is never string content.
@@ -46,6 +63,8 @@ class Prefilter:
     entity_of: list[str]            # pattern id -> entity type
     recognizer_of: list[str]        # pattern id -> recognizer class name
     covered: dict[str, list[str]] = field(default_factory=dict)  # recognizer -> pattern names
+    covered_by: dict[str, str] = field(default_factory=dict)     # pattern -> the one compiled
+    phone_ids: frozenset = frozenset()                           # the phone candidate's id
 
 
 @dataclass
@@ -55,32 +74,50 @@ class Engine:
     ner_model: str | None           # the installed spaCy model used for NER, if any
     entities: list[str]             # every entity type this engine can report
     recognizers: list[object]
-    numbers: object = None          # hyperscan database of JSON_KEY_NUMBER
+    # False when the NLP pipeline sets no lemmas (a blank one): presidio's context
+    # enhancer compares context words with lemmas, so it can never raise a score.
+    context_visible: bool = True
+    _jsonl: Prefilter | None = None
 
     def notes(self) -> list[str]:
         return notes(self.ner_model)
 
-    def scan_bytes(self, data: bytes) -> list[tuple[int, int]]:
-        """(pattern id, end offset) of every prefilter hit in ``data``."""
+    def jsonl_prefilter(self) -> Prefilter:
+        """The prefilter for raw JSONL (JSONL_PHONE_CANDIDATE), compiled on first use."""
+        with _lock_jsonl:
+            if self._jsonl is None:
+                self._jsonl = build_prefilter(self.recognizers, jsonl=True)
+            return self._jsonl
+
+    def scan_bytes(self, data: bytes, jsonl: bool = False) -> list[tuple[int, int]]:
+        """(pattern id, end offset) of every prefilter hit in ``data``; ``jsonl``:
+        with the JSONL prefilter (same pattern ids)."""
         hits: list[tuple[int, int]] = []
 
         def on_match(pid, _start, end, _flags, _ctx):
             hits.append((pid, end))
         if data:
-            self.prefilter.database.scan(data, match_event_handler=on_match,
-                                         scratch=_scratch(self.prefilter.database))
+            db = (self.jsonl_prefilter() if jsonl else self.prefilter).database
+            db.scan(data, match_event_handler=on_match,
+                    scratch=_scratch(db, "jsonl" if jsonl else "patterns"))
         return hits
 
-    def json_number_spans(self, data: bytes) -> list[tuple[int, int]]:
-        """(start, end) of every `"key": number` in raw JSON, in order."""
-        spans: list[tuple[int, int]] = []
 
-        def on_match(_pid, start, end, _flags, _ctx):
-            spans.append((start, end))
-        if data:
-            self.numbers.scan(data, match_event_handler=on_match,
-                              scratch=_scratch(self.numbers, "numbers"))
-        return spans
+_lock_jsonl = threading.Lock()
+_KEY_NUMBER = None
+
+
+def inside_json_number(block: bytes, end: int) -> bool:
+    """Whether a match ending at ``end`` ends inside a `"key": number` of raw JSON
+    (looked for from 200 bytes before it to 64 after: a longer number is not
+    recognized, and the hit is kept)."""
+    global _KEY_NUMBER
+    if _KEY_NUMBER is None:
+        import re
+        _KEY_NUMBER = re.compile(JSON_KEY_NUMBER)
+    lo = max(0, end - 200)
+    return any(m.start() < end <= m.end()
+               for m in _KEY_NUMBER.finditer(block, lo, end + 64))
 
 
 _scratches = threading.local()
@@ -131,15 +168,10 @@ def build_engine() -> Engine:
                               supported_languages=["en"])
     prefilter = build_prefilter(recognizers)
     entities = sorted({e for r in recognizers for e in r.supported_entities})
-    return Engine(analyzer, prefilter, model, entities, recognizers, _numbers_db())
-
-
-def _numbers_db():
-    import hyperscan
-    db = hyperscan.Database()
-    db.compile(expressions=[JSON_KEY_NUMBER], ids=[0], elements=1,
-               flags=[hyperscan.HS_FLAG_SOM_LEFTMOST])
-    return db
+    # spaCy v3 sets lemmas in pipeline components only (the tokenizer sets ORTH and
+    # NORM): a pipeline without components has none.
+    visible = bool(nlp.nlp["en"].pipe_names)
+    return Engine(analyzer, prefilter, model, entities, recognizers, visible)
 
 
 def _usable(recognizer, model) -> bool:
@@ -148,32 +180,93 @@ def _usable(recognizer, model) -> bool:
     return model is not None or not isinstance(recognizer, SpacyRecognizer)
 
 
-def build_prefilter(recognizers) -> Prefilter:
-    """Compile every pattern of every regex recognizer into one hyperscan database."""
+def build_prefilter(recognizers, jsonl: bool = False) -> Prefilter:
+    """Compile the patterns of every regex recognizer (less those covered by
+    another, see `covering`) and the phone candidate into one hyperscan database."""
     import hyperscan
     from presidio_analyzer import PatternRecognizer
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-    exprs, modes, entity_of, recognizer_of, covered = [], [], [], [], {}
+    exprs, modes, entity_of, recognizer_of = [], [], [], []
+    covered, covered_by, phone = {}, {}, set()
     for r in recognizers:
         name = type(r).__name__
         if isinstance(r, PatternRecognizer):
-            pats = [(p.name, p.regex, hyperscan.HS_FLAG_PREFILTER) for p in r.patterns]
+            by = covering(r.patterns)
+            covered_by.update({p: q for p, q in by.items() if p != q})
+            pats = [(p.name, p.regex, hyperscan.HS_FLAG_PREFILTER) for p in r.patterns
+                    if by[p.name] == p.name]
+            covered[name] = [p.name for p in r.patterns]
         elif isinstance(r, PhoneRecognizer):
-            pats = [("phone candidate", PHONE_CANDIDATE, 0)]
+            pats = [("phone candidate", JSONL_PHONE_CANDIDATE if jsonl else PHONE_CANDIDATE, 0)]
+            covered[name] = ["phone candidate"]
+            phone.add(len(exprs))
         else:
             continue                # NER: runs on every field, not prefiltered
-        for pname, regex, mode in pats:
+        for _, regex, mode in pats:
             exprs.append(regex.encode())
             modes.append(mode)
             entity_of.append(r.supported_entities[0])
             recognizer_of.append(name)
-            covered.setdefault(name, []).append(pname)
     # presidio compiles with IGNORECASE | MULTILINE | DOTALL: the same here.
     flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_DOTALL | hyperscan.HS_FLAG_MULTILINE
     db = hyperscan.Database()
     db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
                flags=[flags | m for m in modes])
-    return Prefilter(db, entity_of, recognizer_of, covered)
+    return Prefilter(db, entity_of, recognizer_of, covered, covered_by, frozenset(phone))
+
+
+def covering(patterns) -> dict[str, str]:
+    """Pattern name -> the name of the pattern that stands for it in the prefilter:
+    itself, or another pattern of the same recognizer whose regex is a mandatory
+    part of its own (so each of its matches contains a match of the other, which
+    the prefilter reports).  presidio's quoted and schema URL patterns are its bare
+    URL pattern with more around it; compiling those four ~6 KB regexes cost half
+    the prefilter's scan time and most of its compile time."""
+    from re import _parser
+    parsed = {p.name: _parser.parse(p.regex) for p in patterns}
+    out = {}
+    for p in patterns:
+        out[p.name] = next((q.name for q in patterns if q.name != p.name
+                            and out.get(q.name, q.name) == q.name
+                            and _contains(parsed[p.name], parsed[q.name])), p.name)
+    for name in out:                # a cover may itself be covered by a later pattern
+        while out[out[name]] != out[name]:
+            out[name] = out[out[name]]
+    return out
+
+
+def _contains(outer, inner) -> bool:
+    """Whether ``inner``'s parse is a run of ``outer``'s elements, reached through
+    plain groups only (matched exactly once: no alternation, repeat, assertion or
+    scoped flags on the way), under the same global flags."""
+    from re._constants import SUBPATTERN
+    if outer.state.flags != inner.state.flags:
+        return False
+    want = _shape(inner.data)
+    todo = [outer.data]
+    while todo:
+        data = todo.pop()
+        seq = _shape(data)
+        if any(seq[i:i + len(want)] == want for i in range(len(seq) - len(want) + 1)):
+            return True
+        todo.extend(av[3].data for op, av in data
+                    if op is SUBPATTERN and av[1] == av[2] == 0)
+    return False
+
+
+def _shape(data) -> tuple:
+    """A parsed regex as nested tuples, group numbers left out."""
+    from re._constants import SUBPATTERN
+    from re._parser import SubPattern
+
+    def conv(av):
+        if isinstance(av, SubPattern):
+            return _shape(av.data)
+        if isinstance(av, (list, tuple)):
+            return tuple(conv(x) for x in av)
+        return av
+    return tuple((op, (None,) + conv(av[1:]) if op is SUBPATTERN else conv(av))
+                 for op, av in data)
 
 
 def _nlp_engine():

@@ -49,6 +49,7 @@ class ScanOptions:
     entities: set[str] | None = None        # None: every entity the engine knows
     threshold: float = 0.4
     allowlist: Allowlist = field(default_factory=Allowlist)
+    jobs: int | None = None                 # worker processes for big files; None: the cores
 
 
 class Scanner:
@@ -118,11 +119,13 @@ class Scanner:
     def _context_can_change(self, raw) -> bool:
         """presidio's lemma enhancer only raises scores, capped at 1.0, and no
         predefined recognizer overrides enhance_using_context: when every result
-        already scores 1.0 (validated: Luhn, IBAN, ...) tokenizing is wasted."""
+        already scores 1.0 (validated: Luhn, IBAN, ...), or when the NLP pipeline
+        sets no lemmas (no spaCy model), tokenizing is wasted."""
         from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
         if type(self.engine.analyzer.context_aware_enhancer) is not LemmaContextAwareEnhancer:
             return True
-        return any(r.score < 1.0 for r in raw)
+        # It compares context words with lemmas: a blank pipeline sets none.
+        return self.engine.context_visible and any(r.score < 1.0 for r in raw)
 
     def _artifacts(self, text: str):
         if self._last_text is not text:
@@ -173,26 +176,30 @@ def hit_lines(scanner: Scanner, block: bytes, jsonl: bool = False,
     """0-based line index in ``block`` -> wanted entities whose prefilter fired.
     ``jsonl``: ignore hits inside `"key": number` (ids and counts are not strings).
     ``sep``: the unit separator (a match may end just past it: see PHONE_CANDIDATE)."""
-    from bisect import bisect_left
-    ent, wanted = scanner.engine.prefilter.entity_of, scanner.entities
-    numbers = scanner.engine.json_number_spans(block) if jsonl else []
-    ends = [e for _, e in numbers]
+    return {i: ents for i, (_, ents) in hit_line_starts(scanner, block, jsonl, sep).items()}
+
+
+def hit_line_starts(scanner: Scanner, block: bytes, jsonl: bool = False,
+                    sep: bytes = b"\n") -> dict[int, tuple[int, set[str]]]:
+    """Like `hit_lines`, with the offset where each line starts."""
+    from .registry import inside_json_number
+    pre = scanner.engine.prefilter
+    ent, phone, wanted = pre.entity_of, pre.phone_ids, scanner.entities
     by_start: dict[int, set[str]] = {}
-    for pid, end in scanner.engine.scan_bytes(block):
+    for pid, end in scanner.engine.scan_bytes(block, jsonl):
         e = ent[pid]
         if e not in wanted:
             continue
-        if numbers:
-            i = bisect_left(ends, end)
-            if i < len(numbers) and numbers[i][0] < end:
-                continue
+        # (the JSONL phone candidate does not fire on numbers in the first place)
+        if jsonl and pid not in phone and inside_json_number(block, end):
+            continue
         # A match ends inside its line: the line starts after the last newline.
         by_start.setdefault(block.rfind(sep, 0, max(end - 1, 0)) + 1, set()).add(e)
     out, line, pos = {}, 0, 0
     for start in sorted(by_start):
         line += block.count(sep, pos, start)
         pos = start
-        out[line] = by_start[start]
+        out[line] = (start, by_start[start])
     return out
 
 

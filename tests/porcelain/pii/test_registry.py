@@ -4,7 +4,7 @@ from __future__ import annotations
 from presidio_analyzer import PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 
-from ldv.porcelain.pii.registry import get_engine
+from ldv.porcelain.pii.registry import covering, get_engine
 
 
 def test_every_predefined_recognizer_is_covered():
@@ -26,11 +26,43 @@ def test_every_predefined_recognizer_is_covered():
 
 def test_prefilter_patterns_are_presidios_own():
     engine = get_engine()
+    pre = engine.prefilter
     n_patterns = sum(len(r.patterns) for r in engine.recognizers
                      if isinstance(r, PatternRecognizer))
-    # One expression per presidio pattern, plus the phone candidate pattern.
-    assert len(engine.prefilter.entity_of) == n_patterns + 1
-    assert engine.prefilter.entity_of.count("PHONE_NUMBER") == 1
+    # One expression per presidio pattern not covered by another, plus the phone
+    # candidate pattern.
+    assert len(pre.entity_of) == n_patterns - len(pre.covered_by) + 1
+    assert pre.entity_of.count("PHONE_NUMBER") == 1
+    # presidio's quoted and schema URL patterns contain its bare URL pattern.
+    assert pre.covered_by == {"Standard Url": "Non schema URL", "Quoted URL": "Non schema URL",
+                              "Quoted Non-schema URL": "Non schema URL"}
+
+
+def test_covering_is_sound():
+    import re
+
+    from presidio_analyzer import Pattern
+
+    def cover(*regexes):
+        return covering([Pattern(f"p{i}", r, 0.5) for i, r in enumerate(regexes)])
+    assert cover(r"(?i)ab(c)", r"(?i)x(ab(c))y") == {"p0": "p0", "p1": "p0"}
+    # Optional, repeated, alternative, asserted or re-flagged: not a mandatory part.
+    for outer in (r"x(?:ab(c))?", r"x(ab(c))*", r"x|ab(c)", r"x(?=ab(c))", r"x(?i:ab(c))"):
+        assert cover(r"ab(c)", outer)["p1"] == "p1", outer
+    # Different global flags: not comparable.
+    assert cover(r"ab(c)", r"(?i)xab(c)")["p1"] == "p1"
+    # Chains resolve to a pattern that is compiled.
+    by = cover(r"(?i)qzab(c)", r"(?i)zab(c)", r"(?i)ab(c)")
+    assert by == {"p0": "p2", "p1": "p2", "p2": "p2"}
+    # Every covered pattern's matches contain a match of its cover, on presidio's own.
+    engine = get_engine()
+    url = next(r for r in engine.recognizers if type(r).__name__ == "UrlRecognizer")
+    pats = {p.name: re.compile(p.regex, re.I | re.M | re.S) for p in url.patterns}
+    samples = ['see "https://www.example.com/a?b" now', "http://x.co.uk", "'foo.org'"]
+    for name, cover_name in engine.prefilter.covered_by.items():
+        for text in samples:
+            for m in pats[name].finditer(text):
+                assert pats[cover_name].search(m.group(0)), (name, text)
 
 
 def test_no_ner_without_model_is_said():

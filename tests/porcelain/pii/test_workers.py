@@ -1,0 +1,72 @@
+"""Big files on worker processes, and the JSONL prefilter that skips JSON numbers."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from ldv.porcelain.pii import ScanOptions, Scanner
+from ldv.porcelain.pii import formats
+from ldv.porcelain.pii.formats import scan_stream
+from ldv.porcelain.pii.registry import get_engine
+
+from .corpus import make_corpus
+
+
+def _key(f):
+    return (f.path, f.line, f.field, f.entity, f.start, f.end, round(f.score, 6), f.preview)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    # Many blocks from a small corpus, so that every worker gets several.
+    monkeypatch.setattr(formats, "BLOCK", 4 << 10)
+
+
+@pytest.mark.parametrize("name", ["chat.jsonl", "chat.txt"])
+def test_workers_find_what_one_process_finds(small_blocks, name):
+    data, labels = make_corpus(seed=11)
+    assert len(data) > 8 * formats.BLOCK
+    one = scan_stream(Scanner(ScanOptions(jobs=1)), io.BytesIO(data), name)
+    two = scan_stream(Scanner(ScanOptions(jobs=2)), io.BytesIO(data), name)
+    assert one, "the corpus has PII"
+    assert [_key(f) for f in two] == [_key(f) for f in one]
+    if name.endswith(".jsonl"):
+        assert {(f.line, f.field) for f in one if f.entity == "EMAIL_ADDRESS"} \
+            == {k for k, lab in labels.items() if "EMAIL_ADDRESS" in lab}
+
+
+def _phone_hits(data: bytes, jsonl: bool) -> int:
+    engine = get_engine()
+    pre = engine.jsonl_prefilter() if jsonl else engine.prefilter
+    return sum(1 for pid, _ in engine.scan_bytes(data, jsonl) if pid in pre.phone_ids)
+
+
+def test_jsonl_phone_candidate_skips_numbers_only():
+    # (A number inside an array after the first still fires: its line is parsed,
+    # and only its strings are scanned.)
+    ids = b"".join(json.dumps({"id": 100000 + i, "n": [12345], "m": -4567, "t": "hi"}).encode()
+                   + b"\n" for i in range(50))
+    assert _phone_hits(ids, jsonl=False) >= 50          # the text candidate fires on ids
+    assert _phone_hits(ids, jsonl=True) == 0
+    # Inside strings it fires, whatever precedes the digits (a quoted key inside the
+    # text, a colon, a quote), and after a key when the line is not JSON.
+    for line in (b'{"t": "call 212-555-0199"}', b'{"t":"212-555-0199"}',
+                 b'{"t": "he said \\"tel\\": 212-555-0199, ok"}',
+                 b'{"t": "Phone: 212-555-0199"}', b'{"t": "Phone:212-555-0199"}',
+                 b'{"phone": 212-555-0199 oops', b'{"phone": 2125550199\n',
+                 b'212-555-0199 at the start', b':2125550199'):
+        assert _phone_hits(line, jsonl=True) == 1, line
+
+
+def test_number_fields_do_not_make_candidates():
+    # A Driver License digits pattern fires on 6-14 digit numbers: ids are numbers,
+    # not strings, and are not handed to presidio.
+    engine = get_engine()
+    line = b'{"id": 123456789, "t": "nothing here"}\n'
+    assert any(engine.prefilter.recognizer_of[p] == "UsLicenseRecognizer"
+               for p, _ in engine.scan_bytes(line, True))
+    from ldv.porcelain.pii.scanner import hit_lines
+    assert hit_lines(Scanner(), line, jsonl=True) == {}
+    assert hit_lines(Scanner(), line, jsonl=False) != {}

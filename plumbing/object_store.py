@@ -352,9 +352,9 @@ class PackedObjectDatabase:
                 raise
             links, bottom = self._chain_links(oid)
             bodies = self._read_bodies(links)
-        codec, plain = _thread_codec(self.codec.level), bottom
-        for (_where, entry), body in zip(reversed(links), reversed(bodies)):
-            plain = codec.decode(entry.enc, body, plain)
+        plain = _thread_codec(self.codec.level).decode_chain(
+            [(entry.enc, body) for (_w, entry), body in zip(reversed(links), reversed(bodies))],
+            bottom)
         type_code = links[0][1].type
         if self.hasher.oid(type_code, plain) != oid:
             raise CorruptObject(f"object {oid.hex()} does not match its id "

@@ -41,11 +41,27 @@ def environment(base: Path) -> dict:
     return env
 
 
+LDV_EXE: str | None = None     # --ldv / --venv
+
+
 def ldv_exe() -> str:
     """The console script of this interpreter's ldv, not a version manager's shim
     (pyenv's shell shim alone costs more than `git status` on a small tree)."""
+    if LDV_EXE:
+        return LDV_EXE
     here = Path(sys.executable).parent / "ldv"
     return str(here) if here.exists() else "ldv"
+
+
+def installed_venv(venv: Path) -> str:
+    """ldv as a user installs it: `pip install .` (not editable: no import-hook
+    finder at start-up; the C extension built) into a fresh venv, kept for reruns."""
+    exe = venv / "bin" / "ldv"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q",
+                        str(Path(__file__).resolve().parents[1])], check=True)
+    return str(exe)
 
 
 def run(cmd: list[str], cwd: Path, env: dict) -> float:
@@ -137,7 +153,13 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--keep", type=Path, default=None,
                     help="build the trees here and keep them for the next run")
+    ap.add_argument("--ldv", help="the ldv executable to time (default: this "
+                    "interpreter's console script)")
+    ap.add_argument("--venv", type=Path, help="install the project non-editable into "
+                    "this venv (made if missing) and time its ldv")
     args = ap.parse_args()
+    global LDV_EXE
+    LDV_EXE = installed_venv(args.venv) if args.venv else args.ldv
     base = args.keep or Path(tempfile.mkdtemp(prefix="ldv-bench-status-"))
     base.mkdir(parents=True, exist_ok=True)
     env = environment(base)

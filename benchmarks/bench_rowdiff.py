@@ -7,7 +7,7 @@ CPU time (user + system, all threads) is reported too, since wall time on a
 shared machine mostly measures the neighbours.
 
     python benchmarks/bench_rowdiff.py --rows 1000000 [--repeat 3] [--dir /tmp/x]
-        [--modes plain,counts,ldv] [--repo PATH] [--store-raw]
+        [--modes plain,counts,ldv] [--repo PATH] [--store-raw] [--zstd-check]
 
 Modes (peak RSS is also reported net of an idle interpreter with DuckDB loaded):
   plain    the DuckDB query a user would write: FULL OUTER JOIN on id, counting
@@ -102,6 +102,35 @@ def commit_versions(directory: Path, old: Path, new: Path, raw: bool = False) ->
     return root
 
 
+def zstd_check(directory: Path, old: Path, mb: int = 150) -> dict:
+    """How much the store's zstd (Codec level 1, encode_full's PAYS rule) shrinks
+    256 KiB pieces of the old version as written (DuckDB's default, snappy) and
+    of the same rows written as zstd Parquet, and its decode speed (CPU)."""
+    import duckdb
+
+    from ldv.plumbing.delta import Codec, Encoding
+    zpath = directory / f"{old.stem}-zstd.parquet"
+    if not zpath.exists():
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{old}')) TO "
+                                 f"'{zpath}' (FORMAT parquet, COMPRESSION zstd)")
+    codec, piece, out = Codec(), 256 << 10, {}
+    for name, path in (("snappy", old), ("zstd", zpath)):
+        with open(path, "rb") as f:
+            data = f.read(mb << 20)
+        pieces = [data[i:i + piece] for i in range(0, len(data), piece)]
+        encoded = [codec.encode_full(p) for p in pieces]
+        t = time.process_time()
+        for enc, body in encoded:
+            codec.decode(enc, body)
+        cpu = time.process_time() - t
+        out[name] = {"bytes": len(data), "pieces": len(pieces),
+                     "kept_zstd": sum(e == Encoding.ZSTD for e, _ in encoded),
+                     "stored_over_raw": round(sum(len(b) for _, b in encoded) / len(data), 3),
+                     "decode_mb_per_cpu_s": round(len(data) / cpu / 1e6) if cpu else None}
+    zpath.unlink()
+    return out
+
+
 def _child(mode: str, old: str, new: str, threads: int) -> dict:
     """Run one measurement in this (fresh) process."""
     t0 = time.perf_counter()
@@ -184,6 +213,8 @@ def main(argv=None) -> int:
                     help="an existing repository with the two versions (else one is made)")
     ap.add_argument("--store-raw", action="store_true",
                     help="experiment: a repository whose chunks are stored without zstd")
+    ap.add_argument("--zstd-check", action="store_true",
+                    help="only measure how much the store's zstd shrinks Parquet pieces")
     ap.add_argument("--child", nargs=3, metavar=("MODE", "OLD", "NEW"))
     args = ap.parse_args(argv)
     if args.child:
@@ -192,6 +223,9 @@ def main(argv=None) -> int:
     directory = args.dir or Path(tempfile.mkdtemp(prefix="ldv-bench-rowdiff-"))
     directory.mkdir(parents=True, exist_ok=True)
     old, new = generate(directory, args.rows)
+    if args.zstd_check:
+        sys.stdout.write(json.dumps(zstd_check(directory, old), indent=2) + "\n")
+        return 0
     repo = args.repo or commit_versions(directory, old, new, raw=args.store_raw)
     larger = max(old.stat().st_size, new.stat().st_size)
     runs: dict[str, list[dict]] = {m: [] for m in args.modes.split(",")}

@@ -1,10 +1,10 @@
 """Row-level diff of two versions of a tabular file, computed by DuckDB.
 
 ``diff_rows(old, new, key=[...])`` loads each version as a DuckDB view (no copy),
-compares schemas, matches rows by key (keyed.py) or as multisets of whole rows
-(multiset.py), and adds per-column drift and chat statistics (drift.py).  Only
-the differing rows' keys and flags land in a DuckDB temporary table; Python
-sees aggregates and the handful of sampled rows, never the whole file.
+compares schemas, matches rows by key (keyed.py: one narrow join that also
+computes the drift statistics) or as multisets of whole rows (multiset.py, drift
+in one more scan per version, drift.py), and adds chat statistics (drift.py).
+Python sees aggregates and the handful of sampled rows, never the whole file.
 
 DuckDB may spill its own temporary files when a join outgrows the memory limit
 (``DiffOptions.temp_directory`` says where); ldv writes none itself.

@@ -64,6 +64,7 @@ class Prefilter:
     recognizer_of: list[str]        # pattern id -> recognizer class name
     covered: dict[str, list[str]] = field(default_factory=dict)  # recognizer -> pattern names
     covered_by: dict[str, str] = field(default_factory=dict)     # pattern -> the one compiled
+    anchors: dict[str, str] = field(default_factory=dict)        # pattern -> expression compiled
     phone_ids: frozenset = frozenset()                           # the phone candidate's id
 
 
@@ -187,14 +188,20 @@ def build_prefilter(recognizers, jsonl: bool = False) -> Prefilter:
     from presidio_analyzer import PatternRecognizer
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
     exprs, modes, entity_of, recognizer_of = [], [], [], []
-    covered, covered_by, phone = {}, {}, set()
+    covered, covered_by, anchors, phone = {}, {}, {}, set()
     for r in recognizers:
         name = type(r).__name__
         if isinstance(r, PatternRecognizer):
             by = covering(r.patterns)
             covered_by.update({p: q for p, q in by.items() if p != q})
-            pats = [(p.name, p.regex, hyperscan.HS_FLAG_PREFILTER) for p in r.patterns
-                    if by[p.name] == p.name]
+            pats = []
+            for p in r.patterns:
+                if by[p.name] != p.name:
+                    continue
+                a = anchor(p.regex)
+                if a is not None:
+                    anchors[p.name] = a
+                pats.append((p.name, a or p.regex, 0 if a else hyperscan.HS_FLAG_PREFILTER))
             covered[name] = [p.name for p in r.patterns]
         elif isinstance(r, PhoneRecognizer):
             pats = [("phone candidate", JSONL_PHONE_CANDIDATE if jsonl else PHONE_CANDIDATE, 0)]
@@ -212,7 +219,8 @@ def build_prefilter(recognizers, jsonl: bool = False) -> Prefilter:
     db = hyperscan.Database()
     db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
                flags=[flags | m for m in modes])
-    return Prefilter(db, entity_of, recognizer_of, covered, covered_by, frozenset(phone))
+    return Prefilter(db, entity_of, recognizer_of, covered, covered_by, anchors,
+                     frozenset(phone))
 
 
 def covering(patterns) -> dict[str, str]:
@@ -233,6 +241,72 @@ def covering(patterns) -> dict[str, str]:
         while out[out[name]] != out[name]:
             out[name] = out[out[name]]
     return out
+
+
+# Characters rare in prose and data: a pattern that must contain one of them is
+# prefiltered by that character and the one after it (see `anchor`).
+_RARE = frozenset("@#$%&*+=<>{}|\\^~`")
+
+
+def anchor(regex: str) -> str | None:
+    """A cheap expression every match of ``regex`` contains, or None: a rare
+    character that is a mandatory element of the pattern (reached through plain
+    groups only) and one occurrence of the element after it, which must repeat at
+    least once.  presidio's email pattern becomes `@` and one word character,
+    instead of a local part hyperscan tracks from every word start.  Character
+    categories take any non-ASCII byte too (Python's are Unicode, hyperscan's here
+    ASCII), so the expression matches a superset; it is compiled exactly.  A
+    candidate ends inside its match, so in the same line (presidio's matches do
+    not cross the units it is given)."""
+    import re
+    from re import _parser
+    from re._constants import LITERAL, SUBPATTERN
+    todo = [_parser.parse(regex).data]
+    while todo:
+        data = todo.pop(0)
+        for i, (op, av) in enumerate(data[:-1]):
+            if op is LITERAL and chr(av) in _RARE:
+                after = _one(data[i + 1])
+                if after is not None:
+                    return re.escape(chr(av)) + after
+        todo.extend(av[3].data for op, av in data if op is SUBPATTERN and av[1] == av[2] == 0)
+    return None
+
+
+def _one(item) -> str | None:
+    """One occurrence of a mandatory element, as a byte-level character class."""
+    from re._constants import IN, LITERAL, MAX_REPEAT, MIN_REPEAT
+    op, av = item
+    if op in (MAX_REPEAT, MIN_REPEAT):
+        lo, _, sub = av
+        return _one(sub.data[0]) if lo >= 1 and len(sub.data) == 1 else None
+    if op is LITERAL:
+        return "[" + _class_char(av) + "]"
+    if op is IN:
+        parts = [_class_item(i) for i in av]
+        return None if None in parts else "[" + "".join(parts) + "]"
+    return None
+
+
+def _class_item(item) -> str | None:
+    from re._constants import CATEGORY, LITERAL, RANGE
+    from re._constants import CATEGORY_DIGIT, CATEGORY_SPACE, CATEGORY_WORD
+    op, av = item
+    if op is LITERAL:
+        return _class_char(av)
+    if op is RANGE:
+        lo, hi = av
+        if hi > 0x7F:
+            return _class_char(lo) + "-\\x7f\\x80-\\xff"
+        return _class_char(lo) + "-" + _class_char(hi)
+    if op is CATEGORY:
+        cat = {CATEGORY_WORD: "\\w", CATEGORY_DIGIT: "\\d", CATEGORY_SPACE: "\\s"}.get(av)
+        return None if cat is None else cat + "\\x80-\\xff"
+    return None                     # negated classes and the rest: no anchor
+
+
+def _class_char(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x80 else "\\x80-\\xff"
 
 
 def _contains(outer, inner) -> bool:

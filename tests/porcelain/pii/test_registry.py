@@ -4,7 +4,7 @@ from __future__ import annotations
 from presidio_analyzer import PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 
-from ldv.porcelain.pii.registry import covering, get_engine
+from ldv.porcelain.pii.registry import anchor, covering, get_engine
 
 
 def test_every_predefined_recognizer_is_covered():
@@ -72,3 +72,22 @@ def test_no_ner_without_model_is_said():
         assert any("no spaCy model" in n for n in engine.notes())
     else:
         assert "PERSON" in engine.entities
+
+
+def test_anchor_is_a_mandatory_rare_character():
+    import re
+    assert anchor(r"\b\w+[@]\w+\.\w+") == r"@[\w\x80-\xff]"
+    assert anchor(r"x(ab#[0-9a-f]{2,4})") == r"\#[\x30-\x39\x61-\x66]"
+    # Optional, alternative, not followed by a repeated class, or not rare: none.
+    for regex in (r"x(?:@\w)?y", r"x|@\w", r"\w@", r"x@(?:ab|cd)", r"a\.b+", r"\d{3}-\d{4}"):
+        assert anchor(regex) is None, regex
+    # On presidio's email pattern: every match contains a match of its anchor,
+    # non-ASCII domains included.
+    engine = get_engine()
+    email = next(r for r in engine.recognizers if type(r).__name__ == "EmailRecognizer")
+    full = re.compile(email.patterns[0].regex, re.I | re.M | re.S)
+    cheap = re.compile(engine.prefilter.anchors[email.patterns[0].name].encode(), re.I)
+    texts = ["mail jane.doe+x@example.com now", "ü@straße.de", "a@b.co", "x_y@ex-ample.org"]
+    for text in texts:
+        for m in full.finditer(text):
+            assert cheap.search(m.group(0).encode()), text

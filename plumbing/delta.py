@@ -51,9 +51,13 @@ def _delta_params(level: int, base_len: int, data_len: int):
         return _params(level, hash_log=min(max(bits - 3, 12), 20), window_log=window_log)
     # lazy levels walk a chain table too: both sized to the base, which keeps
     # loading the dictionary cheap and every base position findable; the search
-    # depth of level 12 (searchLog 6) is what finds the match after an edit
+    # depth of level 12 (searchLog 6) is what finds the match after an edit.
+    # Matches of at least 6 bytes: shorter ones inside an edited record cost
+    # more to code than the literals they replace (gc's deltas of the 512 MiB
+    # benchmark: 7% smaller, 339 -> 315 B mean over 1,278 chunk pairs)
     tables = min(max(bits - 1, 12), 22)
-    return _params(level, hash_log=tables, chain_log=tables, window_log=window_log)
+    return _params(level, hash_log=tables, chain_log=tables, window_log=window_log,
+                   min_match=6)
 
 
 class Codec:

@@ -98,3 +98,31 @@ def test_a_moved_cut_mid_history_keeps_depths_bounded(tmp_path):
             e = reader._locate(oid)
             assert real_depth(reader, oid) <= e.depth <= 3
             assert (e.base is None) == (oid in (in4, ip, isuf))   # the rest are deltas
+
+
+def test_a_version_put_after_gc_becomes_the_full_one(tmp_path):
+    """After gc, the next version is put as a delta on the (full) newest chunk;
+    the next gc stores it full and everything older as deltas."""
+    rng = random.Random(11)
+    store = make_store(tmp_path, workers=0, pack_size=1 << 20)
+    pre, a, b, suf = (text(rng, 20000) for _ in range(4))
+    blob1, (ip, ia, ib, isuf) = put_file(store, [(pre, None), (a, None), (b, None),
+                                                 (suf, None)])
+    n = edited(rng, a + b)
+    blob2, (_p, i_n, _s) = put_file(store, [(pre, None), (n, ia), (suf, None)])
+    store.flush()
+    live = {blob1, blob2, ip, ia, ib, isuf, i_n}
+    store.repack(live)
+    n3 = edited(rng, n)
+    blob3, (_p, i3, _s) = put_file(store, [(pre, None), (n3, i_n), (suf, None)])
+    store.flush()
+    live |= {blob3, i3}
+    store.repack(live)
+    reader = make_store(tmp_path)
+    assert reader._locate(i3).depth == 0
+    want = {ia: a, ib: b, i_n: n, i3: n3, ip: pre, isuf: suf}
+    for oid, data in want.items():
+        assert reader.get(oid)[1] == data
+        e = reader._locate(oid)
+        assert (e.base is None) == (oid in (i3, ip, isuf))
+        assert real_depth(reader, oid) <= e.depth

@@ -18,8 +18,8 @@ import posixpath
 import time
 from dataclasses import dataclass, field
 
-from ldv.plumbing.errors import (BadInput, Conflict, MergeConflict, NonFastForward,
-                                 RepositoryError, WouldClobber)
+from ldv.plumbing.errors import (BadInput, Conflict, GateTripped, MergeConflict,
+                                 NonFastForward, RepositoryError, WouldClobber)
 from ldv.plumbing.index import UNMERGED, UNVERIFIED, Entry, load_index, save_index
 from ldv.plumbing.objects import Commit, TreeEntry, read_commit, write_commit
 
@@ -138,10 +138,28 @@ def _three_way(ws, kind: str, head: bytes, theirs: bytes, label: str, base: byte
         raise EmptyPick(f"the {kind} of {label} is empty: HEAD already has that change",
                         hint="nothing was changed")
     if tm.clean:
-        out.new = _commit(ws, index, parents, message, author=author, now=now,
-                          original=original, reflog=f"{kind} {label}")
+        try:
+            out.new = _commit(ws, index, parents, message, author=author, now=now,
+                              original=original, reflog=f"{kind} {label}")
+        except GateTripped as e:
+            # pii.on_commit = block refused the commit: stop as on a conflict, so
+            # the result can be fixed and continued, or aborted.
+            _stop(ws, index, kind, head, theirs, label, message, tm, original)
+            raise GateTripped(f"{kind} stopped: {e.message}",
+                              hint=f"fix the files, `ldv add` them, then `ldv {kind} "
+                              f"--continue`, or `ldv {kind} --abort`") from None
         return out
     out.kind = "conflict"
+    _stop(ws, index, kind, head, theirs, label, message, tm, original)
+    err = MergeConflict("Automatic merge failed; fix conflicts and then commit the result.",
+                        hint=f"resolve, `ldv add` the files, then `ldv {kind} --continue` "
+                        f"(or `ldv {kind} --abort`)")
+    err.outcome = out
+    raise err
+
+
+def _stop(ws, index, kind, head, theirs, label, message, tm, original) -> None:
+    """Leave the merge state for `--continue` / `--abort`."""
     state = MergeState(kind, head, theirs, label, message,
                        sorted(set(tm.changed) | set(tm.conflicts)), tm.conflicts)
     if original is not None:
@@ -152,11 +170,6 @@ def _three_way(ws, kind: str, head: bytes, theirs: bytes, label: str, base: byte
     # the list of paths to put back
     ws.repo.write_secret(STATE, state.dumps())
     save_index(ws.repo, index)
-    err = MergeConflict("Automatic merge failed; fix conflicts and then commit the result.",
-                        hint=f"resolve, `ldv add` the files, then `ldv {kind} --continue` "
-                        f"(or `ldv {kind} --abort`)")
-    err.outcome = out
-    raise err
 
 
 def _refuse_staged(ws, index) -> None:
@@ -200,10 +213,13 @@ def _commit(ws, index, parents: list[bytes], message: str, *, author, now,
     tz = local_tz_minutes(when)
     text = clean_message(message)
     tree = index.write_tree(ws.repo.odb)
+    from .pii.gate import check_commit
+    pii = check_commit(ws, index, ws.tree_of(parents[0]))   # pii.on_commit, as commit runs it
     a, at, atz, lineage = str(author), when, tz, []
     if original is not None:   # cherry-pick: C's author and lineage records
         a, at, atz = original.author, original.author_time, original.author_tz
         lineage = list(original.lineage)
+    lineage = lineage + pii
     c = Commit(tree, parents, a, at, atz, str(author), when, tz, text, lineage=lineage)
     oid = write_commit(ws.repo.odb, c)
     ws.repo.odb.flush()

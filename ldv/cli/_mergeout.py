@@ -21,3 +21,10 @@ def run_merge_like(call):
 def identity(repo):
     from ldv.identity import resolve_identity
     return resolve_identity(repo.plumbing.config)
+
+
+def warn_pii(ws) -> None:
+    """The PII gate's findings in warn mode (pii.on_commit = warn), as commit prints them."""
+    import click
+    for line in getattr(ws, "pii_warnings", None) or ():
+        click.echo(f"warning: {line}", err=True)

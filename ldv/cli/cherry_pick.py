@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from ._app import App, out, pass_app, quiet_option
-from ._mergeout import identity, run_merge_like
+from ._mergeout import identity, run_merge_like, warn_pii
 
 
 @click.command("cherry-pick")
@@ -33,6 +33,7 @@ def _run(app, kind, rev, abort, cont):
             mergeops.abort(ws)
         else:
             oid = mergeops.continue_(ws, author=identity(repo))
+            warn_pii(ws)
             app.say(f"[{ws.head_branch() or 'detached HEAD'} {oid.hex()[:7]}] {kind} committed")
         return
     if rev is None:
@@ -40,6 +41,7 @@ def _run(app, kind, rev, abort, cont):
     oid = repo.resolve_commit(rev)
     fn = cherrypick.cherry_pick if kind == "cherry-pick" else cherrypick.revert
     res = run_merge_like(lambda: fn(ws, oid, author=identity(repo)))
+    warn_pii(ws)
     for line in mergeops.describe(res):
         out(line)
     from ldv.plumbing.objects import read_commit

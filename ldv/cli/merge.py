@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from ._app import App, out, pass_app, quiet_option
-from ._mergeout import identity, run_merge_like
+from ._mergeout import identity, run_merge_like, warn_pii
 
 
 @click.command("merge")
@@ -37,6 +37,7 @@ def command(app: App, rev, message, no_ff, ff_only, abort, cont):
         return
     if cont:
         oid = mergeops.continue_(ws, author=identity(repo))
+        warn_pii(ws)
         app.say(f"[{ws.head_branch() or 'detached HEAD'} {oid.hex()[:7]}] merge committed")
         return
     if rev is None:
@@ -45,6 +46,7 @@ def command(app: App, rev, message, no_ff, ff_only, abort, cont):
     ff = "no" if no_ff else "only" if ff_only else "auto"
     res = run_merge_like(lambda: mergeops.merge(ws, theirs, rev, message=message, ff=ff,
                                                 author=identity(repo)))
+    warn_pii(ws)
     if res.kind == "up-to-date":
         out("Already up to date.")
     elif res.kind == "fast-forward":

@@ -139,12 +139,21 @@ def installed_ner_model() -> str | None:
     return next((m for m in NER_MODELS if find_spec(m) is not None), None)
 
 
+# What presidio finds only with NER (a spaCy model); DATE_TIME has regexes too.
+NER_ONLY = ("PERSON", "LOCATION", "NRP", "ORGANIZATION")
+
+
 def notes(model: str | None) -> list[str]:
     """What the user must know about the engine's reach."""
     if model:
         return [f"NER entities from spaCy model {model} (slow: every field is analyzed)"]
-    return ["NER entities (PERSON, LOCATION, NRP, ORGANIZATION) are not detected: "
-            "no spaCy model is installed (pip install en_core_web_sm to enable)"]
+    return [NO_MODEL]
+
+
+NO_MODEL = ("names, places and organizations (PERSON, LOCATION, NRP, ORGANIZATION) "
+            "were NOT looked for: they need a spaCy model for NER and none is "
+            "installed (ldv never downloads one; `pip install en_core_web_sm` "
+            "enables them)")
 
 
 def get_engine() -> Engine:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ldv.plumbing.errors import BadInput
 
 from .allowlist import Allowlist
-from .registry import Engine, get_engine
+from .registry import NER_ONLY, Engine, get_engine
 from .report import mask
 
 
@@ -60,6 +60,12 @@ class Scanner:
         self.engine = engine or get_engine()
         wanted = self.options.entities
         unknown = set(wanted or ()) - set(self.engine.entities)
+        ner = unknown & set(NER_ONLY)
+        if ner and self.engine.ner_model is None:
+            raise BadInput(f"{', '.join(sorted(ner))} cannot be detected: NER needs a "
+                           "spaCy model and none is installed",
+                           hint="pip install en_core_web_sm (ldv never downloads one), "
+                           "or leave them out of --entities / pii.entities")
         if unknown:
             raise BadInput(f"unknown entity type(s): {', '.join(sorted(unknown))}",
                            hint="known: " + ", ".join(self.engine.entities))

@@ -264,9 +264,11 @@ def _fetch(con, side: _Side, kx: list[str], lists: str, keys: list) -> dict:
     # NULL matches NULL in a key, which IN does not do: then no pre-filter
     pre = (f" WHERE {kx[0]} IN (SELECT k.k0 FROM {wanted})"
            if all(k["k0"] is not None for k in keys) else "")
+    # w.k, not v.kk: the key exactly as the aggregate holds it (a retyped key,
+    # INTEGER -> BIGINT say, then comes back as the same Python value)
     rows = con.execute(
-        f"SELECT v.kk, {cols} FROM (SELECT {kk} AS kk, * FROM {side.lo.view}{pre}) v "
-        f"SEMI JOIN {wanted} w ON v.kk IS NOT DISTINCT FROM w.k").fetchall()
+        f"SELECT w.k, {cols} FROM (SELECT {kk} AS kk, * FROM {side.lo.view}{pre}) v "
+        f"JOIN {wanted} w ON v.kk IS NOT DISTINCT FROM w.k").fetchall()
     return {_hashable(r[0]): r[1:] for r in rows}
 
 

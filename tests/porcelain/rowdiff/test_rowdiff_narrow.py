@@ -116,3 +116,19 @@ def test_sample_rows_come_back_for_composite_and_null_keys(tmp_path):
     for m in d.sample.modified:
         j = m["key"]["j"]
         assert m["changes"] == {"v": {"old": f"v{j}", "new": f"v{j}!"}}
+
+
+def test_sample_of_a_key_retyped_from_decimal_to_double(tmp_path):
+    import decimal
+    old = pa.table({"id": pa.array([decimal.Decimal(f"{i}.1") for i in range(6)],
+                                   pa.decimal128(10, 1)), "v": [f"v{i}" for i in range(6)]})
+    new = pa.table({"id": [i + 0.1 for i in range(1, 7)],
+                    "v": ["v1", "changed", "v3", "v4", "v5", "v6"]})
+    po, pn = tmp_path / "o.parquet", tmp_path / "n.parquet"
+    pq.write_table(old, po)
+    pq.write_table(new, pn)
+    d = diff_rows(po, pn, key=["id"], sample=5, threads=1)
+    assert (d.counts.added, d.counts.removed, d.counts.modified) == (1, 1, 1)
+    assert d.sample.removed[0]["row"] == {"id": "0.1", "v": "v0"}
+    assert d.sample.added[0]["row"] == {"id": 6.1, "v": "v6"}
+    assert d.sample.modified[0]["changes"] == {"v": {"old": "v2", "new": "changed"}}

@@ -44,8 +44,12 @@ def scan_stream(scanner: Scanner, f, path: str) -> list[Finding]:
         return []
     if kind in ("text", "jsonl"):
         return _scan_lines(scanner, f, path, kind == "jsonl")
-    table = read_table(f, kind, path)
-    return _scan_table(scanner, table, path)
+    out: list[Finding] = []
+    row0 = 0
+    for batch in read_batches(f, kind, path):
+        out.extend(_scan_table(scanner, batch, path, row0))
+        row0 += batch.num_rows
+    return out
 
 
 def blocks(f):
@@ -179,6 +183,35 @@ def read_table(f, kind: str, path: str):
                         f"{kind.upper()}") from None
 
 
+BATCH_ROWS = 64 << 10                # Parquet rows per batch
+CSV_BLOCK = 4 << 20                  # CSV bytes per batch
+
+
+def read_batches(f, kind: str, path: str):
+    """pyarrow RecordBatches of the file, read as they are scanned (memory: one
+    batch, plus a Parquet row group); CSV columns all as strings, as read_table."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+    try:
+        if kind == "parquet":
+            reader = pq.ParquetFile(f).iter_batches(batch_size=BATCH_ROWS)
+        else:
+            names = pcsv.open_csv(f).schema.names
+            f.seek(0)
+            opts = pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                       strings_can_be_null=False,
+                                       quoted_strings_can_be_null=False)
+            reader = pcsv.open_csv(f, convert_options=opts,
+                                   read_options=pcsv.ReadOptions(block_size=CSV_BLOCK))
+        for batch in reader:
+            yield batch
+    except (pa.ArrowInvalid, OSError) as e:
+        raise BadFormat(f"{path}: not a readable {kind.upper()} file ({_first_line(e)})",
+                        hint="check the file, or rename it if it is not "
+                        f"{kind.upper()}") from None
+
+
 def _first_line(e: Exception) -> str:
     # pyarrow's message may quote a row; keep only its first words.
     return str(e).splitlines()[0][:80] if str(e) else type(e).__name__
@@ -196,14 +229,16 @@ def scannable_columns(table):
                                 for v in table.column(i).to_pylist()]
 
 
-def _scan_table(scanner: Scanner, table, path: str) -> list[Finding]:
+def _scan_table(scanner: Scanner, table, path: str, row0: int = 0) -> list[Finding]:
+    """Findings in a Table or RecordBatch whose first row is data row ``row0 + 1``."""
     out: list[Finding] = []
     for _, name, values in scannable_columns(table):
         texts = ["" if v is None else v for v in values]
         hits = {i: set() for i in range(len(texts))} if scanner.scan_all \
             else hit_values(scanner, texts)
         for row in sorted(hits):
-            out.extend(scanner.findings(texts[row], path, row + 1, name, hits[row] or None))
+            out.extend(scanner.findings(texts[row], path, row0 + row + 1, name,
+                                        hits[row] or None))
     for _, name, rows in nested_columns(table):
         # Lists and structs (chat `messages`): every string inside, by its path.
         units = [(r, p, v) for r, value in enumerate(rows) for p, v in strings(value, name)]
@@ -211,7 +246,7 @@ def _scan_table(scanner: Scanner, table, path: str) -> list[Finding]:
             else hit_values(scanner, [u[2] for u in units])
         for i in sorted(hits):
             row, field_, value = units[i]
-            out.extend(scanner.findings(value, path, row + 1, field_, hits[i] or None))
+            out.extend(scanner.findings(value, path, row0 + row + 1, field_, hits[i] or None))
     return out
 
 

@@ -98,3 +98,24 @@ def test_parquet_nested_chat_column(card, tmp_path):
     decoded = str(out.to_pylist())
     assert email not in decoded and card not in decoded and "<EMAIL_ADDRESS>" in decoded
     assert out.column("messages").to_pylist()[0][0] == {"role": "user", "content": "hi"}
+
+
+def test_tables_are_read_in_batches_with_their_row_numbers(card, monkeypatch):
+    from ldv.porcelain.pii import formats
+    monkeypatch.setattr(formats, "BATCH_ROWS", 7)
+    monkeypatch.setattr(formats, "CSV_BLOCK", 256)
+    n = 100
+    rows = [card if i in (3, 50, 99) else f"row {i}" for i in range(n)]
+    table = pa.table({"id": pa.array(range(n), pa.int64()), "t": rows,
+                      "m": [[{"content": card}] if i == 64 else [] for i in range(n)]})
+    found = scan_stream(Scanner(), io.BytesIO(_parquet(table)), "t.parquet")
+    assert [(f.line, f.field) for f in found if f.entity == "CREDIT_CARD"] \
+        == [(4, "t"), (51, "t"), (65, "m[0].content"), (100, "t")]
+    assert len(list(formats.read_batches(io.BytesIO(_parquet(table)), "parquet", "t"))) > 10
+    buf = io.BytesIO()
+    pcsv.write_csv(table.drop(["m"]), buf)
+    data = buf.getvalue()
+    assert len(list(formats.read_batches(io.BytesIO(data), "csv", "t.csv"))) > 3
+    found = scan_stream(Scanner(), io.BytesIO(data), "t.csv")
+    assert [(f.line, f.field) for f in found if f.entity == "CREDIT_CARD"] \
+        == [(4, "t"), (51, "t"), (100, "t")]

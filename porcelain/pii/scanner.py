@@ -75,6 +75,10 @@ class Scanner:
         # NER has no prefilter: with a spaCy model installed every unit is a candidate.
         self.scan_all = bool(self._ner)
         self._last_text = self._last_artifacts = None
+        # Spans of strings already analyzed, by a digest of the string (datasets
+        # repeat strings: signatures, templates, a support address in every
+        # record).  In memory only, for this scan; the key is not the string.
+        self._seen: dict[bytes, tuple[Span, ...]] = {}
 
     def entities_hit(self, data: bytes) -> set[str]:
         """Wanted entity types whose prefilter pattern fired somewhere in ``data``."""
@@ -88,12 +92,20 @@ class Scanner:
         entities = (entities & self.entities) | self._ner
         if not entities:
             return []
+        key = _digest(text, entities)
+        seen = self._seen.get(key)
+        if seen is not None:
+            return list(seen)
         allow = self.options.allowlist
         out = [Span(r.entity_type, r.start, r.end, float(r.score),
                     (r.recognition_metadata or {}).get("recognizer_name", ""))
                for r in self._analyze(text, sorted(entities))
                if r.score >= self.options.threshold and not allow.allows(text[r.start:r.end])]
-        return sorted(out, key=lambda s: (s.start, s.end, s.entity))
+        out.sort(key=lambda s: (s.start, s.end, s.entity))
+        if len(self._seen) >= SEEN_MAX:
+            self._seen.clear()
+        self._seen[key] = tuple(out)
+        return out
 
     def _analyze(self, text: str, entities: list[str]):
         """presidio's AnalyzerEngine.analyze, step by step, so that the costly steps
@@ -144,6 +156,16 @@ class Scanner:
         return [Finding(s.entity, path, line, field_, s.start, s.end, s.score,
                         mask(text[s.start:s.end]), s.recognizer)
                 for s in self.spans(text, entities)]
+
+
+SEEN_MAX = 100_000
+
+
+def _digest(text: str, entities: set[str]) -> bytes:
+    import hashlib
+    h = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
+    h.update("\0".join(sorted(entities)).encode())
+    return h.digest()
 
 
 def _prefiltered(recognizer) -> bool:

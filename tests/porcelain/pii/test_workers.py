@@ -70,3 +70,17 @@ def test_number_fields_do_not_make_candidates():
     from ldv.porcelain.pii.scanner import hit_lines
     assert hit_lines(Scanner(), line, jsonl=True) == {}
     assert hit_lines(Scanner(), line, jsonl=False) != {}
+
+
+def test_repeated_strings_are_analyzed_once():
+    line = json.dumps({"t": "write to support@example.com for help"}).encode() + b"\n"
+    scanner = Scanner(ScanOptions(jobs=1))
+    calls = []
+    analyze = scanner._analyze
+    scanner._analyze = lambda text, ents: calls.append(1) or analyze(text, ents)
+    found = scan_stream(scanner, io.BytesIO(line * 50), "x.jsonl")
+    assert [f.line for f in found if f.entity == "EMAIL_ADDRESS"] == list(range(1, 51))
+    assert len({(f.start, f.end, f.preview) for f in found if f.entity == "EMAIL_ADDRESS"}) == 1
+    assert len(calls) == 1
+    # The memo is keyed by a digest, never by the string itself.
+    assert all(isinstance(k, bytes) and len(k) == 16 for k in scanner._seen)

@@ -65,23 +65,30 @@ def _parallel(scanner: Scanner, blocks, path: str, jsonl: bool, jobs: int) -> li
     if jsonl:
         scanner.engine.jsonl_prefilter()        # compiled once, here, not per worker
     _forked = scanner
+    # Workers share the parent's heap copy-on-write; the cyclic GC walking every
+    # object there (presidio, spaCy) would copy each page it touches.
+    import gc
+    gc.freeze()
     out: list[Finding] = []
     pending: deque = deque()
-    # Forked at the first submit (fork start method: all workers at once), while
-    # _forked is this scanner.
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        try:
-            for first, block in blocks:
-                # At most two blocks per worker in flight: memory stays bounded.
-                while len(pending) >= 2 * jobs:
+    try:
+        # Forked at the first submit (fork start method: all workers at once),
+        # while _forked is this scanner.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            try:
+                for first, block in blocks:
+                    # At most two blocks per worker in flight: memory stays bounded.
+                    while len(pending) >= 2 * jobs:
+                        out.extend(pending.popleft().result())
+                    pending.append(pool.submit(_work, first, block, path, jsonl))
+                while pending:
                     out.extend(pending.popleft().result())
-                pending.append(pool.submit(_work, first, block, path, jsonl))
-            while pending:
-                out.extend(pending.popleft().result())
-        finally:
-            for fut in pending:
-                fut.cancel()
-            _forked = None
+            finally:
+                for fut in pending:
+                    fut.cancel()
+    finally:
+        _forked = None
+        gc.unfreeze()
     return out
 
 

@@ -176,6 +176,7 @@ class PackedObjectDatabase:
             for oid, tag in items:
                 yield then(tag, *self.get(oid))
             return
+        _keep_freed_memory()
         pool, jobs = self._executors()[0], deque()
         try:
             for oid, tag in items:
@@ -582,6 +583,31 @@ class PackedObjectDatabase:
 
 _MAX_LINKS = 1000   # a longer chain can only be a damaged index
 _GAP = 4096         # links this close in a pack are read together
+
+
+_malloc_tuned = False
+
+
+def _keep_freed_memory() -> None:
+    """Ask glibc, once per process, to keep freed memory for reuse.  Reading a
+    file's chunks allocates and frees a few 0.1-1 MiB buffers per chunk on each
+    worker; by default glibc hands such memory back to the kernel and the next
+    buffer faults its pages in again: ~60,000 page faults and ~0.15 s of system
+    time in a 512 MiB checkout of the oldest of six versions.  Fixed thresholds
+    (below 4 MiB from the heap; trim only above 64 MiB free) keep them.  Both
+    together: either alone turns off glibc's adaptive thresholds and is worse.
+    Without glibc, nothing changes."""
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    try:
+        import ctypes
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-3, 4 << 20)     # M_MMAP_THRESHOLD
+    mallopt(-1, 64 << 20)    # M_TRIM_THRESHOLD
 
 
 def _pair(_tag, type_code: ObjType, data: bytes) -> tuple[ObjType, bytes]:

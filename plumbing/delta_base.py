@@ -165,17 +165,20 @@ class DeltaBaseChooser:
 
 
 def newer_counterparts(old: list[tuple[bytes, int]], new: list[tuple[bytes, int]],
-                       links: dict[bytes, bytes], wanted: Iterable[int]) -> dict[int, int]:
-    """For old chunks ``wanted`` (indexes into ``old``), the index of the chunk of
-    ``new`` (a later version of the same file) that overlaps its region most.
+                       links: dict[bytes, bytes], wanted: Iterable[int]) -> dict[int, list[int]]:
+    """For old chunks ``wanted`` (indexes into ``old``), the index of the chunk
+    of ``new`` (a later version of the same file) that overlaps its region
+    most, and of the runner-up (below).
 
     gc's base choice for an old chunk whose cut moved: nothing newer was stored
     as a delta against it (two old chunks merged into one new one), or the newer
     chunk it is linked to covers only part of it.  Regions are aligned by
     anchors: chunks both versions share, and ``links`` (old id -> new id, delta
-    links of chunks about the same length, i.e. edited in place).  Each end of a
-    wanted chunk maps through the nearer of the anchors around it, so the
-    lengths edits add or remove between anchors do not add up."""
+    links of chunks whose lengths differ by what a few edits add or remove, i.e.
+    edited in place; a cut that moved changes a length by kilobytes).  Each end
+    of a wanted chunk maps through the nearer of the anchors around it, so the
+    lengths edits add or remove between anchors do not add up.  Two candidates,
+    because where several cuts moved the mapping can be a chunk off."""
     new_starts, pos, new_at = [], 0, {}
     for i, (oid, n) in enumerate(new):
         new_starts.append(pos)
@@ -189,7 +192,7 @@ def newer_counterparts(old: list[tuple[bytes, int]], new: list[tuple[bytes, int]
         j = new_at.get(oid)
         if j is None and oid in links:
             j = new_at.get(links[oid])
-            if j is not None and abs(new[j][1] - n) > n // 16:
+            if j is not None and abs(new[j][1] - n) > max(64, n // 512):
                 j = None    # linked but not edited in place: not an anchor
         if j is not None:
             anchors.append((pos, pos + n, new_starts[j], new_starts[j] + new[j][1]))
@@ -210,15 +213,16 @@ def newer_counterparts(old: list[tuple[bytes, int]], new: list[tuple[bytes, int]
         if end <= start:
             continue
         first = max(bisect.bisect_right(new_starts, start) - 1, 0)
-        best, most = None, 0
+        ranked = []
         for j in range(first, len(new)):
             if new_starts[j] >= end:
                 break
             overlap = min(new_starts[j] + new[j][1], end) - max(new_starts[j], start)
-            if overlap > most:
-                best, most = j, overlap
-        if best is not None:
-            out[i] = best
+            if overlap > 0:
+                ranked.append((-overlap, j))
+        ranked.sort()
+        if ranked:      # a runner-up only when it holds a fair share of the bytes
+            out[i] = [j for o, j in ranked[:2] if 4 * o <= ranked[0][0]]
     return out
 
 

@@ -112,8 +112,8 @@ def _moved_cut_bases(store, entries: dict, chains: list[list[bytes]], written) -
     and the chunks they share (the later written is newer), and their chunk
     lists aligned (delta_base.newer_counterparts).
 
-    Returns older id -> (base id, a bound on the base's depth).  The base is
-    in another chain, and a base whose chain leads back to the older one's
+    Returns older id -> [(base id, a bound on the base's depth), ...].  A base
+    is in another chain, and one whose chain leads back to the older one's
     chain is not offered, so no cycle can form (_depth_bounds)."""
     blobs = {}
     for oid, (_pack, e) in entries.items():
@@ -154,10 +154,13 @@ def _moved_cut_bases(store, entries: dict, chains: list[list[bytes]], written) -
         shared = {c for c, _n in new}
         wanted = [i for i, (c, _n) in enumerate(old) if c not in shared and c in entries]
         links = {c: newer_of[c] for c, _n in old if c in newer_of}
-        for i, j in newer_counterparts(old, new, links, wanted).items():
-            o, b = old[i][0], new[j][0]
-            if b in place and o in place and place[b][0] != place[o][0]:
-                alt[o] = b
+        for i, js in newer_counterparts(old, new, links, wanted).items():
+            o = old[i][0]
+            bases = [new[j][0] for j in js]
+            bases = [b for b in bases if b in place and o in place
+                     and place[b][0] != place[o][0]]
+            if bases:
+                alt[o] = bases
     return _depth_bounds(chains, place, alt)
 
 
@@ -180,12 +183,13 @@ def _depth_bounds(chains: list[list[bytes]], place: dict, alt: dict) -> dict:
                 seen.add(c)
                 todo.extend(needs.get(c, ()))
         return False
-    kept = {}
-    for o, b in sorted(alt.items()):
-        a, c = place[o][0], place[b][0]
-        if not leads_to(c, a):
-            needs.setdefault(a, set()).add(c)
-            kept[o] = b
+    kept: dict[bytes, list[bytes]] = {}
+    for o, bases in sorted(alt.items()):
+        for b in bases:
+            a, c = place[o][0], place[b][0]
+            if not leads_to(c, a):
+                needs.setdefault(a, set()).add(c)
+                kept.setdefault(o, []).append(b)
     bounds: dict[int, list[int]] = {}
 
     def bound(oid: bytes) -> int:
@@ -193,11 +197,11 @@ def _depth_bounds(chains: list[list[bytes]], place: dict, alt: dict) -> dict:
         if c not in bounds:
             out, prev = [], -1
             for x in chains[c]:
-                prev = max(prev + 1, bound(kept[x]) + 1 if x in kept else 0)
+                prev = max([prev + 1, *(bound(b) + 1 for b in kept.get(x, ()))])
                 out.append(prev)
             bounds[c] = out
         return bounds[c][k]
-    return {o: (b, bound(b)) for o, b in kept.items()}
+    return {o: [(b, bound(b)) for b in bases] for o, bases in kept.items()}
 
 
 def _write_chains(store, sink, chains, max_depth: int, alt: dict) -> int:
@@ -217,7 +221,7 @@ def _write_chains(store, sink, chains, max_depth: int, alt: dict) -> int:
                 job.set_result([(chain[0], entry.type, entry.enc, body, None, 0)])
             else:
                 plains = [(oid, *store.get(oid)) for oid in chain]
-                alts = {k: (*alt[oid], store._plain(alt[oid][0]))
+                alts = {k: [(b, depth, store._plain(b)) for b, depth in alt[oid]]
                         for k, oid in enumerate(chain) if oid in alt}
                 job = pool.submit(_encode_chain, sink.codec.level, plains, max_depth, alts)
             pending.append(job)
@@ -241,9 +245,9 @@ def _encode_chain(level: int, plains: list, max_depth: int, alts: dict | None = 
     """Encode one chain newest first: each older version a delta against the
     next newer one while that pays and the depth allows.  At REPACK_DELTA_LEVEL:
     deltas written once and read for a long time are worth zstd's deeper search.
-    ``alts`` maps a chain position to (id, depth bound, plaintext) of an object
-    in another chain to try as its base too (_moved_cut_bases); the smaller
-    delta wins."""
+    ``alts`` maps a chain position to [(id, depth bound, plaintext), ...] of
+    objects in other chains to try as its base too (_moved_cut_bases); the
+    smallest delta wins."""
     codec = getattr(_codecs, "codec", None)
     if codec is None or codec.level != level:
         codec = _codecs.codec = Codec(level, REPACK_DELTA_LEVEL)
@@ -254,11 +258,12 @@ def _encode_chain(level: int, plains: list, max_depth: int, alts: dict | None = 
             enc, body = codec.encode(plain, newer_plain)
         else:
             enc, body = codec.encode(plain)
-        alt = (alts or {}).get(k)
-        if alt is not None and alt[1] < max_depth:
-            alt_enc, alt_body = codec.encode(plain, alt[2])
+        for alt_id, alt_depth, alt_plain in (alts or {}).get(k, ()):
+            if alt_depth >= max_depth:
+                continue
+            alt_enc, alt_body = codec.encode(plain, alt_plain)
             if alt_enc == Encoding.DELTA and len(alt_body) < len(body):
-                enc, body, base_id, depth = alt_enc, alt_body, alt[0], alt[1]
+                enc, body, base_id, depth = alt_enc, alt_body, alt_id, alt_depth
         if enc == Encoding.DELTA:
             depth += 1
             out.append((oid, type_code, enc, body, base_id, depth))

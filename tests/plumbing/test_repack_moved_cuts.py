@@ -36,15 +36,24 @@ def real_depth(store, oid: bytes) -> int:
 def test_newer_counterparts_maps_through_anchors():
     old = [(b"a", 100), (b"x", 30), (b"y", 70), (b"b", 100)]
     new = [(b"a", 100), (b"n", 101), (b"b", 100)]
-    assert newer_counterparts(old, new, {}, [1, 2]) == {1: 1, 2: 1}
+    assert newer_counterparts(old, new, {}, [1, 2]) == {1: [1], 2: [1]}
     # a split: the old chunk's bytes lie mostly in the second new chunk
     old = [(b"a", 100), (b"x", 100), (b"b", 100)]
     new = [(b"a", 100), (b"m", 30), (b"n", 70), (b"b", 100)]
-    assert newer_counterparts(old, new, {}, [1]) == {1: 2}
-    # linked chunks of about the same length anchor too; without anchors, offsets
-    assert newer_counterparts([(b"p", 50), (b"x", 50)], [(b"q", 51), (b"n", 50)],
-                              {b"p": b"q"}, [1]) == {1: 1}
-    assert newer_counterparts([(b"x", 50), (b"y", 50)], [(b"n", 100)], {}, [1]) == {1: 0}
+    assert newer_counterparts(old, new, {}, [1]) == {1: [2, 1]}
+    # linked chunks whose lengths differ by a few bytes anchor too; without
+    # anchors, offsets decide
+    assert newer_counterparts([(b"p", 5000), (b"x", 50)], [(b"q", 5003), (b"n", 50)],
+                              {b"p": b"q"}, [1]) == {1: [1]}
+    assert newer_counterparts([(b"x", 50), (b"y", 50)], [(b"n", 100)], {}, [1]) == {1: [0]}
+
+
+def test_a_linked_chunk_whose_cut_moved_is_no_anchor():
+    """Old p is linked to new q, but q is 2,000 bytes longer: q took the start
+    of x, so x maps through the anchor after it and lands in r."""
+    old = [(b"a", 10000), (b"p", 10000), (b"x", 10000), (b"b", 10000)]
+    new = [(b"a", 10000), (b"q", 12000), (b"r", 8000), (b"b", 10000)]
+    assert newer_counterparts(old, new, {b"p": b"q"}, [2]) == {2: [2, 1]}
 
 
 def test_two_old_chunks_merged_into_one_are_both_deltas_after_gc(tmp_path):

@@ -101,7 +101,7 @@ def repack(store, live: set[bytes], max_depth: int) -> dict:
 
 
 def _moved_cut_bases(store, entries: dict, chains: list[list[bytes]], written) -> dict:
-    """Older chunk -> a chunk of the file's next version to try as its base.
+    """Older chunk -> chunks of the file's next version to try as its base.
 
     Chains pair each chunk with the newer one stored as a delta against it,
     which covers a chunk edited in place.  Where a cut moved, an old chunk has
@@ -166,7 +166,7 @@ def _moved_cut_bases(store, entries: dict, chains: list[list[bytes]], written) -
 
 def _depth_bounds(chains: list[list[bytes]], place: dict, alt: dict) -> dict:
     """Keep the extra bases that do not make chains depend on each other in a
-    circle; return older id -> (base id, bound on the base's depth).
+    circle; return older id -> [(base id, bound on the base's depth), ...].
 
     A chain position is at most one deeper than the one before it, or than its
     extra base: that bound is what the encoder records as the base's depth

@@ -73,6 +73,8 @@ def blocks(f):
 
 def _scan_lines(scanner: Scanner, f, path: str, jsonl: bool) -> list[Finding]:
     from .workers import scan_blocks
+    if jsonl:
+        scanner.engine.jsonl_prefilter(scanner.options.compiled)
     return scan_blocks(scanner, blocks(f), path, jsonl)
 
 
@@ -108,6 +110,8 @@ def _line_at(block: bytes, start: int) -> bytes:
 
 def prefiltered_blocks(scanner: Scanner, f, jsonl: bool):
     """(first line, block, {line index: entities}) for every block of ``f``."""
+    if jsonl:
+        scanner.engine.jsonl_prefilter(scanner.options.compiled)
     for first, block in blocks(f):
         if scanner.scan_all:
             yield first, block, all_lines(block)

@@ -20,6 +20,7 @@ from ldv.plumbing.objects import read_commit
 from ldv.plumbing.trees import walk
 
 from .formats import scan_stream
+from .registry import CompiledStore
 from .scanner import Finding, ScanOptions, Scanner
 
 CACHE_FORMAT = 1
@@ -57,6 +58,7 @@ def scan_blobs(repo, blobs, options: ScanOptions, *, use_cache: bool = True,
     of presidio start-up) is built only when both miss."""
     from .records import RecordedFindings
     from .registry import installed_ner_model, notes
+    options = with_compiled(repo, options)
     result = ScanResult(notes=notes(installed_ner_model()))
     cache = FindingsCache(repo, options) if use_cache else None
     result.options_key = cache.key if cache else None
@@ -99,6 +101,7 @@ def scan_worktree(ws, options: ScanOptions, paths=None, *, use_cache: bool = Tru
             known.append((path, entry.oid))
         else:
             fresh.append(path)
+    options = with_compiled(ws.repo, options)
     result = scan_blobs(ws.repo, known, options, use_cache=use_cache,
                         rev=ws.head_commit())     # HEAD's records answer a fresh clone
     scanner = Scanner(options) if fresh else None
@@ -132,6 +135,33 @@ def _is_symlink(entry) -> bool:
 def _is_link_mode(mode: int) -> bool:
     from ldv.plumbing.objects import MODE_SYMLINK
     return mode == MODE_SYMLINK
+
+
+def with_compiled(repo, options: ScanOptions) -> ScanOptions:
+    """``options`` whose prefilter databases are kept in the repository."""
+    if options.compiled is not None:
+        return options
+    from dataclasses import replace
+    return replace(options, compiled=SealedDatabases(repo))
+
+
+class SealedDatabases(CompiledStore):
+    """Compiled prefilter databases, sealed in `.ldv/pii/hs/` like the findings
+    cache (sealed, so a tampered file is never handed to hyperscan: it is
+    rebuilt instead)."""
+
+    def __init__(self, repo):
+        self.repo = repo
+
+    def get(self, name: str) -> bytes | None:
+        from ldv.plumbing.errors import CorruptObject
+        try:
+            return self.repo.read_secret(name)
+        except CorruptObject:
+            return None
+
+    def put(self, name: str, data: bytes) -> None:
+        self.repo.write_secret(name, data)
 
 
 class FindingsCache:
@@ -195,7 +225,8 @@ def export_revision(repo, commit_oid: bytes, dest: Path, operator: str,
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise WouldClobber(f"{str(dest)!r} exists and is not an empty directory",
                            hint="export into a new or empty directory")
-    anon = Anonymizer(Scanner(options), operator, hash_key(repo.keyring.id_key))
+    anon = Anonymizer(Scanner(with_compiled(repo, options)), operator,
+                      hash_key(repo.keyring.id_key))
     tree = read_commit(repo.odb, commit_oid).tree
     kinds: dict[str, int] = {}
     dest.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,7 @@ class ScanOptions:
     threshold: float = 0.4
     allowlist: Allowlist = field(default_factory=Allowlist)
     jobs: int | None = None                 # worker processes for big files; None: the cores
+    compiled: object = None                 # registry.CompiledStore for the prefilter, if any
 
 
 class Scanner:
@@ -57,7 +58,7 @@ class Scanner:
 
     def __init__(self, options: ScanOptions | None = None, engine: Engine | None = None):
         self.options = options or ScanOptions()
-        self.engine = engine or get_engine()
+        self.engine = engine or get_engine(self.options.compiled)
         wanted = self.options.entities
         unknown = set(wanted or ()) - set(self.engine.entities)
         ner = unknown & set(NER_ONLY)

@@ -33,3 +33,36 @@ def test_asking_for_person_without_a_model_is_refused_clearly(repo):
     assert "PERSON cannot be detected: NER needs a spaCy model and none is installed" \
         in r.stderr
     assert "unknown entity" not in r.stderr
+
+
+def test_compiled_prefilter_is_kept_sealed_in_the_repository(repo, env):
+    """A cold `ldv scan` (a new process) keeps the compiled hyperscan databases in
+    .ldv/pii/hs/ and the next one loads them: same findings."""
+    import os
+    import shutil
+    import subprocess
+
+    from .conftest import subprocess_env
+    repo.write("chat.jsonl", json.dumps({"t": "mail jane.doe@example.com now"}) + "\n")
+    repo.write("notes.txt", "card 4111 1111 1111 1111\n")
+    exe = shutil.which("ldv")
+    runs = []
+    for _ in range(2):
+        p = subprocess.run([exe, "scan", "--no-cache", "--format", "json"], cwd=repo.root,
+                           env=subprocess_env(env), capture_output=True, text=True,
+                           timeout=300)
+        assert p.returncode == 0, p.stderr
+        runs.append(json.loads(p.stdout)["findings"])
+    assert runs[0] == runs[1]
+    assert {f["entity"] for f in runs[0]} >= {"EMAIL_ADDRESS", "CREDIT_CARD"}
+    kept = sorted(os.listdir(repo.root / ".ldv" / "pii" / "hs"))
+    assert len(kept) == 2                               # the text and the JSONL database
+    import hyperscan
+    for name in kept:                                   # sealed, not hyperscan's own format
+        raw = (repo.root / ".ldv" / "pii" / "hs" / name).read_bytes()
+        try:
+            hyperscan.loadb(raw, hyperscan.HS_MODE_BLOCK)
+            loaded = True
+        except hyperscan.error:
+            loaded = False
+        assert not loaded

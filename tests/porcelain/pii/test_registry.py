@@ -92,3 +92,40 @@ def test_anchor_is_a_mandatory_rare_character():
     for text in texts:
         for m in full.finditer(text):
             assert cheap.search(m.group(0).encode()), text
+
+
+class _Store:
+    def __init__(self):
+        self.data, self.puts = {}, 0
+
+    def get(self, name):
+        return self.data.get(name)
+
+    def put(self, name, data):
+        self.puts += 1
+        self.data[name] = data
+
+
+def test_compiled_databases_are_kept_and_reloaded():
+    from ldv.porcelain.pii.registry import build_prefilter
+    engine = get_engine()
+    store = _Store()
+    text = b'{"t": "mail jane.doe@example.com, card 4111 1111 1111 1111, ip 10.1.2.3"}\n'
+
+    def hits(pre):
+        out = []
+        pre.database.scan(text, match_event_handler=lambda pid, s, e, f, c: out.append((pid, e)),
+                          scratch=__import__("hyperscan").Scratch(pre.database))
+        return sorted(out)
+    first = build_prefilter(engine.recognizers, compiled=store)
+    assert store.puts == 1 and len(store.data) == 1
+    again = build_prefilter(engine.recognizers, compiled=store)
+    assert store.puts == 1                              # loaded, not compiled again
+    assert hits(again) == hits(first) == hits(engine.prefilter) != []
+    jsonl = build_prefilter(engine.recognizers, jsonl=True, compiled=store)
+    assert store.puts == 2 and hits(jsonl) != []        # its own entry
+    # A damaged entry is compiled again and replaced.
+    name = next(iter(store.data))
+    store.data[name] = b"not a database"
+    build_prefilter(engine.recognizers, compiled=store)
+    assert store.puts == 3 and store.data[name] != b"not a database"

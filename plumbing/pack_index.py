@@ -20,9 +20,11 @@ save.  It is a cache: ``rebuild`` regenerates it from the packs' headers.
 """
 from __future__ import annotations
 
+import array
 import bisect
 import os
 import struct
+import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -202,7 +204,8 @@ class PackIndex:
 
     def _merged(self, packs, new) -> bytes:
         """This file's records with ``new`` ones inserted in id order; delta rows
-        renumbered (an old record moves down by the new ones inserted before it)."""
+        renumbered (an old record moves down by the new ones inserted before it).
+        Rows are handled as ints ``record << 32 | base``: one list, one sort."""
         old, r0, step, n = self._buf, self._r0, _REC.size, self._n
         recs, prev, at = [], 0, []
         for oid, no, e in new:
@@ -214,24 +217,31 @@ class PackIndex:
         recs.append(old[r0 + prev * step:r0 + n * step])
         new_no = {oid: pos + k for k, (pos, (oid, _no, _e)) in enumerate(zip(at, new))}
 
-        def moved(i: int) -> int:
-            return i + bisect.bisect_right(at, i)
-        outside = [old[self._o0 + k * 32:self._o0 + (k + 1) * 32] for k in range(self._no)]
-        rows, out_ids = [], set()
-        for i, b in _DREC.iter_unpack(old[self._d0:self._o0]):
-            if b < n:
-                rows.append((moved(i), moved(b), None))
-            else:
-                base = outside[b - n]
-                rows.append((moved(i), new_no.get(base), base))
-        for oid, _no, e in new:
-            if e.enc == DELTA_ENC:
-                j = new_no.get(e.base)
-                if j is None:
-                    k = self._find(e.base, r0, n, step)
-                    j = moved(k) if k >= 0 else None
-                rows.append((new_no[oid], j, e.base))
-        return _finish(packs, n + len(new), recs, rows)
+        def number(base: bytes) -> int | None:
+            """A base's record number in the merged file, None if not indexed."""
+            j = new_no.get(base)
+            if j is None:
+                k = self._find(base, r0, n, step)
+                j = None if k < 0 else k + bisect.bisect_right(at, k)
+            return j
+        was_out = [old[self._o0 + k * 32:self._o0 + (k + 1) * 32] for k in range(self._no)]
+        fresh = [(new_no[oid], number(e.base), e.base) for oid, _no, e in new
+                 if e.enc == DELTA_ENC]
+        outside = sorted({b for b in was_out if b not in new_no}
+                         | {base for _i, j, base in fresh if j is None})
+        nrec = n + len(new)
+        slot = {b: nrec + k for k, b in enumerate(outside)}
+        slot.update((b, new_no[b]) for b in was_out if b in new_no)
+        out_no = [slot[b] for b in was_out]
+        flat = array.array("I")
+        flat.frombytes(old[self._d0:self._o0])
+        if sys.byteorder == "little":
+            flat.byteswap()
+        br = bisect.bisect_right
+        rows = [(i + br(at, i)) << 32 | (b + br(at, b) if b < n else out_no[b - n])
+                for i, b in zip(flat[0::2], flat[1::2])]
+        rows += [i << 32 | (slot[base] if j is None else j) for i, j, base in fresh]
+        return _finish(packs, nrec, recs, rows, outside)
 
     @staticmethod
     def write_fresh(path: Path, packs: list[tuple[str, int, list[PackEntry]]]) -> None:
@@ -248,7 +258,7 @@ class PackIndex:
         number = {e.oid: i for i, e in enumerate(kept)}
         deltas = [(i, number.get(e.base), e.base) for i, e in enumerate(kept)
                   if e.enc == DELTA_ENC]
-        atomic_write(Path(path), _finish(names, len(recs), recs, deltas))
+        atomic_write(Path(path), _finish(names, len(recs), recs, *_rows(len(recs), deltas)))
 
 
 def _upgrade_v1(path: Path, buf: bytes) -> bytes:
@@ -267,7 +277,7 @@ def _upgrade_v1(path: Path, buf: bytes) -> bytes:
         if oid not in number:
             raise CorruptIndex(f"{path} lists a delta it has no record of", hint=_HINT)
         deltas.append((number[oid], number.get(base), base))
-    return _finish(packs, n, [buf[r0:d0]], deltas)
+    return _finish(packs, n, [buf[r0:d0]], *_rows(n, deltas))
 
 
 def _insertion_point(buf: bytes, start: int, count: int, stride: int, oid: bytes) -> int:
@@ -281,16 +291,24 @@ def _insertion_point(buf: bytes, start: int, count: int, stride: int, oid: bytes
     return lo
 
 
-def _finish(packs, nrec: int, recs: list[bytes], deltas: list[tuple]) -> bytes:
-    """The file; ``deltas`` are (record, base record or None, base id): a base
-    outside the index goes to the outside table."""
+def _rows(nrec: int, deltas: list[tuple]) -> tuple[list[int], list[bytes]]:
+    """Delta rows as ints from (record, base record or None, base id), and the
+    outside table the bases without a record go to."""
     outside = sorted({base for _i, j, base in deltas if j is None})
     slot = {base: nrec + k for k, base in enumerate(outside)}
-    rows = sorted((i, slot[base] if j is None else j) for i, j, base in deltas)
+    return [i << 32 | (slot[base] if j is None else j) for i, j, base in deltas], outside
+
+
+def _finish(packs, nrec: int, recs: list[bytes], rows: list[int], outside: list[bytes]) -> bytes:
+    """The file; ``rows`` are delta rows as ``record << 32 | base`` ints."""
+    rows.sort()
+    table = array.array("Q", rows)
+    if sys.byteorder == "little":
+        table.byteswap()
     parts = [_HEAD.pack(MAGIC, VERSION, len(packs), nrec, len(rows), len(outside))]
     parts += [_PACK.pack(bytes.fromhex(n), k) for n, k in packs]
     parts += recs
-    parts += [_DREC.pack(i, j) for i, j in rows]
+    parts.append(table.tobytes())
     parts += outside
     body = b"".join(parts)
     return body + blake3.blake3(body).digest()

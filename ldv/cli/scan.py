@@ -19,8 +19,11 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
 @click.option("--allowlist", "allowlist", type=click.Path(dir_okay=False), default=None,
               help="Allowlist file (default: .ldvpii at the work-tree root).")
 @click.option("--no-cache", is_flag=True, help="Rescan every file, ignore the findings cache.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for files over 4 MiB (default: the cores, at most 4).")
 @pass_app
-def command(app: App, rev, rev_opt, fmt, exit_code, entities, threshold, allowlist, no_cache):
+def command(app: App, rev, rev_opt, fmt, exit_code, entities, threshold, allowlist, no_cache,
+            jobs):
     """Find personal data (PII) in a revision or in the working tree.
 
     \b
@@ -36,6 +39,7 @@ def command(app: App, rev, rev_opt, fmt, exit_code, entities, threshold, allowli
     from ldv.porcelain.pii import scan as pscan
     repo = app.repository()
     opts = scan_options(repo, entities, threshold, allowlist)
+    opts.jobs = jobs
     rev = rev_opt or rev
     if rev:
         result = pscan.scan_revision(repo.plumbing, repo.resolve_commit(rev), opts,

@@ -66,3 +66,17 @@ def test_compiled_prefilter_is_kept_sealed_in_the_repository(repo, env):
         except hyperscan.error:
             loaded = False
         assert not loaded
+
+
+def test_jobs_option_same_findings(repo):
+    rows = "".join(json.dumps({"i": i, "t": f"mail user{i}@example.com" if i % 1000 == 7
+                               else "nothing to see here"}) + "\n"
+                   for i in range(200_000))
+    assert len(rows) > (4 << 20)                        # more than one 4 MiB block
+    repo.write("big.jsonl", rows)
+    one = json.loads(repo("scan", "--no-cache", "--jobs", "1", "--format", "json").stdout)
+    two = json.loads(repo("scan", "--no-cache", "-j", "2", "--format", "json").stdout)
+    assert [f["line"] for f in one["findings"] if f["entity"] == "EMAIL_ADDRESS"] \
+        == list(range(8, 200_001, 1000))
+    assert one["findings"] == two["findings"]
+    repo("scan", "--jobs", "0", code=2)

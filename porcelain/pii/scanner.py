@@ -197,6 +197,10 @@ def unescape_for_prefilter(block: bytes) -> bytes:
 def _uchar(code: int) -> bytes:
     if code in (10, 13):
         return b" "
+    if code == 0x22:
+        # A quote stays escaped, as JSON writes it: a bare `":` would read as the
+        # end of a key to the JSONL phone candidate (registry.JSONL_PHONE_CANDIDATE).
+        return b'\\"'
     return chr(code).encode("utf-8", "surrogatepass")
 
 

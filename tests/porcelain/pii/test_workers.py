@@ -60,6 +60,13 @@ def test_jsonl_phone_candidate_skips_numbers_only():
         assert _phone_hits(line, jsonl=True) == 1, line
 
 
+def test_escaped_quote_before_a_phone_is_still_string_content():
+    # `\u0022` decodes to a quote: the prefilter must not take `": 1-682,` for a key.
+    line = b'{"t": "he said \\u0022: 1-682, call"}\n'     # (no other pattern takes it)
+    found = scan_stream(Scanner(ScanOptions(threshold=0.0)), io.BytesIO(line), "x.jsonl")
+    assert ("$.t", "PHONE_NUMBER") in {(f.field, f.entity) for f in found}
+
+
 def test_number_fields_do_not_make_candidates():
     # A Driver License digits pattern fires on 6-14 digit numbers: ids are numbers,
     # not strings, and are not handed to presidio.

@@ -9,7 +9,10 @@ GCM tag) by kind: chunks of the newest version, older chunks stored as deltas,
 older chunks stored full (a cut moved: nothing newer was a close enough base), blob
 nodes and other metadata.  For the full older chunks it also tells whether the
 newer version's chunks overlapping the same region (aligned by shared chunks) could
-have served as a base.  Nothing is changed.
+have served as a base.  With --moved-cuts: the deltas over 2 KB (an old chunk whose
+cut moved, stored against the one new chunk holding most of its bytes) and what
+they would take against the concatenation of all new chunks overlapping them (what
+deltas with several bases would store).  Nothing is changed.
 """
 from __future__ import annotations
 
@@ -116,6 +119,44 @@ def explain_full(r: dict) -> list[str]:
     return lines
 
 
+def moved_cuts(r: dict) -> tuple[int, int, int]:
+    """(count, bytes now, bytes against the concatenated overlapping new chunks)
+    of the older chunks stored as deltas over 2 KB."""
+    from ldv.plumbing.delta import REPACK_DELTA_LEVEL, Codec
+    odb, versions = r["repo"].odb, r["versions"]
+    codec, count, now, multi = Codec(1, REPACK_DELTA_LEVEL), 0, 0, 0
+    for v in range(len(versions) - 1):
+        old, new = versions[v][1], versions[v + 1][1]
+        new_at, starts, pos = {}, [], 0
+        for j, (c, n) in enumerate(new):
+            new_at[c], pos = j, pos + n
+            starts.append(pos - n)
+        old_pos, pos = [], 0
+        for _c, n in old:
+            old_pos.append(pos)
+            pos += n
+        for i, (c, n) in enumerate(old):
+            e = odb.index.lookup(c)[1]
+            if c in new_at or e.base is None or e.length <= 2000:
+                continue
+            # the nearest earlier chunk edited in place (or kept) fixes the shift
+            k = i - 1
+            while k >= 0:
+                j = new_at.get(old[k][0], new_at.get(odb.index.lookup(old[k][0])[1].base))
+                if j is not None and abs(new[j][1] - old[k][1]) <= max(64, old[k][1] // 512):
+                    break
+                k -= 1
+            if k < 0:
+                continue
+            shift = starts[j] + new[j][1] - (old_pos[k] + old[k][1])
+            lo, hi = old_pos[i] + shift - 4096, old_pos[i] + n + shift + 4096
+            over = [jj for jj in range(len(new)) if starts[jj] < hi and starts[jj] + new[jj][1] > lo]
+            base = b"".join(odb.get(new[jj][0])[1] for jj in over)
+            count, now = count + 1, now + e.length
+            multi += len(codec.encode_delta(base, odb.get(c)[1])) + TAG
+    return count, now, multi
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("worktree", type=Path)
@@ -123,6 +164,8 @@ def main(argv=None) -> int:
     ap.add_argument("--path", default="data.jsonl")
     ap.add_argument("--v1", type=int, help="bytes stored for the first version, for %")
     ap.add_argument("--verbose", action="store_true", help="list the full older chunks")
+    ap.add_argument("--moved-cuts", action="store_true",
+                    help="deltas over 2 KB, and their size against several bases")
     args = ap.parse_args(argv)
     r = breakdown(args.worktree, args.key, args.path)
     sizes, counts = r["sizes"], r["counts"]
@@ -140,6 +183,10 @@ def main(argv=None) -> int:
     if args.verbose:
         print("older chunks stored full:")
         print("\n".join(explain_full(r)))
+    if args.moved_cuts:
+        count, now, multi = moved_cuts(r)
+        print(f"older chunks as deltas over 2 KB: {count}, {now:,} B; against the "
+              f"concatenated new chunks overlapping them: {multi:,} B")
     r["repo"].close()
     return 0
 

@@ -12,7 +12,7 @@ the medians, and each ldv median as a ratio of every peer's in the same run.
 
 git runs as ``git checkout -f``: after a checkout git's index entry for the file
 is "racily clean" (written in the same second as the file), so the next plain
-checkout re-hashes 512 MiB first (~25 s), which compare_local.py's single plain
+checkout re-hashes 512 MiB first (26-52 s here), which compare_local.py's single plain
 checkout after a commit does not; -f skips that check and leaves the same work
 (read, inflate, write the file).  ``--ldv NAME=COMMAND`` adds another ldv
 (e.g. an older commit run from a copy) as one more tool.

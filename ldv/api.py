@@ -302,6 +302,16 @@ class Repository:
         from ldv.porcelain import maintenance
         return maintenance.gc(self._repo, progress=self._progress or maintenance._noop)
 
+    def rebuild_index(self) -> tuple[int, list[str]]:
+        """Regenerate the pack index from the packs' headers (when it is damaged or
+        lost); (objects indexed, packs left out with why).  Holds the repository
+        lock: no writer may add packs meanwhile."""
+        skipped: list[str] = []
+        with self._repo.lock(timeout=30):
+            n = self._repo.odb.rebuild_index(
+                on_error=lambda name, e: skipped.append(f"{name}: {e}"))
+        return n, skipped
+
     def fsck(self):
         """Verify every pack, object and ref (porcelain.maintenance.FsckReport)."""
         from ldv.porcelain import maintenance

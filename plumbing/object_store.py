@@ -199,7 +199,7 @@ class PackedObjectDatabase:
         for kind in list(self._writers):
             self._finish(kind)
         self._wait_uploads()
-        if self.index.dirty:
+        if self._index is not None and self._index.dirty:   # never loaded: nothing new
             with Lock(self.lock_dir / "index", timeout=30, what="the pack index"):
                 self.index.save()
 
@@ -559,8 +559,9 @@ class PackedObjectDatabase:
                 continue
             packs.append((name, kind, entries))
         with Lock(self.lock_dir / "index", timeout=30, what="the pack index"):
-            PackIndex.write_fresh(self.index.path, packs)
-            self.index = PackIndex(self.index.path)
+            # the old file is not read: it may be the damaged one
+            PackIndex.write_fresh(self._index_path, packs)
+            self.index = PackIndex(self._index_path)
         return len(self.index)
 
     def check_pack(self, name: str) -> None:

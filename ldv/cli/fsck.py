@@ -9,15 +9,25 @@ EXIT_CORRUPT = 4
 
 
 @click.command("fsck")
+@click.option("--rebuild-index", is_flag=True,
+              help="First regenerate the pack index from the packs' headers (when "
+                   "ldv reports it damaged or missing), then verify.")
 @quiet_option
 @pass_app
-def command(app: App):
+def command(app: App, rebuild_index: bool):
     """Verify the repository: every pack's hash, every object (decrypted and
     checked against its id), every ref and everything reachable from it.
 
     Prints one line per problem and exits 4 if there is any; 0 when clean.
+    The pack index is a cache: --rebuild-index rewrites it from the packs.
     """
-    report = app.repository().fsck()
+    repo = app.repository()
+    if rebuild_index:
+        n, skipped = repo.rebuild_index()
+        for line in skipped:
+            out(f"left out of the index: {line}")
+        app.say(f"rebuilt the pack index: {n} objects")
+    report = repo.fsck()
     for line in report.problems():
         out(line)
     app.say(f"checked {report.packs} packs, {report.objects} objects; "

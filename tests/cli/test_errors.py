@@ -66,3 +66,26 @@ def test_locked_repository_is_3(repo):
         r = repo("commit", "-am", "blocked", code=3)
         _one_line(r)
         assert "locked" in r.stderr
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
+def test_damaged_pack_index_is_rebuilt_by_fsck(repo, damage):
+    index = repo.root / ".ldv" / "objects" / "pack-index"
+    assert index.is_file()
+    before = repo("log", "--oneline").output
+    if damage == "flip":
+        data = bytearray(index.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        index.write_bytes(bytes(data))
+    elif damage == "truncate":
+        index.write_bytes(index.read_bytes()[:20])
+    else:
+        index.unlink()
+    if damage != "delete":
+        r = repo("log", "--oneline", code=4)
+        _one_line(r)
+        assert "ldv fsck --rebuild-index" in r.stderr
+    r = repo("fsck", "--rebuild-index")
+    assert "rebuilt the pack index" in r.output + r.stderr
+    assert repo("log", "--oneline").output == before
+    repo("fsck")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from ldv.plumbing.errors import BadInput
 
-from .formats import (kind_of, nested_columns, prefiltered_blocks, read_table,
-                      scannable_columns, strings)
+from .formats import (kind_of, nested_columns, prefiltered_blocks, read_batches,
+                      read_table, scannable_columns, strings)
 from .scanner import Scanner, Span, hit_values
 
 OPERATORS = ("mask", "redact", "replace", "hash")
@@ -94,7 +94,7 @@ def anonymize_stream(anon: Anonymizer, f, path: str, dest: Path) -> str:
         if kind in ("text", "jsonl"):
             _lines(anon, f, w, kind == "jsonl")
             return kind
-    _table(anon, read_table(f, kind, path), kind, dest)
+    _tables(anon, f, kind, path, dest)
     return kind
 
 
@@ -151,7 +151,44 @@ def _record(anon: Anonymizer, raw: bytes) -> bytes:
     return json.dumps(new, ensure_ascii=False).encode() if changed else raw
 
 
-def _table(anon: Anonymizer, table, kind: str, dest: Path) -> None:
+def _tables(anon: Anonymizer, f, kind: str, path: str, dest: Path) -> None:
+    """Anonymize a CSV or Parquet file a record batch at a time (read_batches), so
+    memory holds one batch, not the file."""
+    import pyarrow as pa
+    writer = None
+    try:
+        for batch in read_batches(f, kind, path):
+            table = _table(anon, pa.Table.from_batches([batch]))
+            if writer is None:
+                writer = _writer(kind, dest, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:              # no rows: the header or schema alone
+        f.seek(0)
+        _write(kind, dest, read_table(f, kind, path))
+
+
+def _writer(kind: str, dest: Path, schema):
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+        return pq.ParquetWriter(dest, schema)
+    import pyarrow.csv as pcsv
+    return pcsv.CSVWriter(dest, schema)
+
+
+def _write(kind: str, dest: Path, table) -> None:
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+        pq.write_table(table, dest)
+    else:
+        import pyarrow.csv as pcsv
+        pcsv.write_csv(table, dest)
+
+
+def _table(anon: Anonymizer, table):
+    """``table`` with its findings anonymized (same schema)."""
     import pyarrow as pa
     for i, name, values in list(scannable_columns(table)):
         texts = ["" if v is None else v for v in values]
@@ -175,12 +212,7 @@ def _table(anon: Anonymizer, table, kind: str, dest: Path) -> None:
         new_rows = [_fix_nested(anon, v) for v in rows]
         if new_rows != rows:
             table = table.set_column(i, fld, pa.array(new_rows, type=fld.type))
-    if kind == "parquet":
-        import pyarrow.parquet as pq
-        pq.write_table(table, dest)
-    else:
-        import pyarrow.csv as pcsv
-        pcsv.write_csv(table, dest)
+    return table
 
 
 def _fix_nested(anon: Anonymizer, value):

@@ -119,3 +119,34 @@ def test_tables_are_read_in_batches_with_their_row_numbers(card, monkeypatch):
     found = scan_stream(Scanner(), io.BytesIO(data), "t.csv")
     assert [(f.line, f.field) for f in found if f.entity == "CREDIT_CARD"] \
         == [(4, "t"), (51, "t"), (100, "t")]
+
+
+def test_export_of_tables_in_batches(card, tmp_path, monkeypatch):
+    from ldv.porcelain.pii import formats
+    monkeypatch.setattr(formats, "BATCH_ROWS", 7)
+    monkeypatch.setattr(formats, "CSV_BLOCK", 256)
+    n = 100
+    rows = [card if i in (3, 50, 99) else f"row {i}" for i in range(n)]
+    table = pa.table({"id": pa.array(range(n), pa.int64()), "t": rows,
+                      "m": [[{"content": card}] if i == 64 else [] for i in range(n)]})
+    anon = Anonymizer(Scanner(), "replace")
+    dest = tmp_path / "t.parquet"
+    anonymize_stream(anon, io.BytesIO(_parquet(table)), "t.parquet", dest)
+    out = pq.read_table(dest)
+    assert out.schema == table.schema and out.num_rows == n
+    want = ["<CREDIT_CARD>" if i in (3, 50, 99) else f"row {i}" for i in range(n)]
+    assert out.column("t").to_pylist() == want
+    assert out.column("m").to_pylist()[64] == [{"content": "<CREDIT_CARD>"}]
+    assert out.column("id").to_pylist() == list(range(n))
+    buf = io.BytesIO()
+    pcsv.write_csv(table.drop(["m"]), buf)
+    dest = tmp_path / "t.csv"
+    anonymize_stream(anon, io.BytesIO(buf.getvalue()), "t.csv", dest)
+    back = pcsv.read_csv(dest, convert_options=pcsv.ConvertOptions(
+        column_types={"id": pa.string(), "t": pa.string()}))
+    assert back.column("t").to_pylist() == want
+    assert back.column("id").to_pylist() == [str(i) for i in range(n)]
+    # A header alone stays a header.
+    empty = tmp_path / "e.csv"
+    anonymize_stream(anon, io.BytesIO(b'"id","t"\n'), "e.csv", empty)
+    assert empty.read_bytes().splitlines()[0] == b'"id","t"'

@@ -4,7 +4,8 @@ from __future__ import annotations
 from presidio_analyzer import PatternRecognizer, RecognizerRegistry
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 
-from ldv.porcelain.pii.registry import anchor, covering, get_engine
+from ldv.porcelain.pii.regexes import anchor, covering
+from ldv.porcelain.pii.registry import get_engine
 
 
 def test_every_predefined_recognizer_is_covered():

@@ -18,6 +18,8 @@ import multiprocessing
 import os
 from collections import deque
 
+from ldv.plumbing.errors import LdvError
+
 from .scanner import Finding, Scanner
 
 _forked: Scanner | None = None      # the scanner a worker inherited
@@ -33,10 +35,38 @@ def default_jobs() -> int:
     return max(1, min(n, 4))
 
 
+class ScanFailed(LdvError):
+    """The detector raised on a block.  Its message is withheld: presidio's (or a
+    validator's) errors may quote the text they were looking at."""
+
+    exit_code = 70
+
+
+def _withheld(e: BaseException, path: str) -> ScanFailed:
+    return ScanFailed(f"scanning {path!r} failed inside the detector "
+                      f"({type(e).__name__}; its message is withheld: it may quote the data)",
+                      hint="this is a bug in ldv or presidio; rerun with LDV_DEBUG=1 "
+                           "to see it, and report it without the data")
+
+
+def block_findings(scanner: Scanner, first: int, block: bytes, path: str,
+                   jsonl: bool) -> list[Finding]:
+    """formats.block_findings, with any unexpected error's text withheld."""
+    from .formats import block_findings as findings
+    try:
+        return findings(scanner, first, block, path, jsonl)
+    except LdvError:
+        raise
+    except Exception as e:
+        if os.environ.get("LDV_DEBUG"):
+            raise
+        failed = _withheld(e, path)
+    raise failed        # outside the handler: not even __context__ keeps the text
+
+
 def scan_blocks(scanner: Scanner, blocks, path: str, jsonl: bool) -> list[Finding]:
     """Findings in (first line, block) pairs, in order, on ``scanner.options.jobs``
     workers when there is more than one block and fork is available."""
-    from .formats import block_findings
     blocks = iter(blocks)
     head = next(blocks, None)
     if head is None:
@@ -71,6 +101,7 @@ def _parallel(scanner: Scanner, blocks, path: str, jsonl: bool, jobs: int) -> li
     gc.freeze()
     out: list[Finding] = []
     pending: deque = deque()
+    failed: ScanFailed | None = None
     try:
         # Forked at the first submit (fork start method: all workers at once),
         # while _forked is this scanner.
@@ -83,9 +114,17 @@ def _parallel(scanner: Scanner, blocks, path: str, jsonl: bool, jobs: int) -> li
                     pending.append(pool.submit(_work, first, block, path, jsonl))
                 while pending:
                     out.extend(pending.popleft().result())
+            except LdvError:
+                raise
+            except Exception as e:       # from a worker, with its remote traceback
+                if os.environ.get("LDV_DEBUG"):
+                    raise
+                failed = _withheld(e, path)
             finally:
                 for fut in pending:
                     fut.cancel()
+            if failed is not None:
+                raise failed        # outside the handler: no __context__ with the text
     finally:
         _forked = None
         gc.unfreeze()
@@ -93,5 +132,5 @@ def _parallel(scanner: Scanner, blocks, path: str, jsonl: bool, jobs: int) -> li
 
 
 def _work(first: int, block: bytes, path: str, jsonl: bool) -> list[Finding]:
-    from .formats import block_findings
-    return block_findings(_forked, first, block, path, jsonl)
+    from .formats import block_findings as findings
+    return findings(_forked, first, block, path, jsonl)

@@ -91,3 +91,24 @@ def test_repeated_strings_are_analyzed_once():
     assert len(calls) == 1
     # The memo is keyed by a digest, never by the string itself.
     assert all(isinstance(k, bytes) and len(k) == 16 for k in scanner._seen)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_detector_error_never_quotes_the_data(small_blocks, monkeypatch, jobs):
+    # Fault injection: the detector raises with the text it was looking at, as a
+    # validator's error might.  The error that reaches the user names the file and
+    # the exception type only (in a worker process too).
+    from ldv.porcelain.pii.workers import ScanFailed
+    secret = "jane.roe@example.com"
+
+    def failing(self, text, ents):
+        raise ValueError(f"cannot validate {secret!r} in {text!r}")
+    monkeypatch.setattr(Scanner, "_analyze", failing)
+    data = (json.dumps({"t": f"mail {secret} now"}).encode() + b"\n") * 400
+    assert len(data) > 2 * formats.BLOCK
+    with pytest.raises(ScanFailed) as exc:
+        scan_stream(Scanner(ScanOptions(jobs=jobs)), io.BytesIO(data), "chat.jsonl")
+    err = exc.value
+    assert "chat.jsonl" in err.message and "ValueError" in err.message
+    assert secret not in str(err) and err.__cause__ is None and err.__context__ is None
+    assert err.exit_code == 70

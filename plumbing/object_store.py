@@ -353,68 +353,91 @@ class PackedObjectDatabase:
                 raise
             links, bottom = self._chain_links(oid)
             bodies = self._read_bodies(links)
+        bodies.reverse()
         plain = _thread_codec(self.codec.level).decode_chain(
-            [(entry.enc, body) for (_w, entry), body in zip(reversed(links), reversed(bodies))],
-            bottom)
-        type_code = links[0][1].type
+            [(link[3], body) for link, body in zip(reversed(links), bodies)], bottom)
+        type_code = links[0][2]
         if self.hasher.oid(type_code, plain) != oid:
             raise CorruptObject(f"object {oid.hex()} does not match its id "
                                 "(swapped or damaged)", hint=_FSCK_HINT)
         return ObjType(type_code), plain
 
     def _chain_links(self, oid: bytes) -> tuple[list, bytes | None]:
-        """([(pack name or PackWriter, entry)] from ``oid`` down its delta chain,
-        the plaintext below the last link if it was cached, else None).  Never
-        drains the write queue, so worker threads may call it."""
-        links = []
+        """(links, plaintext below the last link if it was cached, else None):
+        links are ``(pack name or PackWriter, id, type, encoding, offset,
+        length)`` from ``oid`` down its delta chain.  The index gives a chain
+        with one search (PackIndex.chain); the pack being written and a refreshed
+        index fill in what it lacks.  Never drains the write queue, so worker
+        threads may call it."""
+        links, pending = [], self._pending
         while True:
-            hit = self._pending.get(oid)
-            if hit is None:
-                hit = self._lookup(oid)
-                if hit is None and self._refresh_index():
-                    hit = self._lookup(oid)
-                if hit is None:
+            hit = pending.get(oid) if pending else None
+            if hit is not None:
+                writer, e = hit
+                links.append((writer, oid, e.type, e.enc, e.offset, e.length))
+                rest = e.base if e.enc == Encoding.DELTA else None
+            else:
+                got = self._index_chain(oid)
+                if got is None and self._refresh_index():
+                    got = self._index_chain(oid)
+                if got is None:
                     raise ObjectNotFound(f"object {oid.hex()} not found",
                                          hint="fetch it from a remote, or run `ldv fsck`")
-            links.append(hit)
-            entry = hit[1]
-            if entry.enc != Encoding.DELTA:
-                return links, None
+                links += got[0]
+                rest = got[1]
+            if rest is None:
+                break
             if len(links) > _MAX_LINKS:
-                raise CorruptObject(f"object {links[0][1].oid.hex()} has a delta chain "
+                raise CorruptObject(f"object {links[0][1].hex()} has a delta chain "
                                     "that does not end (a cycle in the index?)",
                                     hint=_FSCK_HINT)
-            oid = entry.base
-            cached = self._cache.get(oid)
-            if cached is not None:
-                return links, cached
+            oid = rest
+        if self._cache.size:        # a base decoded for writing ends the chain early
+            for k in range(1, len(links)):
+                cached = self._cache.get(links[k][1])
+                if cached is not None:
+                    return links[:k], cached
+        return links, None
+
+    def _index_chain(self, oid: bytes):
+        """index.chain under the read lock (a reload swaps the buffer it reads)."""
+        with self._read_lock:
+            return self.index.chain(oid, _MAX_LINKS)
 
     def _read_bodies(self, links: list) -> list[bytes]:
         """The decrypted bodies of ``links``: links in one pack that lie side by
         side (up to _GAP bytes apart) are fetched with one ranged read."""
         bodies: list = [None] * len(links)
         by_pack: dict[str, list[int]] = {}
-        for i, (where, entry) in enumerate(links):
+        for i, link in enumerate(links):
+            where = link[0]
             if isinstance(where, str):
-                by_pack.setdefault(where, []).append(i)
+                idx = by_pack.get(where)
+                if idx is None:
+                    by_pack[where] = [i]
+                else:
+                    idx.append(i)
             else:    # still in the pack being written
-                bodies[i] = _open(where.cipher, where.key_id, entry, where.read(entry),
+                entry = self._pending[link[1]][1]
+                bodies[i] = _open(where.cipher, where.key_id, link, where.read(entry),
                                   "the pack being written")
         for pack, idx in by_pack.items():
             path = pack_path(pack)
             _kind, key_id, cipher = self._pack_cipher(pack, path)
-            idx.sort(key=lambda i: links[i][1].offset)
+            if len(idx) > 1:
+                idx.sort(key=lambda i: links[i][4])
             for run in _adjacent(idx, links):
-                first = links[run[0]][1].offset
-                end = max(links[i][1].offset + links[i][1].length for i in run)
+                first = links[run[0]][4]
+                end = max(links[i][4] + links[i][5] for i in run)
                 buf = memoryview(self.backend.get(path, first, end - first))
                 for i in run:
-                    entry = links[i][1]
-                    ct = buf[entry.offset - first:entry.offset - first + entry.length]
-                    if len(ct) != entry.length:
+                    link = links[i]
+                    at, length = link[4] - first, link[5]
+                    ct = buf[at:at + length]
+                    if len(ct) != length:
                         raise CorruptPack(f"pack {pack} is truncated (object "
-                                          f"{entry.oid.hex()} is cut off)", hint=_FSCK_HINT)
-                    bodies[i] = _open(cipher, key_id, entry, ct, f"pack {pack}")
+                                          f"{link[1].hex()} is cut off)", hint=_FSCK_HINT)
+                    bodies[i] = _open(cipher, key_id, link, ct, pack)
         return bodies
 
     def _decode(self, oid: bytes, entry: PackEntry) -> bytes:
@@ -425,7 +448,8 @@ class PackedObjectDatabase:
     def _body(self, oid: bytes, entry: PackEntry) -> tuple[PackEntry, bytes]:
         """The decrypted, still encoded body (and the entry it was read through)."""
         key_id, cipher, ct, where, entry = self._ciphertext(oid, entry)
-        return entry, _open(cipher, key_id, entry, ct, where)
+        return entry, _open(cipher, key_id, (None, entry.oid, entry.type, entry.enc,
+                                             entry.offset, entry.length), ct, where)
 
     def read_encoded(self, oid: bytes) -> tuple[PackEntry, bytes]:
         """(entry, encoded body) of an object, id verified; for copying it
@@ -616,26 +640,30 @@ def _pair(_tag, type_code: ObjType, data: bytes) -> tuple[ObjType, bytes]:
 
 
 def _adjacent(idx: list[int], links: list) -> Iterator[list[int]]:
-    """Runs of link numbers (sorted by offset) whose entries lie side by side."""
+    """Runs of link numbers (sorted by offset) whose links lie side by side."""
     run, end = [], 0
     for i in idx:
-        entry = links[i][1]
-        if run and not 0 <= entry.offset - end <= _GAP:
+        offset = links[i][4]
+        if run and not 0 <= offset - end <= _GAP:
             yield run
             run = []
         run.append(i)
-        end = entry.offset + entry.length
+        end = offset + links[i][5]
     if run:
         yield run
 
 
-def _open(cipher, key_id: int, entry: PackEntry, ct, where: str) -> bytes:
-    """Decrypt one entry's ciphertext (its aad binds id, type, encoding, key)."""
+def _open(cipher, key_id: int, link: tuple, ct, where: str) -> bytes:
+    """Decrypt one link's ciphertext (its aad binds id, type, encoding, key);
+    ``link`` is ``(where, id, type, encoding, offset, length)``, ``where`` a pack
+    name or words for the error message."""
+    _w, oid, type_code, enc, offset, _n = link
     try:
-        return cipher.decrypt(entry.offset, ct,
-                              entry_aad(entry.oid, entry.type, entry.enc, key_id))
+        return cipher.decrypt(offset, ct, entry_aad(oid, type_code, enc, key_id))
     except crypto.DecryptError:
-        raise CorruptObject(f"object {entry.oid.hex()} in {where} does not decrypt "
+        if len(where) == 64:
+            where = f"pack {where}"
+        raise CorruptObject(f"object {oid.hex()} in {where} does not decrypt "
                             "(damaged, or another object in its place)",
                             hint=_FSCK_HINT) from None
 

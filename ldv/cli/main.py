@@ -56,8 +56,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "Write a copy of a revision, PII anonymized."),
 }
 
-EXIT_INTERNAL = 70   # a bug in ldv (BSD's EX_SOFTWARE)
-EXIT_INTERRUPTED = 130
+from .failure import EXIT_INTERNAL, EXIT_INTERRUPTED, error, mapped  # noqa: F401
 
 
 class LazyGroup(click.Group):
@@ -90,68 +89,23 @@ class LazyGroup(click.Group):
 
 
 def run_mapped(call) -> int:
-    """Call ``call`` and translate its outcome into an exit code."""
-    from ldv.plumbing.errors import LdvError
-    try:
-        rv = call()
-        return rv if isinstance(rv, int) else 0
-    except LdvError as e:
-        _error(e.message, e.hint)
-        return e.exit_code
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.UsageError as e:
-        where = e.ctx.command_path if e.ctx is not None else "ldv"
-        _error(e.format_message(), f"see `{where} --help`")
-        return 2
-    except click.ClickException as e:
-        _error(e.format_message(), None)
-        return 2 if e.exit_code == 1 else e.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        _error("interrupted", None)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # `ldv log | head`: the reader left; not an error worth a message.
-        _silence_stdout()
-        return 0
-    except OSError as e:
-        _error(_os_message(e), _os_hint(e))
-        return 3
-    except Exception as e:  # noqa: BLE001 - last line of defence against tracebacks
-        if os.environ.get("LDV_DEBUG"):
-            raise
-        _error(f"internal error: {type(e).__name__}: {e}",
-               "this is a bug in ldv; rerun with LDV_DEBUG=1 for a traceback and report it")
-        return EXIT_INTERNAL
-
-
-def _error(message: str, hint: str | None) -> None:
-    line = f"error: {message}"
-    if hint:
-        line += f" (hint: {hint})"
-    click.echo(line.replace("\n", " "), err=True)
-
-
-def _os_message(e: OSError) -> str:
-    what = e.strerror or str(e)
-    return f"{what}: {e.filename}" if e.filename else what
-
-
-def _os_hint(e: OSError) -> str | None:
-    import errno
-    return {
-        errno.ENOSPC: "free some disk space and retry; nothing committed was lost",
-        errno.EACCES: "check the file permissions",
-        errno.EROFS: "the file system is read-only",
-    }.get(e.errno)
-
-
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    """Call ``call`` and translate its outcome into an exit code: click's own
+    exceptions here, everything else as failure.mapped does (the fast path too)."""
+    def clicked():
+        try:
+            return call()
+        except click.exceptions.Exit as e:
+            return e.exit_code
+        except click.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "ldv"
+            error(e.format_message(), f"see `{where} --help`")
+            return 2
+        except click.ClickException as e:
+            error(e.format_message(), None)
+            return 2 if e.exit_code == 1 else e.exit_code
+        except click.Abort:
+            raise KeyboardInterrupt from None
+    return mapped(clicked)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -5,10 +5,6 @@ import click
 
 from ._app import App, out, pass_app
 
-_WORDS = {"A": "new file", "M": "modified", "D": "deleted", "T": "typechange",
-          "UU": "both modified", "AA": "both added", "DU": "deleted by us",
-          "UD": "deleted by them"}
-
 
 @click.command("status")
 @click.option("-s", "--short", "short", is_flag=True, help="Two-letter codes, one line per path.")
@@ -19,71 +15,9 @@ def command(app: App, short, porcelain, show_branch):
     """Show what is staged, what changed but is not staged, and what is untracked.
 
     Unchanged files are recognised from their stat data (the index is a stat
-    cache), so status does not read them.
+    cache), so status does not read them.  (ldv/cli/fast.py answers the common
+    forms of this command without loading click; a test keeps both the same.)
     """
-    repo = app.repository()
-    st = repo.status()
-    if short or porcelain:
-        if show_branch:
-            out(f"## {st.branch or 'HEAD (no branch)'}")
-        for line in st.porcelain_lines():
-            out(line)
-        return
-    _long(st)
-
-
-def _long(st) -> None:
-    from ldv.porcelain.status import quote_path
-    if st.branch:
-        out(f"On branch {st.branch}")
-    else:
-        out(f"HEAD detached at {st.head.hex()[:7]}" if st.head else "HEAD detached")
-    if st.head is None:
-        out("\nNo commits yet")
-    _in_progress(st)
-    if st.staged:
-        out("\nChanges to be committed:")
-        out('  (use "ldv restore --staged <file>..." to unstage)')
-        for c in st.staged:
-            out(f"\t{_WORDS.get(c.code, c.code) + ':':<12}{quote_path(c.path, quote_space=False)}")
-    if st.unmerged:     # after the staged changes, as git lists them
-        out("\nUnmerged paths:")
-        out('  (use "ldv add <file>..." to mark resolution)')
-        for c in st.unmerged:
-            out(f"\t{_WORDS.get(c.code, c.code) + ':':<17}{quote_path(c.path, quote_space=False)}")
-    if st.unstaged:
-        out("\nChanges not staged for commit:")
-        out('  (use "ldv add <file>..." to update what will be committed)')
-        out('  (use "ldv restore <file>..." to discard changes in working directory)')
-        for c in st.unstaged:
-            out(f"\t{_WORDS.get(c.code, c.code) + ':':<12}{quote_path(c.path, quote_space=False)}")
-    if st.untracked:
-        out("\nUntracked files:")
-        out('  (use "ldv add <file>..." to include in what will be committed)')
-        for p in st.untracked:
-            out(f"\t{quote_path(p, quote_space=False)}")
-    if st.clean:
-        out("nothing to commit, working tree clean" if st.head else
-            '\nnothing to commit (create/copy files and use "ldv add" to track)')
-    elif not st.staged and (st.unstaged or st.unmerged):
-        out('\nno changes added to commit (use "ldv add" and/or "ldv commit -a")')
-    elif not st.staged:
-        out('\nnothing added to commit but untracked files present (use "ldv add" to track)')
-
-
-def _in_progress(st) -> None:
-    """Git's lines for a stopped merge, cherry-pick or revert, and how to go on."""
-    kind, label = st.in_progress or ("merge", "")
-    if kind == "merge" and st.unmerged:
-        out("You have unmerged paths.")
-        out('  (fix conflicts and run "ldv commit")')
-        out('  (use "ldv merge --abort" to abort the merge)')
-    elif kind == "merge" and st.in_progress:
-        out("All conflicts fixed but you are still merging.")
-        out('  (use "ldv commit" to conclude merge)')
-    elif st.in_progress:
-        verb = "cherry-picking" if kind == "cherry-pick" else "reverting"
-        out(f"You are currently {verb} commit {label}.")
-        out(f'  (fix conflicts and run "ldv {kind} --continue")' if st.unmerged else
-            f'  (all conflicts fixed: run "ldv {kind} --continue")')
-        out(f'  (use "ldv {kind} --abort" to cancel the {kind} operation)')
+    from .status_text import render
+    render(app.repository().status(), out, short=short, porcelain=porcelain,
+           show_branch=show_branch)

@@ -18,7 +18,7 @@ import blake3
 from . import crypto
 from .delta import Codec, Encoding
 from .errors import (CorruptObject, CorruptPack, IntegrityError, MissingKey, MissingPack,
-                     ObjectNotFound)
+                     ObjectNotFound, RepositoryLocked)
 from .ids import IdHasher
 from .keys import Keyring
 from .lock import Lock
@@ -106,7 +106,10 @@ class PackedObjectDatabase:
         if self._index is None:
             with self._read_lock:     # two first readers must not load it twice
                 if self._index is None:
-                    self._index = PackIndex(self._index_path)
+                    index = PackIndex(self._index_path)
+                    if index.upgraded:
+                        _persist_upgrade(index, self.lock_dir)
+                    self._index = index
         return self._index
 
     @index.setter
@@ -633,6 +636,17 @@ def _keep_freed_memory() -> None:
         return
     mallopt(-3, 4 << 20)     # M_MMAP_THRESHOLD
     mallopt(-1, 64 << 20)    # M_TRIM_THRESHOLD
+
+
+def _persist_upgrade(index: PackIndex, lock_dir: Path) -> None:
+    """Save a version 1 index as version 2 (once; it was rebuilt in memory on
+    every load) if its lock is free and the repository writable; otherwise the
+    next load tries again."""
+    try:
+        with Lock(lock_dir / "index", timeout=0, what="the pack index"):
+            index.persist_upgrade()
+    except (RepositoryLocked, OSError):
+        pass
 
 
 def _pair(_tag, type_code: ObjType, data: bytes) -> tuple[ObjType, bytes]:

@@ -67,6 +67,7 @@ class PackIndex:
 
     def _parse(self, buf: bytes) -> None:
         self._fast = None
+        self.upgraded = False        # True: a version 1 file, upgraded in memory
         self._buf = buf
         if not buf:
             self.packs, self._n, self._nd, self._no = [], 0, 0, 0
@@ -77,7 +78,9 @@ class PackIndex:
         if blake3.blake3(buf[:-32]).digest() != buf[-32:]:
             raise CorruptIndex(f"{self.path} is damaged (checksum mismatch)", hint=_HINT)
         if buf[4] == 1:
-            return self._parse(_upgrade_v1(self.path, buf))
+            self._parse(_upgrade_v1(self.path, buf))
+            self.upgraded = True
+            return
         if buf[4] != VERSION or len(buf) < _HEAD.size + 32:
             raise CorruptIndex(f"{self.path} has unknown version {buf[4]}", hint=_HINT)
         _m, _v, npacks, self._n, self._nd, self._no = _HEAD.unpack_from(buf)
@@ -100,6 +103,18 @@ class PackIndex:
         except FileNotFoundError:
             return self._stamp is not None
         return self._stamp != (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def persist_upgrade(self) -> bool:
+        """Write a version 1 file, upgraded in memory when it was loaded, back as
+        version 2, so that later loads do not rebuild it again; True if written.
+        The caller holds the index lock."""
+        if self.changed_on_disk():
+            self._load()
+        if not self.upgraded:
+            return False
+        atomic_write(self.path, self._buf)
+        self._load()
+        return True
 
     # -- lookups ---------------------------------------------------------------
 

@@ -203,3 +203,33 @@ def test_read_each_through_unflushed_and_indexed_links(tmp_path):
     assert top in store._pending and top not in store.index
     assert list(store.read_each([(top, 1)], lambda tag, t, d: (tag, t, d))) == \
         [(1, ObjType.CHUNK, data)]
+
+
+# -- a version 1 index is saved as version 2 once, not upgraded on every load -------
+
+def test_a_version_1_index_is_written_as_version_2_on_first_load(tmp_path):
+    from ldv.plumbing.lock import Lock
+
+    from tests.plumbing.test_pack_index import _v1_bytes
+    store = make_store(tmp_path, max_depth=8)
+    versions = version_chain(store, 4)
+    store.flush()
+    packs = [(n, k, store.pack_entries(n)[1]) for n, k in store.index.pack_names()]
+    path = tmp_path / "objects" / "pack-index"
+    v1 = _v1_bytes(packs)
+    path.write_bytes(v1)
+    with Lock(tmp_path / "locks" / "index"):       # another writer holds the lock
+        held = make_store(tmp_path)
+        assert held.index.upgraded and path.read_bytes() == v1
+        assert list(held.get_many(o for o, _ in versions)) == \
+            [(ObjType.CHUNK, d) for _o, d in versions]
+    reader = make_store(tmp_path)
+    assert not reader.index.upgraded
+    raw = path.read_bytes()
+    assert raw[4] == 2 and raw != v1
+    assert not PackIndex(path).upgraded
+    assert list(reader.get_many(o for o, _ in versions)) == \
+        [(ObjType.CHUNK, d) for _o, d in versions]
+    top = versions[-1][0]
+    assert PackIndex(path).chain(top) == reader.index.chain(top)
+    assert len(reader.index.chain(top)[0]) == 4

@@ -14,7 +14,9 @@ git runs as ``git checkout -f``: after a checkout git's index entry for the file
 is "racily clean" (written in the same second as the file), so the next plain
 checkout re-hashes 512 MiB first (26-52 s here), which compare_local.py's single plain
 checkout after a commit does not; -f skips that check and leaves the same work
-(read, inflate, write the file).  ``--ldv NAME=COMMAND`` adds another ldv
+(read, inflate, write the file).  restic restores into an emptied folder: its
+removal of the previous restore is timed apart and reported, not counted.
+``--ldv NAME=COMMAND`` adds another ldv
 (e.g. an older commit run from a copy) as one more tool.
 """
 from __future__ import annotations
@@ -92,11 +94,14 @@ def main(argv=None) -> int:
     env = environment(base)
     runs = tools(base, args.tools.split(","), args.ldv)
     got = {(n, w): [] for n in runs for w in ("oldest", "newest")}
+    cleanup = {n: [] for n, r in runs.items() if r[3]}
     for r in range(args.rounds):
         for name, (cwd, old, new, before) in runs.items():
             for which, cmd in (("oldest", old), ("newest", new)):
                 if before:
+                    t = time.perf_counter()
                     before()
+                    cleanup[name].append(time.perf_counter() - t)
                 wall, cpu = timed(cmd, cwd, env)
                 got[name, which].append((wall, cpu))
                 print(f"round {r + 1} {name:10s} {which:6s} {wall:6.2f} s wall "
@@ -109,6 +114,10 @@ def main(argv=None) -> int:
         med[name, which] = (statistics.median(walls), statistics.median(cpus))
         print(f"| {name} | {which} | {' '.join(f'{w:.2f}' for w in walls)} | "
               f"{med[name, which][0]:.2f} | {med[name, which][1]:.2f} |")
+    for name, walls in cleanup.items():
+        print(f"\n{name}: its untimed removal of the previous restore before each run "
+              f"(the other tools replace the old file inside their timed checkout): "
+              f"median {statistics.median(walls):.2f} s wall")
     print("\nldv / peer, medians of the same run (wall, CPU):")
     for which in ("oldest", "newest"):
         for name in runs:

@@ -367,8 +367,8 @@ class PackedObjectDatabase:
 
     def _chain_links(self, oid: bytes) -> tuple[list, bytes | None]:
         """(links, plaintext below the last link if it was cached, else None):
-        links are ``(pack name or PackWriter, id, type, encoding, offset,
-        length)`` from ``oid`` down its delta chain.  The index gives a chain
+        links are ``(pack name, or (PackWriter, entry) while being written, id,
+        type, encoding, offset, length)`` from ``oid`` down its delta chain.  The index gives a chain
         with one search (PackIndex.chain); the pack being written and a refreshed
         index fill in what it lacks.  Never drains the write queue, so worker
         threads may call it."""
@@ -376,8 +376,8 @@ class PackedObjectDatabase:
         while True:
             hit = pending.get(oid) if pending else None
             if hit is not None:
-                writer, e = hit
-                links.append((writer, oid, e.type, e.enc, e.offset, e.length))
+                e = hit[1]
+                links.append((hit, oid, e.type, e.enc, e.offset, e.length))
                 rest = e.base if e.enc == Encoding.DELTA else None
             else:
                 got = self._index_chain(oid)
@@ -420,9 +420,9 @@ class PackedObjectDatabase:
                     by_pack[where] = [i]
                 else:
                     idx.append(i)
-            else:    # still in the pack being written
-                entry = self._pending[link[1]][1]
-                bodies[i] = _open(where.cipher, where.key_id, link, where.read(entry),
+            else:    # still in the pack being written: (writer, entry)
+                writer, entry = where
+                bodies[i] = _open(writer.cipher, writer.key_id, link, writer.read(entry),
                                   "the pack being written")
         for pack, idx in by_pack.items():
             path = pack_path(pack)

@@ -209,11 +209,7 @@ def _replace_set_aside(tmp: Path, full: Path) -> None:
     file as ``.NAME.ldvold``."""
     old = full.with_name(f".{full.name}.ldvold")
     _unlink(old)
-    try:
-        os.rename(full, old)
-    except OSError:             # something odd in the way (a directory): plainly
-        os.replace(tmp, full)
-        return
+    os.rename(full, old)
     try:
         os.rename(tmp, full)
     except BaseException:

@@ -183,13 +183,39 @@ def write_file(odb, root: Path, path: str, mode: int, oid: bytes,
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, perm)
     try:
         _copy_blob(odb, oid, fd, on_write)
+        size = os.fstat(fd).st_size
     except BaseException:
         os.close(fd)
         _unlink(tmp)
         raise
     os.close(fd)
-    os.replace(tmp, full)
+    if size >= _SET_ASIDE_FROM and full.is_file() and not full.is_symlink():
+        _replace_set_aside(tmp, full)
+    else:
+        os.replace(tmp, full)
     return os.lstat(full)
+
+
+_SET_ASIDE_FROM = 16 << 20
+
+
+def _replace_set_aside(tmp: Path, full: Path) -> None:
+    """os.replace(tmp, full) for a large file, without ext4's rename-over cost:
+    renaming onto an existing file makes ext4 (auto_da_alloc) allocate and start
+    writing back all of ``tmp`` inside the rename -- 0.27-0.37 s for a 512 MiB
+    checkout here, against 0.11-0.13 s to rename the old file aside, rename the
+    new one in and unlink the old (git unlinks, then writes a fresh file).  The
+    path is missing only between the two renames; a crash there leaves the old
+    file as ``.NAME.ldvold``."""
+    old = full.with_name(f".{full.name}.ldvold")
+    _unlink(old)
+    os.rename(full, old)
+    try:
+        os.rename(tmp, full)
+    except BaseException:
+        os.rename(old, full)
+        raise
+    _unlink(old)
 
 
 def _copy_blob(odb, oid: bytes, fd: int, on_write=None) -> None:

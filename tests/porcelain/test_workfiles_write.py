@@ -44,3 +44,23 @@ def test_a_chunk_of_the_wrong_length_fails_and_leaves_nothing(tmp_path):
     with pytest.raises(CorruptObject, match="its blob says"):
         write_file(make_store(tmp_path / "repo", workers=2), work, "f", MODE_FILE, blob)
     assert os.listdir(work) == []
+
+
+def test_a_large_file_replaces_an_existing_one_through_a_set_aside_rename(tmp_path):
+    """From 16 MiB the old file is renamed aside and unlinked (no rename over it):
+    the new content is in place, a second link keeps the old, nothing is left."""
+    store = make_store(tmp_path / "repo", workers=2, pack_size=1 << 20)
+    rng = random.Random(3)
+    chunk = text(rng, 65_536)
+    cid = store.put(ObjType.CHUNK, chunk)
+    blob, size = write_chunk_list(store, [(cid, len(chunk))] * 260)       # 16.25 MiB
+    store.flush()
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "f").write_bytes(b"old content")
+    os.link(work / "f", work / "second link")
+    st = write_file(make_store(tmp_path / "repo", workers=2), work, "f", MODE_FILE, blob)
+    assert size >= 16 << 20 and st.st_size == size
+    assert (work / "f").read_bytes() == chunk * 260
+    assert (work / "second link").read_bytes() == b"old content"
+    assert sorted(os.listdir(work)) == ["f", "second link"]

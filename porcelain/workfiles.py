@@ -209,7 +209,11 @@ def _replace_set_aside(tmp: Path, full: Path) -> None:
     file as ``.NAME.ldvold``."""
     old = full.with_name(f".{full.name}.ldvold")
     _unlink(old)
-    os.rename(full, old)
+    try:
+        os.rename(full, old)
+    except OSError:             # something odd in the way (a directory): plainly
+        os.replace(tmp, full)
+        return
     try:
         os.rename(tmp, full)
     except BaseException:

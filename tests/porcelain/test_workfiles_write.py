@@ -64,3 +64,18 @@ def test_a_large_file_replaces_an_existing_one_through_a_set_aside_rename(tmp_pa
     assert (work / "f").read_bytes() == chunk * 260
     assert (work / "second link").read_bytes() == b"old content"
     assert sorted(os.listdir(work)) == ["f", "second link"]
+
+
+def test_a_directory_in_the_set_aside_name_falls_back_to_a_plain_replace(tmp_path):
+    store = make_store(tmp_path / "repo", workers=2, pack_size=1 << 20)
+    chunk = text(random.Random(4), 65_536)
+    blob, _size = write_chunk_list(store, [(store.put(ObjType.CHUNK, chunk), len(chunk))] * 260)
+    store.flush()
+    work = tmp_path / "work"
+    (work / ".f.ldvold").mkdir(parents=True)
+    (work / ".f.ldvold" / "x").write_bytes(b"a user's file")
+    (work / "f").write_bytes(b"old content")
+    write_file(make_store(tmp_path / "repo", workers=2), work, "f", MODE_FILE, blob)
+    assert (work / "f").read_bytes() == chunk * 260
+    assert (work / ".f.ldvold" / "x").read_bytes() == b"a user's file"
+    assert sorted(os.listdir(work)) == [".f.ldvold", "f"]

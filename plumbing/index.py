@@ -50,8 +50,12 @@ UNMERGED = 2              # entry flag: a merge conflict not yet resolved (`add`
 SKIP_WORKTREE = 4         # entry flag: outside a partial clone's path, never checked out;
                           # status ignores the file, commits keep the entry as it is
 # Timestamps come from the kernel's coarse clock, which may lag time.time_ns() by a
-# tick; a file touched this close to an index write is treated as racy.
-RACY_WINDOW_NS = 100_000_000
+# tick (1/HZ: 10 ms at HZ=100, the coarsest Linux configures); a file touched
+# within two ticks of an index write is treated as racy.  That covers Git's rule
+# (racy when the file's mtime is not older than the index file's own, i.e. in the
+# same tick) with margin; a wider window only re-hashes more: a 512 MiB checkout
+# ends less than 100 ms before its index is written.
+RACY_WINDOW_NS = 20_000_000
 _COARSE_WINDOW_NS = 2_000_000_000   # filesystems with whole-second timestamps
 
 

@@ -119,7 +119,10 @@ class PackedObjectDatabase:
     # -- the ObjectDatabase protocol -------------------------------------------
 
     def has(self, oid: bytes) -> bool:
-        return oid in self._pending or oid in self._queued or oid in self.index
+        if oid in self._pending or oid in self._queued:
+            return True
+        with self._read_lock:   # a reader's reload may be swapping the index's buffer
+            return oid in self.index
 
     def put(self, type_code: ObjType, data, *, delta_base: bytes | None = None,
             oid: bytes | None = None) -> bytes:

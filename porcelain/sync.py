@@ -429,9 +429,10 @@ def fetch_path(repo, client: RemoteClient, commit: bytes, path: str, *,
 # -- pull and clone -------------------------------------------------------------------
 
 def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
-         progress: Progress = _noop, author=None) -> str:
+         progress: Progress = _noop, author=None, warn=None) -> str:
     """Fetch, then fast-forward the current branch; return what happened.  A
-    diverged branch is merged (mergeops.merge) when ``author`` is given."""
+    diverged branch is merged (mergeops.merge) when ``author`` is given; the PII
+    gate's warnings on that merge commit (pii.on_commit = warn) go to ``warn``."""
     from .checkout import move_to
     from .worktree import Workspace
     fetch(repo, client, remote, progress=progress)
@@ -450,6 +451,9 @@ def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
     if ours is not None and not is_ancestor(repo, ours, theirs) and author is not None:
         from .mergeops import merge
         merge(ws, theirs, f"{remote}/{short}", author=author)
+        for line in getattr(ws, "pii_warnings", None) or ():
+            if warn is not None:
+                warn(line)
         return "merge"
     if ours is not None and not is_ancestor(repo, ours, theirs):
         raise Conflict(f"{current} and {remote}/{short} have diverged",

@@ -19,5 +19,7 @@ def command(app: App, remote, branch):
     repo, name, client = open_remote(app, remote)
     with client:
         from ._mergeout import identity, run_merge_like
-        out(run_merge_like(lambda: sync.pull(repo, client, name, branch, progress=app.progress(),
-                                             author=identity(app.repository()))))
+        out(run_merge_like(lambda: sync.pull(
+            repo, client, name, branch, progress=app.progress(),
+            author=identity(app.repository()),
+            warn=lambda line: click.echo(f"warning: {line}", err=True))))

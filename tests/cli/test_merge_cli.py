@@ -138,11 +138,18 @@ def test_pull_merges_a_diverged_branch(tmp_path, request):
         a("clone", "-q", srv.url("ds"), str(tmp_path / "b"), "--fingerprint", srv.fingerprint)
         b = Ldv(tmp_path / "b", env)
         a.write("f.txt", "A\n2\n3\n4\n5\n")
-        a("commit", "-q", "-a", "-m", "from a")
+        a.write("chat.jsonl", '{"t": "write to jane.roe@example.com"}\n')
+        a("add", ".")
+        a("commit", "-q", "-m", "from a")
         a("push", "-q")
         b.write("f.txt", "1\n2\n3\n4\nB\n")
         b("commit", "-q", "-a", "-m", "from b")
-        assert "merge" in b("pull").stdout
+        b("config", "set", "pii.on_commit", "warn")
+        r = b("pull")
+        assert "merge" in r.stdout
+        # the merge commit brings a's email in: warn mode says so, masked
+        assert "warning: PII" in r.stderr and "EMAIL_ADDRESS" in r.stderr
+        assert "jane.roe@example.com" not in r.stdout + r.stderr
         assert (tmp_path / "b" / "f.txt").read_text() == "A\n2\n3\n4\nB\n"
         assert len(b("rev-parse", "HEAD^2").stdout.strip()) == 64
         b("push", "-q")

@@ -36,15 +36,20 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class _LRU:
+class BytesLRU:
     """Bytes by id, bounded in total size; safe for concurrent readers (an
-    OrderedDict reordered by two threads at once can lose or repeat entries)."""
+    OrderedDict reordered by two threads at once can lose or repeat entries).
+    Values larger than ``largest`` (default: a quarter of the bound) are not kept."""
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, largest: int | None = None):
         self.max = max_bytes
+        self.largest = max_bytes // 4 if largest is None else largest
         self.size = 0
         self._d: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._d
 
     def get(self, key: bytes) -> bytes | None:
         with self._lock:
@@ -54,7 +59,7 @@ class _LRU:
             return v
 
     def put(self, key: bytes, value: bytes) -> None:
-        if len(value) > self.max // 4:
+        if len(value) > self.largest:
             return
         with self._lock:
             if key in self._d:
@@ -97,7 +102,7 @@ class PackedObjectDatabase:
         self._writers: dict[int, PackWriter] = {}
         self._pending: dict[bytes, tuple[PackWriter, PackEntry]] = {}
         self._ciphers: OrderedDict[str, object] = OrderedDict()
-        self._cache = _LRU(CACHE_BYTES)
+        self._cache = BytesLRU(CACHE_BYTES)
         self._read_lock = threading.RLock()
 
     @property

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime
 import weakref
 import threading
-from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from fsspec.spec import AbstractBufferedFile
 
 from ldv.plumbing.blobs import open_blob
 from ldv.plumbing.errors import BadRevision, CorruptObject
+from ldv.plumbing.object_store import BytesLRU
 from ldv.plumbing.objects import read_commit
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.trees import lookup, read_tree
@@ -70,8 +70,7 @@ class _CachingODB:
     def __init__(self, odb, stats: ReadStats, limit: int = CACHE_BYTES,
                  workers: int = READ_THREADS):
         self._odb, self._stats, self._limit = odb, stats, limit
-        self._cache: OrderedDict[bytes, bytes] = OrderedDict()
-        self._size = 0
+        self._cache = BytesLRU(limit, largest=limit)
         self._lock = threading.Lock()
         self._inflight: dict[bytes, Future] = {}
         self._workers = workers
@@ -81,11 +80,14 @@ class _CachingODB:
     def limit(self) -> int:
         return self._limit
 
+    @property
+    def cached_bytes(self) -> int:
+        return self._cache.size
+
     def get(self, oid: bytes):
         with self._lock:
             data = self._cache.get(oid)
             if data is not None:
-                self._cache.move_to_end(oid)
                 self._stats.cache_hits += 1
                 return ObjType.CHUNK, data
             job = self._inflight.get(oid)
@@ -133,17 +135,8 @@ class _CachingODB:
             with self._lock:
                 self._stats.chunks += 1
                 self._stats.bytes += len(data)
-                self._remember(oid, data)
+                self._cache.put(oid, data)
         return type_code, data
-
-    def _remember(self, oid: bytes, data: bytes) -> None:
-        if len(data) > self._limit or oid in self._cache:
-            return
-        self._cache[oid] = data
-        self._size += len(data)
-        while self._size > self._limit:
-            _, old = self._cache.popitem(last=False)
-            self._size -= len(old)
 
     def close(self) -> None:
         """Stop the prefetch threads (waiting for chunks being decoded)."""

@@ -130,7 +130,7 @@ def test_chunk_cache_saves_re_decrypting_and_stays_bounded(repo):
     con.register_filesystem(fs)
     con.execute("SELECT sum(score) FROM 'ldv://HEAD/data.parquet'").fetchall()
     assert fs.stats.chunks > first
-    assert fs.odb._size <= 4 << 20
+    assert fs.odb.cached_bytes <= 4 << 20
     nocache = RevisionFileSystem(repo.plumbing, cache_bytes=0)
     for _ in range(2):
         with nocache.open("ldv://HEAD/data.parquet") as f:

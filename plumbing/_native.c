@@ -52,6 +52,7 @@ typedef struct {
 typedef struct {
     char *path;            /* owned, NUL-terminated ("" for the root) */
     size_t len;
+    Py_ssize_t parent;     /* index of its parent directory (-1 for the root) */
     Py_ssize_t expected;   /* names the index expects directly in it */
     int flagged;           /* set by any thread: the caller must list it */
 } dir_t;
@@ -122,8 +123,6 @@ static void stat_entries(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
         close(fd);
 }
 
-static Py_ssize_t parent_of(const job_t *j, Py_ssize_t d);
-
 /* Directories [lo, hi): count their names, compare with what the index expects. */
 static void count_dirs(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
     for (Py_ssize_t d = lo; d < hi; d++) {
@@ -134,9 +133,8 @@ static void count_dirs(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
         if (fd < 0) {
             /* gone, or no longer a directory: its parent holds something new */
             __atomic_store_n(&dir->flagged, 1, __ATOMIC_RELAXED);
-            Py_ssize_t p = parent_of(j, d);
-            if (p >= 0)
-                __atomic_store_n(&j->dirs[p].flagged, 1, __ATOMIC_RELAXED);
+            if (dir->parent >= 0)
+                __atomic_store_n(&j->dirs[dir->parent].flagged, 1, __ATOMIC_RELAXED);
             continue;
         }
         DIR *dp = fdopendir(fd);
@@ -179,33 +177,20 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-/* Parent directory of dirs[d] by its path (dirs are few: a search is fine). */
-static Py_ssize_t parent_of(const job_t *j, Py_ssize_t d) {
-    const char *p = j->dirs[d].path;
-    if (!p[0])
-        return -1;
-    const char *slash = strrchr(p, '/');
-    size_t plen = slash ? (size_t)(slash - p) : 0;
-    for (Py_ssize_t k = 0; k < j->ndirs; k++) {
-        const char *q = j->dirs[k].path;
-        if (strlen(q) == plen && strncmp(q, p, plen) == 0)
-            return k;
-    }
-    return -1;
-}
-
 /* Build the directory table from the sorted paths.
  *
  * Paths under one directory form one contiguous run of the sorted list (a prefix
- * range always does), so a stack of the current directories suffices: a directory
- * is entered once and, once left, never seen again.  Each directory counts its
- * distinct children: files, and subdirectories when first entered. */
+ * range always does), so following parent links up from the current directory
+ * suffices: a directory is entered once and, once left, never seen again.  Each
+ * directory counts its distinct children: files, and subdirectories when first
+ * entered. */
 typedef struct {
     dir_t *items;
     Py_ssize_t n, cap;
 } dirvec_t;
 
-static Py_ssize_t dirvec_add(dirvec_t *v, const char *path, size_t len) {
+static Py_ssize_t dirvec_add(dirvec_t *v, const char *path, size_t len,
+                             Py_ssize_t parent) {
     if (v->n == v->cap) {
         Py_ssize_t cap = v->cap ? v->cap * 2 : 64;
         dir_t *items = realloc(v->items, (size_t)cap * sizeof(dir_t));
@@ -221,6 +206,7 @@ static Py_ssize_t dirvec_add(dirvec_t *v, const char *path, size_t len) {
     copy[len] = 0;
     v->items[v->n].path = copy;
     v->items[v->n].len = len;
+    v->items[v->n].parent = parent;
     v->items[v->n].expected = 0;
     v->items[v->n].flagged = 0;
     return v->n++;
@@ -232,46 +218,44 @@ static void dirvec_free(dirvec_t *v) {
     free(v->items);
 }
 
-#define MAX_DEPTH 4096
-
 static int build_dirs(const name_t *names, Py_ssize_t count, dirvec_t *v,
                       Py_ssize_t *entry_dir) {
-    /* stack[k]: index in v of the directory at depth k; ends[k]: length of its path */
-    static __thread Py_ssize_t stack[MAX_DEPTH];
-    static __thread size_t ends[MAX_DEPTH];
-    int depth = 0;
-    if (dirvec_add(v, "", 0) < 0)
+    Py_ssize_t cur = dirvec_add(v, "", 0, -1);      /* the root: index 0 */
+    if (cur < 0)
         return -1;
-    stack[0] = 0;
-    ends[0] = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         const char *p = names[i].path;
         size_t len = (size_t)names[i].len;
-        /* pop directories this path is not under */
-        while (depth > 0) {
-            size_t e = ends[depth];
-            if (len > e && p[e] == '/' && memcmp(p, v->items[stack[depth]].path, e) == 0)
+        /* up to the deepest directory entered so far that this path is under */
+        while (cur > 0) {
+            const dir_t *c = &v->items[cur];
+            if (len > c->len && p[c->len] == '/' && memcmp(p, c->path, c->len) == 0)
                 break;
-            depth--;
+            cur = c->parent;
         }
-        /* push the directories of this path below the current one */
-        size_t start = depth ? ends[depth] + 1 : 0;
-        for (size_t k = start; k < len; k++) {
+        /* enter the directories of this path below it */
+        for (size_t k = cur ? v->items[cur].len + 1 : 0; k < len; k++) {
             if (p[k] != '/')
                 continue;
-            if (depth + 1 >= MAX_DEPTH)
-                return -2;
-            v->items[stack[depth]].expected++;     /* a new subdirectory */
-            Py_ssize_t d = dirvec_add(v, p, k);
+            v->items[cur].expected++;              /* a new subdirectory */
+            Py_ssize_t d = dirvec_add(v, p, k, cur);
             if (d < 0)
                 return -1;
-            stack[++depth] = d;
-            ends[depth] = k;
+            cur = d;
         }
-        v->items[stack[depth]].expected++;         /* the file itself */
-        entry_dir[i] = stack[depth];
+        v->items[cur].expected++;                  /* the file itself */
+        entry_dir[i] = cur;
     }
     return 0;
+}
+
+/* Append ``item`` (a new reference, or NULL after an error) to ``list``. */
+static int append_new(PyObject *list, PyObject *item) {
+    if (!item)
+        return -1;
+    int rc = PyList_Append(list, item);
+    Py_DECREF(item);
+    return rc;
 }
 
 static PyObject *scan_tracked(PyObject *self, PyObject *args) {
@@ -330,13 +314,8 @@ static PyObject *scan_tracked(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    int rc = build_dirs(names, count, &dirs, entry_dir);
-    if (rc == -1) {
+    if (build_dirs(names, count, &dirs, entry_dir) < 0) {
         PyErr_NoMemory();
-        goto done;
-    }
-    if (rc == -2) {
-        PyErr_SetString(PyExc_ValueError, "paths nested too deep");
         goto done;
     }
     rootfd = open(PyBytes_AS_STRING(root_obj), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -372,29 +351,17 @@ static PyObject *scan_tracked(PyObject *self, PyObject *args) {
         Py_XDECREF(out_dirs);
         goto done;
     }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (!mismatch[i])
-            continue;
-        PyObject *n = PyLong_FromSsize_t(i);
-        if (!n || PyList_Append(out_entries, n) < 0) {
-            Py_XDECREF(n);
-            Py_DECREF(out_entries);
-            Py_DECREF(out_dirs);
-            goto done;
-        }
-        Py_DECREF(n);
-    }
-    for (Py_ssize_t d = 0; d < dirs.n; d++) {
-        if (!dirs.items[d].flagged)
-            continue;
-        PyObject *s = PyUnicode_DecodeFSDefault(dirs.items[d].path);
-        if (!s || PyList_Append(out_dirs, s) < 0) {
-            Py_XDECREF(s);
-            Py_DECREF(out_entries);
-            Py_DECREF(out_dirs);
-            goto done;
-        }
-        Py_DECREF(s);
+    int failed = 0;
+    for (Py_ssize_t i = 0; i < count && !failed; i++)
+        if (mismatch[i])
+            failed = append_new(out_entries, PyLong_FromSsize_t(i)) < 0;
+    for (Py_ssize_t d = 0; d < dirs.n && !failed; d++)
+        if (dirs.items[d].flagged)
+            failed = append_new(out_dirs, PyUnicode_DecodeFSDefault(dirs.items[d].path)) < 0;
+    if (failed) {
+        Py_DECREF(out_entries);
+        Py_DECREF(out_dirs);
+        goto done;
     }
     result = Py_BuildValue("(NN)", out_entries, out_dirs);
 

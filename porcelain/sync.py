@@ -28,7 +28,7 @@ from ldv.plumbing.shallow import boundary, read_shallow, write_shallow
 from ldv.plumbing.wire import RemoteClient, RemoteRef, parse_url
 
 from . import partial
-from .maintenance import _children
+from .maintenance import reachable
 from .refs_ops import is_ancestor
 
 Progress = Callable[[str, int, "int | None"], None]
@@ -151,21 +151,10 @@ def _new_commits(repo, client: RemoteClient, tip: bytes) -> list[bytes]:
 
 
 def _closure(repo, commits: list[bytes]) -> set[bytes]:
-    """Every object the given commits need (not walking into other commits)."""
-    seen: set[bytes] = set(commits)
-    # A commit's children but its parents: its tree and the META objects it names.
-    todo = [k for c in commits for k in _children(repo, c, ObjType.COMMIT)
-            if k[1] != ObjType.COMMIT]
-    while todo:
-        oid, kind = todo.pop()
-        if oid in seen:
-            continue
-        seen.add(oid)
-        try:
-            todo.extend(_children(repo, oid, kind))
-        except ObjectNotFound:
-            if kind != ObjType.CHUNK:     # a partial clone lacks chunks outside its
-                raise                     # path; the remote has them
+    """Every object the given commits need (not walking into other commits: their
+    parents are the walk's boundary, as a shallow clone's are).  A partial clone
+    lacks chunks outside its path; the remote has them."""
+    seen = reachable(repo, commits, shallow=set(commits), absent_ok=(ObjType.CHUNK,))
     return repo.odb.with_delta_bases(seen)
 
 

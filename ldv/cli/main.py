@@ -56,7 +56,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "Write a copy of a revision, PII anonymized."),
 }
 
-from .failure import EXIT_INTERNAL, EXIT_INTERRUPTED, error, mapped  # noqa: F401
+from .failure import error, mapped
 
 
 class LazyGroup(click.Group):

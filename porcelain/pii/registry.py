@@ -24,6 +24,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .regexes import anchor, covering
 
@@ -170,14 +171,12 @@ def get_engine(compiled=None) -> Engine:
         return _engine
 
 
-class CompiledStore:
+class CompiledStore(Protocol):
     """Where compiled prefilter databases are kept between runs (get/put by name)."""
 
-    def get(self, name: str) -> bytes | None:
-        raise NotImplementedError
+    def get(self, name: str) -> bytes | None: ...
 
-    def put(self, name: str, data: bytes) -> None:
-        raise NotImplementedError
+    def put(self, name: str, data: bytes) -> None: ...
 
 
 def build_engine(compiled: CompiledStore | None = None) -> Engine:

@@ -5,7 +5,8 @@ import errno
 
 import pytest
 
-from ldv.cli.main import COMMANDS, EXIT_INTERNAL, LazyGroup, run_mapped
+from ldv.cli.failure import EXIT_INTERNAL
+from ldv.cli.main import COMMANDS, LazyGroup, run_mapped
 from ldv.plumbing import errors
 
 

@@ -121,8 +121,7 @@ async def list_refs(request: Request):
     as_json = getattr(svc.store, "alist_refs_json", None)
     if as_json:             # PostgreSQL renders the body: no per-ref Python work
         return Response(await as_json(rid), media_type="application/json")
-    fast = getattr(svc.store, "alist_refs", None)
-    refs = await fast(rid) if fast else await blocking(svc.store.list_refs, repo)
+    refs = await blocking(svc.store.list_refs, repo)
     return JSONResponse({"refs": [{"name": r.name, "target": r.target, "sealed": b64(r.sealed),
                                    "version": r.version} for r in refs]})
 

@@ -16,7 +16,7 @@ import psycopg
 
 from ldv.plumbing.errors import NetworkError
 
-from .store import Ref, SqlStore
+from .store import SqlStore
 
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 
@@ -95,24 +95,6 @@ class PostgresStore(SqlStore):
             self._pool.put(conn)
 
     # -- the async read path: ref listing without a thread hop ---------------------
-
-    async def alist_refs(self, repo_id: int) -> list[Ref]:
-        """list_refs on the event loop itself (psycopg's async connection): the
-        hottest read skips the thread pool and its contention for the GIL."""
-        pool = self._async_pool()
-        conn = await pool.get()
-        try:
-            if conn is None or conn.closed:
-                conn = await self._aconnect()
-            cur = await conn.execute("SELECT name, target, sealed, version FROM refs"
-                                     " WHERE repo_id = %s ORDER BY name", (repo_id,))
-            rows = await cur.fetchall()
-        except psycopg.OperationalError:
-            conn = None
-            raise
-        finally:
-            pool.put_nowait(conn)
-        return [Ref(n, t, bytes(s), v) for n, t, s, v in rows]
 
     async def alist_refs_json(self, repo_id: int) -> bytes:
         """GET refs' whole JSON body, built by PostgreSQL (base64 and all): the

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+try:
+    # The Rust classes that cryptography's public modules re-export (AESGCM since
+    # 42, HKDF since 45).  Importing them from the binding skips ~10 ms of Python
+    # cipher-mode and exception modules that every `ldv status` would otherwise pay;
+    # tests/plumbing/test_crypto.py checks they are the public classes.
+    from cryptography.hazmat.bindings._rust import openssl as _rust_openssl
+    AESGCM = _rust_openssl.aead.AESGCM
+    HKDF = _rust_openssl.kdf.HKDF
+except (ImportError, AttributeError):        # an older cryptography
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_LEN = 32
 NONCE_LEN = 12
@@ -39,12 +45,19 @@ def random_bytes(n: int) -> bytes:
     return os.urandom(n)
 
 
+def _invalid_tag():
+    """cryptography's InvalidTag, imported only when a decryption has failed."""
+    from cryptography.exceptions import InvalidTag
+    return InvalidTag
+
+
 def hkdf(key: bytes, salt: bytes, info: bytes, length: int = KEY_LEN) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt,
-                info=info).derive(key)
+    from cryptography.hazmat.primitives.hashes import SHA256
+    return HKDF(algorithm=SHA256(), length=length, salt=salt, info=info).derive(key)
 
 
 def scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
     return Scrypt(salt=salt, length=KEY_LEN, n=n, r=r, p=p).derive(
         passphrase.encode("utf-8"))
 
@@ -75,9 +88,10 @@ def unseal(key: bytes, sealed: bytes, aad: bytes = b"") -> bytes:
     """Inverse of :func:`seal`; DecryptError when the key, aad or bytes are wrong."""
     if len(sealed) < NONCE_LEN + TAG_LEN:
         raise DecryptError("sealed data is too short")
+    sealed = memoryview(sealed)           # no copy of a 5 MB index for the slice
     try:
         return AESGCM(key).decrypt(sealed[:NONCE_LEN], sealed[NONCE_LEN:], aad)
-    except InvalidTag:
+    except _invalid_tag():
         raise DecryptError("authentication failed") from None
 
 
@@ -99,5 +113,5 @@ class PackCipher:
     def decrypt(self, counter: int, ciphertext, aad: bytes) -> bytes:
         try:
             return self._aead.decrypt(counter_nonce(counter), ciphertext, aad)
-        except InvalidTag:
+        except _invalid_tag():
             raise DecryptError("authentication failed") from None

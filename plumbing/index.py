@@ -24,7 +24,7 @@ import stat as statmod
 import struct
 import time
 from operator import itemgetter
-from typing import Iterator
+from collections.abc import Iterator
 
 from .errors import CorruptIndex
 from .objects import MODE_DIR, MODE_EXEC, MODE_FILE, MODE_SYMLINK, TreeEntry

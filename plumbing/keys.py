@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import os
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import crypto
 from .errors import BadInput, IntegrityError, MissingKey, WrongKey
+from .record import Record
 
 KEYRING_MAGIC = b"LDVKEYR1"
 
@@ -147,16 +147,24 @@ def read_key_file(path: Path) -> MasterKey:
 
 # -- the keyring ----------------------------------------------------------------
 
-@dataclass
-class Keyring:
+class Keyring(Record):
     """The repository's random keys.  Data keys are addressed by a 32-bit id."""
 
-    id_key: bytes
-    chunker_seed: int
-    ref_key: bytes
-    seal_key: bytes
-    data_keys: dict[int, bytes] = field(default_factory=dict)
-    current_key_id: int = 0
+    __slots__ = ("id_key", "chunker_seed", "ref_key", "seal_key", "data_keys",
+                 "current_key_id")
+
+    def __init__(self, id_key: bytes, chunker_seed: int, ref_key: bytes,
+                 seal_key: bytes, data_keys: dict[int, bytes] | None = None,
+                 current_key_id: int = 0):
+        self.id_key = id_key
+        self.chunker_seed = chunker_seed
+        self.ref_key = ref_key
+        self.seal_key = seal_key
+        self.data_keys = {} if data_keys is None else data_keys
+        self.current_key_id = current_key_id
+
+    def __repr__(self) -> str:                 # never the keys themselves
+        return f"Keyring(data key ids={sorted(self.data_keys)}, current={self.current_key_id})"
 
     @classmethod
     def generate(cls) -> "Keyring":

@@ -9,11 +9,17 @@ same content always gets the same id.  Byte layouts: docs/FORMAT.md.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections import namedtuple
 
 from .errors import BadInput, CorruptObject, InvalidPath, WrongObjectType
 from .ids import ID_LEN
-from .odb import ObjectDatabase, ObjType
+from .objtype import ObjType
+from .record import Record
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING without importing typing (start-up);
+                        # type checkers read this name as True
+if TYPE_CHECKING:
+    from .odb import ObjectDatabase
 
 FORMAT_VERSION = 1
 
@@ -160,15 +166,11 @@ def check_name(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class TreeEntry:
-    """One directory entry.  ``size`` is the file's byte count (for a directory:
-    the total of the files below it; for a symlink: the target's length)."""
+class TreeEntry(namedtuple("TreeEntry", "name mode oid size")):
+    """One directory entry (immutable).  ``size`` is the file's byte count (for a
+    directory: the total of the files below it; for a symlink: the target's length)."""
 
-    name: str
-    mode: int
-    oid: bytes
-    size: int
+    __slots__ = ()
 
     @property
     def is_dir(self) -> bool:
@@ -180,18 +182,23 @@ class TreeEntry:
         return key + b"/" if self.mode == MODE_DIR else key
 
 
-@dataclass
-class Commit:
-    tree: bytes
-    parents: list[bytes]
-    author: str
-    author_time: int
-    author_tz: int          # minutes east of UTC
-    committer: str
-    commit_time: int
-    commit_tz: int
-    message: str
-    lineage: list[dict] = field(default_factory=list)
+class Commit(Record):
+    __slots__ = ("tree", "parents", "author", "author_time", "author_tz", "committer",
+                 "commit_time", "commit_tz", "message", "lineage")
+
+    def __init__(self, tree: bytes, parents: list[bytes], author: str, author_time: int,
+                 author_tz: int, committer: str, commit_time: int, commit_tz: int,
+                 message: str, lineage: list[dict] | None = None):
+        self.tree = tree
+        self.parents = parents
+        self.author = author
+        self.author_time = author_time
+        self.author_tz = author_tz          # minutes east of UTC
+        self.committer = committer
+        self.commit_time = commit_time
+        self.commit_tz = commit_tz
+        self.message = message
+        self.lineage = [] if lineage is None else lineage
 
     def serialize(self) -> bytes:
         e = Encoder()
@@ -223,15 +230,18 @@ class Commit:
         return c
 
 
-@dataclass
-class Tag:
-    target: bytes
-    target_type: ObjType
-    name: str
-    tagger: str
-    time: int
-    tz: int
-    message: str
+class Tag(Record):
+    __slots__ = ("target", "target_type", "name", "tagger", "time", "tz", "message")
+
+    def __init__(self, target: bytes, target_type: ObjType, name: str, tagger: str,
+                 time: int, tz: int, message: str):
+        self.target = target
+        self.target_type = target_type
+        self.name = name
+        self.tagger = tagger
+        self.time = time
+        self.tz = tz
+        self.message = message
 
     def serialize(self) -> bytes:
         e = Encoder()

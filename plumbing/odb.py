@@ -7,29 +7,13 @@ for building objects before they are stored.
 """
 from __future__ import annotations
 
-import enum
 from typing import Iterable, Iterator, Protocol, runtime_checkable
 
 from .errors import CorruptObject, ObjectNotFound
 from .ids import IdHasher
+from .objtype import ObjType
 
-
-class ObjType(enum.IntEnum):
-    """The type byte of every object; part of its id and of its pack entry."""
-
-    CHUNK = 1       # raw file bytes
-    BLOB = 2        # a file: size + chunk list (root of a chunk-list tree)
-    BLOBNODE = 3    # an inner node of a large blob's chunk-list tree
-    TREE = 4        # a directory (root; large directories split into TREENODEs)
-    TREENODE = 5    # an inner node of a large directory
-    COMMIT = 6
-    TAG = 7
-    META = 8        # auxiliary encrypted records (e.g. PII findings), keyed by id
-
-    @property
-    def is_data(self) -> bool:
-        """Chunks go to data packs; everything else to metadata packs."""
-        return self is ObjType.CHUNK
+__all__ = ["MemoryObjectDatabase", "ObjType", "ObjectDatabase"]
 
 
 @runtime_checkable

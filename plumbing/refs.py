@@ -12,7 +12,7 @@ import os
 import re
 import struct
 import time
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from . import crypto
@@ -34,13 +34,9 @@ _PSEUDO = re.compile(r"[A-Z][A-Z_]*\Z")
 MAX_SYMREF_DEPTH = 5
 
 
-@dataclass(frozen=True)
-class ReflogEntry:
-    old: bytes | None
-    new: bytes | None
-    who: str
-    when: float
-    message: str
+# One reflog record: old and new commit ids (None: the ref did not exist / was
+# deleted), who (``Name <email>``), when (Unix seconds) and the message.
+ReflogEntry = namedtuple("ReflogEntry", "old new who when message")
 
 
 def validate_ref_name(name: str) -> None:

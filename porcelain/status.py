@@ -9,31 +9,37 @@ again (Git's index refresh).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections import namedtuple
 
 from ldv.plumbing.errors import RepositoryLocked
 from ldv.plumbing.index import (SKIP_WORKTREE, STAT_KEY, Entry, Index, load_index,
                                 mode_of, save_index)
 from ldv.plumbing.objects import MODE_SYMLINK
+from ldv.plumbing.record import Record
 
 from . import workfiles
 
 
-@dataclass(frozen=True)
-class Change:
-    path: str
-    code: str           # A added, M modified, D deleted, T type changed
+# A changed path and its code: A added, M modified, D deleted, T type changed
+# (unmerged: UU AA DU UD, see mergeops.py).
+Change = namedtuple("Change", "path code")
 
 
-@dataclass
-class Status:
-    branch: str | None
-    head: bytes | None
-    staged: list[Change] = field(default_factory=list)
-    unstaged: list[Change] = field(default_factory=list)
-    untracked: list[str] = field(default_factory=list)   # directories end with "/"
-    unmerged: list[Change] = field(default_factory=list)  # UU AA DU UD (mergeops.py)
-    in_progress: tuple[str, str] | None = None   # (merge|cherry-pick|revert, label)
+class Status(Record):
+    __slots__ = ("branch", "head", "staged", "unstaged", "untracked", "unmerged",
+                 "in_progress")
+
+    def __init__(self, branch: str | None, head: bytes | None,
+                 staged: list[Change] | None = None, unstaged: list[Change] | None = None,
+                 untracked: list[str] | None = None, unmerged: list[Change] | None = None,
+                 in_progress: tuple[str, str] | None = None):
+        self.branch = branch
+        self.head = head
+        self.staged = [] if staged is None else staged
+        self.unstaged = [] if unstaged is None else unstaged
+        self.untracked = [] if untracked is None else untracked   # directories end with "/"
+        self.unmerged = [] if unmerged is None else unmerged
+        self.in_progress = in_progress     # (merge|cherry-pick|revert, label)
 
     @property
     def clean(self) -> bool:

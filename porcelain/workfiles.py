@@ -11,15 +11,17 @@ from __future__ import annotations
 import functools
 import os
 import stat as statmod
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
 
 from ldv.plumbing.errors import CorruptObject, InvalidPath
 from ldv.plumbing.ignore import IGNORE_FILE, Ignore
 from ldv.plumbing.index import mode_of
 from ldv.plumbing.objects import MODE_EXEC, MODE_SYMLINK
-from ldv.plumbing.odb import ObjType
+from ldv.plumbing.objtype import ObjType
 
+TYPE_CHECKING = False   # typing.TYPE_CHECKING without importing typing (start-up);
+                        # type checkers read this name as True
 if TYPE_CHECKING:   # annotations only: status imports this module, not the chunker
     from ldv.plumbing.chunking import Chunker
 

@@ -11,44 +11,48 @@ total)``; results come back as data; failures are typed errors (plumbing/errors.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import namedtuple
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal
 
 from ldv.plumbing.ignore import Ignore
 from ldv.plumbing.index import UNMERGED, Index, load_index
 from ldv.plumbing.objects import TreeEntry, read_commit
+from ldv.plumbing.record import Record
 
 from . import workfiles
 from .status import Status
 
+TYPE_CHECKING = False   # typing.TYPE_CHECKING without importing typing (start-up);
+                        # type checkers read this name as True
 if TYPE_CHECKING:  # annotations only: the caller has already opened the Repo, and
     # status must not pay for importing the chunker (pyfastcdc)
+    from typing import Callable, Literal
+
     from ldv.plumbing.chunking import Chunker
     from ldv.plumbing.repository import Repo
 
-Progress = Callable[[str, int, "int | None"], None]
+    Progress = Callable[[str, int, "int | None"], None]
 
 
-@dataclass
-class Identity:
+class Identity(namedtuple("Identity", "name email")):
     """Who authored or committed: Git's ``Name <email>``."""
 
-    name: str
-    email: str
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
 
-@dataclass
-class AddResult:
+class AddResult(Record):
     """What ``add`` staged: paths added or modified, and deletions staged."""
 
-    added: list[str] = field(default_factory=list)
-    modified: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    bytes_read: int = 0
+    __slots__ = ("added", "modified", "removed", "bytes_read")
+
+    def __init__(self) -> None:
+        self.added: list[str] = []
+        self.modified: list[str] = []
+        self.removed: list[str] = []
+        self.bytes_read = 0
 
 
 class Workspace:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
 
 from ..errors import BadInput, MissingPack, RepositoryError
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING without importing typing (start-up);
+if TYPE_CHECKING:       # type checkers read this name as True
+    from typing import BinaryIO
 
 _COPY_BUF = 1 << 20
 
@@ -37,7 +40,7 @@ def atomic_write(path: Path, data: bytes | BinaryIO, mode: int = 0o644) -> None:
                 if isinstance(data, (bytes, bytearray, memoryview)):
                     f.write(data)
                 else:
-                    shutil.copyfileobj(data, f, _COPY_BUF)
+                    _copy(data, f)
                 f.flush()
                 os.fsync(fd)
         except BaseException:
@@ -177,5 +180,10 @@ def read_all(data) -> bytes:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
     buf = io.BytesIO()
-    shutil.copyfileobj(data, buf, _COPY_BUF)
+    _copy(data, buf)
     return buf.getvalue()
+
+
+def _copy(src, dst) -> None:
+    import shutil               # only writers of streams need it: not at start-up
+    shutil.copyfileobj(src, dst, _COPY_BUF)

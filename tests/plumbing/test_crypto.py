@@ -61,3 +61,12 @@ def test_scrypt_fast_profile_is_deterministic():
     assert k1 == crypto.scrypt("pw", b"s" * 16, p["n"], p["r"], p["p"])
     assert k1 != crypto.scrypt("pw2", b"s" * 16, p["n"], p["r"], p["p"])
     assert len(k1) == 32
+
+
+def test_fast_imports_are_the_public_classes():
+    """crypto.py takes AESGCM and HKDF from cryptography's Rust binding to keep
+    start-up lean; they must be exactly what the public modules export."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    assert crypto.AESGCM is AESGCM
+    assert crypto.HKDF is HKDF

@@ -8,19 +8,18 @@ Glossary:
 """
 from __future__ import annotations
 
+import hmac
 import os
 
 try:
-    # The Rust classes that cryptography's public modules re-export (AESGCM since
-    # 42, HKDF since 45).  Importing them from the binding skips ~10 ms of Python
-    # cipher-mode and exception modules that every `ldv status` would otherwise pay;
-    # tests/plumbing/test_crypto.py checks they are the public classes.
+    # The Rust class that cryptography's public module re-exports (since 42).
+    # Importing it from the binding skips ~5 ms of Python cipher-mode and
+    # exception modules that every `ldv status` would otherwise pay;
+    # tests/plumbing/test_crypto.py checks it is the public class.
     from cryptography.hazmat.bindings._rust import openssl as _rust_openssl
     AESGCM = _rust_openssl.aead.AESGCM
-    HKDF = _rust_openssl.kdf.HKDF
 except (ImportError, AttributeError):        # an older cryptography
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_LEN = 32
 NONCE_LEN = 12
@@ -52,8 +51,21 @@ def _invalid_tag():
 
 
 def hkdf(key: bytes, salt: bytes, info: bytes, length: int = KEY_LEN) -> bytes:
-    from cryptography.hazmat.primitives.hashes import SHA256
-    return HKDF(algorithm=SHA256(), length=length, salt=salt, info=info).derive(key)
+    """HKDF-SHA256 (RFC 5869) over the standard library's HMAC (OpenSSL).
+
+    cryptography's HKDF needs its `hashes` module, which imports `typing`: ~6 ms
+    of every command's start-up.  The test suite checks this function against
+    cryptography's HKDF and RFC 5869's test vectors.
+    """
+    if not 0 < length <= 255 * 32:
+        raise ValueError("HKDF-SHA256 output length must be 1..8160 bytes")
+    prk = hmac.digest(salt or bytes(32), key, "sha256")             # extract
+    okm, block, counter = b"", b"", 1
+    while len(okm) < length:                                         # expand
+        block = hmac.digest(prk, block + info + bytes((counter,)), "sha256")
+        okm += block
+        counter += 1
+    return okm[:length]
 
 
 def scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -63,10 +63,31 @@ def test_scrypt_fast_profile_is_deterministic():
     assert len(k1) == 32
 
 
-def test_fast_imports_are_the_public_classes():
-    """crypto.py takes AESGCM and HKDF from cryptography's Rust binding to keep
-    start-up lean; they must be exactly what the public modules export."""
+def test_fast_import_is_the_public_class():
+    """crypto.py takes AESGCM from cryptography's Rust binding to keep start-up
+    lean; it must be exactly what the public module exports."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
     assert crypto.AESGCM is AESGCM
-    assert crypto.HKDF is HKDF
+
+
+def test_hkdf_matches_rfc5869_test_case_1():
+    okm = crypto.hkdf(bytes([0x0b]) * 22, bytes(range(13)), bytes(range(0xf0, 0xfa)), 42)
+    assert okm.hex() == ("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+                         "34007208d5b887185865")
+
+
+def test_hkdf_matches_rfc5869_test_case_3_empty_salt_and_info():
+    okm = crypto.hkdf(bytes([0x0b]) * 22, b"", b"", 42)
+    assert okm.hex() == ("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+                         "9d201395faa4b61a96c8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(min_size=1, max_size=80), st.binary(max_size=40), st.binary(max_size=40),
+       st.integers(1, 200))
+def test_hkdf_equals_cryptography_hkdf(key, salt, info, length):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    expected = HKDF(algorithm=hashes.SHA256(), length=length, salt=salt or None,
+                    info=info).derive(key)
+    assert crypto.hkdf(key, salt, info, length) == expected

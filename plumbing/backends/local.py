@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import os
-import threading
+from _thread import get_ident      # threading.get_ident, without importing threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +31,7 @@ def atomic_write(path: Path, data: bytes | BinaryIO, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file."""
     path = Path(path)
     # pid and thread id: concurrent writers never share a temporary file
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -85,6 +85,7 @@ class LocalBackend:
         # right bytes: reading a file's chunks (several per delta chain) then
         # costs a pread each, not an open, a pread and a close.  Per thread, so
         # no thread closes a descriptor another is reading.
+        import threading        # not at module level: `status` never opens packs
         self._open = threading.local()
 
     def _packs(self) -> _OpenPacks:

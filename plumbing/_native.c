@@ -6,7 +6,8 @@
  * is more than `git status` spends in total.  This module does the loop without
  * making a Python object per file, on worker threads with the GIL released:
  *
- *   scan_tracked(root, names, records, count, nthreads) -> (mismatched, dirs)
+ *   scan_tracked(root, names, records, count, nthreads[, dircache, now_ns,
+ *                racy_ns, coarse_ns]) -> (mismatched, dirs, dirkeys)
  *
  * names    the index's NUL-terminated, sorted entry paths (UTF-8, '/'-separated)
  * records  the index's packed entry records (plumbing/index.py, _ENTRY: 78 bytes;
@@ -21,6 +22,17 @@
  *          missing.  When a directory holds exactly as many names as the index
  *          expects and every expected name exists, the two sets are equal and no
  *          untracked file can be there, without a Python object per name.
+ * dircache the dirkeys of an earlier scan against the same index (or b""):
+ *          a directory whose key (mtime_ns, ctime_ns, ino of the directory) is
+ *          unchanged holds the names it held then, so it is not read again --
+ *          Git's untracked cache, on by default here.  Adding, removing or
+ *          renaming a name changes the directory's mtime; forging the mtime back
+ *          (utime) changes its ctime.
+ * dirkeys  the key of every directory found holding exactly the expected names
+ *          whose mtime and ctime are older than now_ns - racy_ns (coarse_ns for
+ *          whole-second timestamps): a name added in the same clock tick as the
+ *          key was taken could otherwise go unseen.  Zeros for the others.  The
+ *          caller stores them with the index they were computed against.
  *
  * Nothing is followed: lstat semantics (fstatat AT_SYMLINK_NOFOLLOW), directories
  * opened with O_NOFOLLOW.  The pure-Python walk in porcelain/status.py is the
@@ -42,6 +54,7 @@
 #define RECORD_SIZE 78
 #define KEY_OFFSET 4
 #define KEY_SIZE 34
+#define DIR_KEY_SIZE 24
 #define REPO_DIR ".ldv"
 
 typedef struct {
@@ -55,6 +68,8 @@ typedef struct {
     Py_ssize_t parent;     /* index of its parent directory (-1 for the root) */
     Py_ssize_t expected;   /* names the index expects directly in it */
     int flagged;           /* set by any thread: the caller must list it */
+    int clean;             /* it held exactly the expected names (count_dirs) */
+    unsigned char key[DIR_KEY_SIZE];   /* its (mtime_ns, ctime_ns, ino) */
 } dir_t;
 
 typedef struct {
@@ -68,11 +83,20 @@ typedef struct {
     Py_ssize_t count;
     int nthreads;
     int id;
+    const unsigned char *dircache;   /* ndirs * DIR_KEY_SIZE, or NULL */
 } job_t;
 
 static void put_u16(unsigned char *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
 static void put_u64(unsigned char *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void dir_key(const struct stat *st, unsigned char *key) {
+    int64_t mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    int64_t ctime = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+    put_u64(key, (uint64_t)mtime);
+    put_u64(key + 8, (uint64_t)ctime);
+    put_u64(key + 16, (uint64_t)st->st_ino);
 }
 
 static void stat_key(const struct stat *st, unsigned char *key) {
@@ -123,7 +147,8 @@ static void stat_entries(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
         close(fd);
 }
 
-/* Directories [lo, hi): count their names, compare with what the index expects. */
+/* Directories [lo, hi): count their names, compare with what the index expects
+ * (unless the directory is unchanged since a scan that found it clean). */
 static void count_dirs(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
     for (Py_ssize_t d = lo; d < hi; d++) {
         dir_t *dir = &j->dirs[d];
@@ -135,6 +160,19 @@ static void count_dirs(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
             __atomic_store_n(&dir->flagged, 1, __ATOMIC_RELAXED);
             if (dir->parent >= 0)
                 __atomic_store_n(&j->dirs[dir->parent].flagged, 1, __ATOMIC_RELAXED);
+            continue;
+        }
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+            close(fd);
+            __atomic_store_n(&dir->flagged, 1, __ATOMIC_RELAXED);
+            continue;
+        }
+        dir_key(&st, dir->key);
+        if (j->dircache && memcmp(dir->key, j->dircache + (size_t)d * DIR_KEY_SIZE,
+                                  DIR_KEY_SIZE) == 0) {
+            close(fd);           /* the names it held when it was clean */
+            dir->clean = 1;
             continue;
         }
         DIR *dp = fdopendir(fd);
@@ -157,7 +195,21 @@ static void count_dirs(job_t *j, Py_ssize_t lo, Py_ssize_t hi) {
         closedir(dp);
         if (n != dir->expected)
             __atomic_store_n(&dir->flagged, 1, __ATOMIC_RELAXED);
+        else
+            dir->clean = 1;
     }
+}
+
+/* Is a directory key old enough to vouch for the directory's names later? */
+static int settled(const unsigned char *key, int64_t now_ns, int64_t racy_ns,
+                   int64_t coarse_ns) {
+    int64_t mtime = 0, ctime = 0;
+    for (int i = 7; i >= 0; i--) {
+        mtime = (mtime << 8) | key[i];
+        ctime = (ctime << 8) | key[8 + i];
+    }
+    int64_t window = mtime % 1000000000 == 0 ? coarse_ns : racy_ns;
+    return mtime < now_ns - window && ctime < now_ns - window;
 }
 
 static void *worker(void *arg) {
@@ -209,6 +261,8 @@ static Py_ssize_t dirvec_add(dirvec_t *v, const char *path, size_t len,
     v->items[v->n].parent = parent;
     v->items[v->n].expected = 0;
     v->items[v->n].flagged = 0;
+    v->items[v->n].clean = 0;
+    memset(v->items[v->n].key, 0, DIR_KEY_SIZE);
     return v->n++;
 }
 
@@ -260,11 +314,13 @@ static int append_new(PyObject *list, PyObject *item) {
 
 static PyObject *scan_tracked(PyObject *self, PyObject *args) {
     PyObject *root_obj;
-    Py_buffer names_buf, records_buf;
+    Py_buffer names_buf, records_buf, cache_buf = {0};
     Py_ssize_t count;
     int nthreads;
-    if (!PyArg_ParseTuple(args, "O&y*y*ni", PyUnicode_FSConverter, &root_obj,
-                          &names_buf, &records_buf, &count, &nthreads))
+    long long now_ns = 0, racy_ns = 0, coarse_ns = 0;
+    if (!PyArg_ParseTuple(args, "O&y*y*ni|y*LLL", PyUnicode_FSConverter, &root_obj,
+                          &names_buf, &records_buf, &count, &nthreads, &cache_buf,
+                          &now_ns, &racy_ns, &coarse_ns))
         return NULL;
     PyObject *result = NULL;
     name_t *names = NULL;
@@ -330,10 +386,13 @@ static PyObject *scan_tracked(PyObject *self, PyObject *args) {
     job_t jobs[16];
     pthread_t tids[16];
     int running[16] = {0};
+    /* a cache computed for another directory table is no cache */
+    const unsigned char *dircache =
+        cache_buf.buf && cache_buf.len == dirs.n * DIR_KEY_SIZE ? cache_buf.buf : NULL;
     Py_BEGIN_ALLOW_THREADS
     for (int t = 0; t < nthreads; t++)
         jobs[t] = (job_t){rootfd, names, records_buf.buf, entry_dir, dirs.items,
-                          dirs.n, mismatch, count, nthreads, t};
+                          dirs.n, mismatch, count, nthreads, t, dircache};
     for (int t = 1; t < nthreads; t++)
         running[t] = pthread_create(&tids[t], NULL, worker, &jobs[t]) == 0;
     worker(&jobs[0]);
@@ -363,7 +422,21 @@ static PyObject *scan_tracked(PyObject *self, PyObject *args) {
         Py_DECREF(out_dirs);
         goto done;
     }
-    result = Py_BuildValue("(NN)", out_entries, out_dirs);
+    PyObject *keys = PyBytes_FromStringAndSize(NULL, dirs.n * DIR_KEY_SIZE);
+    if (!keys) {
+        Py_DECREF(out_entries);
+        Py_DECREF(out_dirs);
+        goto done;
+    }
+    for (Py_ssize_t d = 0; d < dirs.n; d++) {
+        const dir_t *dir = &dirs.items[d];
+        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(keys) + d * DIR_KEY_SIZE;
+        if (dir->clean && !dir->flagged && settled(dir->key, now_ns, racy_ns, coarse_ns))
+            memcpy(out, dir->key, DIR_KEY_SIZE);
+        else
+            memset(out, 0, DIR_KEY_SIZE);
+    }
+    result = Py_BuildValue("(NNN)", out_entries, out_dirs, keys);
 
 done:
     if (rootfd >= 0)
@@ -374,13 +447,16 @@ done:
     PyMem_RawFree(mismatch);
     PyBuffer_Release(&names_buf);
     PyBuffer_Release(&records_buf);
+    if (cache_buf.obj)
+        PyBuffer_Release(&cache_buf);
     Py_DECREF(root_obj);
     return result;
 }
 
 static PyMethodDef methods[] = {
     {"scan_tracked", scan_tracked, METH_VARARGS,
-     "scan_tracked(root, names, records, count, nthreads) -> (mismatched, dirs)\n\n"
+     "scan_tracked(root, names, records, count, nthreads[, dircache, now_ns, racy_ns,\n"
+     "             coarse_ns]) -> (mismatched, dirs, dirkeys)\n\n"
      "lstat every index entry and count every tracked directory's names, with the\n"
      "GIL released; see the module source for the contract."},
     {NULL, NULL, 0, NULL},

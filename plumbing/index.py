@@ -56,7 +56,7 @@ SKIP_WORKTREE = 4         # entry flag: outside a partial clone's path, never ch
 # same tick) with margin; a wider window only re-hashes more: a 512 MiB checkout
 # ends less than 100 ms before its index is written.
 RACY_WINDOW_NS = 20_000_000
-_COARSE_WINDOW_NS = 2_000_000_000   # filesystems with whole-second timestamps
+COARSE_WINDOW_NS = 2_000_000_000   # filesystems with whole-second timestamps
 
 
 def mode_of(st: os.stat_result) -> int | None:
@@ -392,7 +392,7 @@ class Index:
 
     def _serialize_packed(self, now: int) -> bytes:
         """serialize() without building entries: mark racy records, reuse the rest."""
-        coarse = now - _COARSE_WINDOW_NS        # is_racy needs at least this
+        coarse = now - COARSE_WINDOW_NS        # is_racy needs at least this
         racy = [i for i, (mt,) in enumerate(_MTIME_IN_ENTRY.iter_unpack(self._records))
                 if mt >= coarse and is_racy(mt, now)]
         if racy:
@@ -488,7 +488,7 @@ def stat_key(st: os.stat_result) -> bytes:
 
 def is_racy(mtime_ns: int, now_ns: int) -> bool:
     """Could a file with this mtime still change without its mtime changing?"""
-    window = _COARSE_WINDOW_NS if mtime_ns % 1_000_000_000 == 0 else RACY_WINDOW_NS
+    window = COARSE_WINDOW_NS if mtime_ns % 1_000_000_000 == 0 else RACY_WINDOW_NS
     return mtime_ns >= now_ns - window
 
 

@@ -9,11 +9,14 @@ again (Git's index refresh).
 from __future__ import annotations
 
 import os
+import struct
+import time
 from collections import namedtuple
 
-from ldv.plumbing.errors import RepositoryLocked
-from ldv.plumbing.index import (SKIP_WORKTREE, STAT_KEY, Entry, Index, load_index,
-                                mode_of, save_index)
+from ldv.plumbing.errors import LdvError, RepositoryLocked
+from ldv.plumbing.index import (COARSE_WINDOW_NS, RACY_WINDOW_NS, SKIP_WORKTREE,
+                                STAT_KEY, Entry, Index, load_index, mode_of,
+                                save_index)
 from ldv.plumbing.objects import MODE_SYMLINK
 from ldv.plumbing.record import Record
 
@@ -223,14 +226,46 @@ def _native_compare(ws, index: Index):
         return None
     count, records, names = packed
     threads = min(4, len(os.sched_getaffinity(0)))
+    cache = _load_dir_cache(ws.repo, index)
     try:
-        mismatched, dirs = _native.scan_tracked(str(ws.root), names, records, count,
-                                                threads)
+        mismatched, dirs, keys = _native.scan_tracked(
+            str(ws.root), names, records, count, threads, cache or b"",
+            time.time_ns(), RACY_WINDOW_NS, COARSE_WINDOW_NS)
     except ValueError:
         return None   # names not in byte order (undecodable ones): the Python walk
+    if keys != cache and any(keys):
+        _save_dir_cache(ws.repo, index, keys)
     # the caller looks at each of these as it does at a path the walk did not see
     unseen = {index.path_at(i): None for i in mismatched}
     return unseen, {}, untracked_in(ws, index, dirs)
+
+
+# The directory cache (Git's untracked cache): for each directory the native scan
+# found holding exactly the index's names, its (mtime, ctime, inode) key
+# (plumbing/_native.c).  Valid only for the index it was computed against, named by
+# the index's write stamp and entry count; sealed like every file under .ldv.
+DIR_CACHE = "dircache"
+_DIR_CACHE_HEAD = struct.Struct("<qq")
+
+
+def _load_dir_cache(repo, index: Index) -> bytes | None:
+    try:
+        raw = repo.read_secret(DIR_CACHE)
+    except LdvError:
+        return None                  # damaged (a crash while writing): rebuilt
+    if raw is None or len(raw) < _DIR_CACHE_HEAD.size:
+        return None
+    if _DIR_CACHE_HEAD.unpack_from(raw) != (index.stamp_ns, len(index)):
+        return None                  # made for another index
+    return raw[_DIR_CACHE_HEAD.size:]
+
+
+def _save_dir_cache(repo, index: Index, keys: bytes) -> None:
+    try:
+        repo.write_secret(DIR_CACHE, _DIR_CACHE_HEAD.pack(index.stamp_ns, len(index))
+                          + keys)
+    except LdvError:
+        pass                         # a read-only repository: status still answers
 
 
 def untracked_in(ws, index: Index, dirs: list[str]) -> list[str]:

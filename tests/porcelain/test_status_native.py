@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import struct
 import time
 
 import pytest
@@ -118,13 +119,13 @@ def test_native_scan_reports_only_what_differs(ws):
     from ldv.plumbing.index import load_index
     index = load_index(ws.repo)
     count, records, names = index.packed()
-    assert native.scan_tracked(str(ws.root), names, records, count, 2) == ([], [])
+    assert native.scan_tracked(str(ws.root), names, records, count, 2)[:2] == ([], [])
     write(ws, "d3/f8.txt", b"changed")
     write(ws, "d1/new.txt", b"new")
     os.unlink(ws.root / "d2/f7.txt")
     index = load_index(ws.repo)
     count, records, names = index.packed()
-    mismatched, dirs = native.scan_tracked(str(ws.root), names, records, count, 2)
+    mismatched, dirs, _ = native.scan_tracked(str(ws.root), names, records, count, 2)
     assert sorted(index.path_at(i) for i in mismatched) == ["d2/f7.txt", "d3/f8.txt"]
     assert sorted(dirs) == ["d1", "d2"]
 
@@ -173,3 +174,94 @@ def test_the_index_remembers_the_commit_it_equals(ws):
     v1 = data[:4] + b"\1\0" + data[6:24] + data[24 + 32:]
     old = Index.parse(v1)
     assert old.head is None and sorted(old.paths()) == ["a.txt", "b.txt"]
+
+
+# -- the directory cache (Git's untracked cache) ------------------------------------
+
+def _dir_key(path) -> bytes:
+    st = os.lstat(path)
+    return struct.pack("<qqQ", st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _scan(ws, cache=b"", now_ns=None):
+    from ldv.plumbing.index import COARSE_WINDOW_NS, RACY_WINDOW_NS, load_index
+    index = load_index(ws.repo)
+    count, records, names = index.packed()
+    return native.scan_tracked(str(ws.root), names, records, count, 2, cache,
+                               now_ns or time.time_ns(), RACY_WINDOW_NS, COARSE_WINDOW_NS)
+
+
+def _settled_tree(ws):
+    for i in range(12):
+        write(ws, f"d{i % 3}/f{i}.txt", b"%d" % i)
+    ws.add(["."])
+    ws.commit("base", author=ME)
+    time.sleep(0.1)                     # every directory past the racy window
+
+
+def test_dir_keys_vouch_only_for_clean_settled_directories(ws):
+    _settled_tree(ws)                   # directories: "", d0, d1, d2 in that order
+    _, dirs, keys = _scan(ws)
+    assert dirs == [] and len(keys) == 4 * 24
+    assert [keys[i * 24:(i + 1) * 24] for i in range(4)] == \
+        [_dir_key(ws.root / d) for d in ("", "d0", "d1", "d2")]
+    write(ws, "d1/new.txt", b"n")       # d1 now holds an untracked name...
+    _, dirs, keys2 = _scan(ws, keys)
+    assert dirs == ["d1"]               # ...its changed mtime sends the scan to read it
+    assert keys2[2 * 24:3 * 24] == bytes(24)          # and it vouches for nothing
+    # a directory touched within the racy window is read but not vouched for
+    os.unlink(ws.root / "d1/new.txt")
+    _, dirs, keys3 = _scan(ws, keys)
+    assert dirs == [] and keys3[2 * 24:3 * 24] == bytes(24)
+
+
+def test_dir_cache_is_trusted_for_an_unchanged_key(ws):
+    """The cache really saves the read: a key equal to the directory's current one
+    is taken on trust (so the test forges one for a directory that changed)."""
+    _settled_tree(ws)
+    _, _, keys = _scan(ws)
+    write(ws, "d2/new.txt", b"n")
+    forged = keys[:3 * 24] + _dir_key(ws.root / "d2")
+    assert _scan(ws, forged)[1] == []                 # d2 was not read
+    assert _scan(ws, keys)[1] == ["d2"]
+    assert _scan(ws, b"short")[1] == ["d2"]           # a cache of another shape: unused
+
+
+def _porcelain(ws):
+    return ws.status().porcelain_lines()
+
+
+def test_status_with_the_cache_sees_every_new_name(ws):
+    _settled_tree(ws)
+    assert _porcelain(ws) == []
+    assert ws.repo.read_secret(status_mod.DIR_CACHE) is not None    # written
+    write(ws, "d0/new.txt", b"n")
+    assert _porcelain(ws) == ["?? d0/new.txt"]
+    os.unlink(ws.root / "d0/new.txt")
+    time.sleep(0.1)
+    assert _porcelain(ws) == []
+    # an mtime forged back is no disguise: the ctime moved
+    before = os.lstat(ws.root / "d1")
+    write(ws, "d1/sneaky.txt", b"s")
+    os.utime(ws.root / "d1", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert _porcelain(ws) == ["?? d1/sneaky.txt"]
+
+
+def test_the_cache_of_another_index_is_not_used(ws):
+    _settled_tree(ws)
+    assert _porcelain(ws) == []                       # cache written for this index
+    ws.rm(["d2/f5.txt"], cached=True)                 # the file stays; the dir is as it was
+    assert _porcelain(ws) == ["D  d2/f5.txt", "?? d2/f5.txt"]
+
+
+def test_a_damaged_cache_is_ignored_and_rewritten(ws):
+    _settled_tree(ws)
+    assert _porcelain(ws) == []
+    path = ws.repo.ldv_dir / status_mod.DIR_CACHE
+    path.write_bytes(b"garbage")
+    write(ws, "d0/new.txt", b"n")
+    assert _porcelain(ws) == ["?? d0/new.txt"]
+    os.unlink(ws.root / "d0/new.txt")
+    time.sleep(0.1)
+    assert _porcelain(ws) == []
+    assert ws.repo.read_secret(status_mod.DIR_CACHE) is not None

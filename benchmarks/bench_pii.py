@@ -4,13 +4,19 @@ AnalyzerEngine (blank spaCy, its predefined recognizers) on a sample of the same
 Target (issue 7): >= 50 MB/s for ldv, with recall at least presidio's.
 
     python benchmarks/bench_pii.py [--mb 64] [--pii-rate 0.02] [--sample 200]
-                                   [--jobs N] [--repeat 3]
+                                   [--jobs N] [--repeat 3] [--data chat|arith]
+                                   [--presidio-phone]
 
-The data: chat records (system/user/assistant turns of Faker sentences, ~400 bytes
-each) of which --pii-rate carry one PII value of a random type in the user turn.
-presidio runs on --sample records of a PII-rich sample (30% of records; it is ~1000x
-slower); both rates are reported and their ratio, and the findings on the sample
-are compared (ldv must miss none of presidio's and add none).
+The data (--data chat): chat records (system/user/assistant turns of Faker
+sentences, ~400 bytes each) of which --pii-rate carry one PII value of a random
+type in the user turn.  --data arith: digit-heavy chat records, arithmetic
+questions and worked answers ("What is 48213 - 9731?", "48213 - 9731 = 38482"),
+where presidio's phone check runs on nearly every field (--pii-rate unused).
+presidio runs on --sample records of a PII-rich sample (chat: 30% of records; it is
+~1000x slower); both rates are reported and their ratio, and the findings on the
+sample are compared (ldv must miss none of presidio's and add none).
+--presidio-phone: also scan the data with presidio's own PhoneRecognizer.analyze in
+ldv's scanner (the code before phone.PhoneScan), in the same run, as a peer.
 """
 from __future__ import annotations
 
@@ -49,6 +55,27 @@ def make_chat(mb: float, pii_rate: float, seed: int = 1) -> bytes:
     return "".join(out).encode()
 
 
+def make_arith(mb: float, seed: int = 1) -> bytes:
+    """Arithmetic chat records: numbers of 1 to 7 digits, sums and answers."""
+    rng = random.Random(seed)
+
+    def num() -> str:
+        return str(rng.randint(0, 10 ** rng.randint(1, 6)))
+    out, size, n = [], 0, 0
+    while size < mb * 1e6:
+        a, b, op = num(), num(), rng.choice("+-*/")
+        question = rng.choice([f"What is {a} {op} {b}?", f"Compute {a} {op} {b}.",
+                               f"I had {a} coins and spent {b}. How many are left?"])
+        answer = f"{a} {op} {b} = {rng.randint(0, 10 ** 7)}. The answer is {num()}."
+        rec = {"id": n, "messages": [{"role": "user", "content": question},
+                                     {"role": "assistant", "content": answer}]}
+        line = json.dumps(rec) + "\n"
+        out.append(line)
+        size += len(line)
+        n += 1
+    return "".join(out).encode()
+
+
 def _cpu() -> float:
     """CPU seconds of this process and of its reaped children (the scan's workers)."""
     import resource
@@ -56,9 +83,22 @@ def _cpu() -> float:
                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
-def bench_ldv(data: bytes, jobs: int | None, repeat: int):
+def bench_ldv(data: bytes, jobs: int | None, repeat: int, presidio_phone: bool = False):
     from ldv.porcelain.pii import ScanOptions, Scanner
+    from ldv.porcelain.pii import scanner as scanner_module
     from ldv.porcelain.pii.formats import scan_stream
+    # The peer: presidio's PhoneRecognizer.analyze called as it is (what the scanner
+    # did before phone.PhoneScan); restored after the runs.
+    plain_phone = scanner_module._plain_phone
+    if presidio_phone:
+        scanner_module._plain_phone = lambda _recognizer: False
+    try:
+        return _bench_ldv(data, jobs, repeat, Scanner, ScanOptions, scan_stream)
+    finally:
+        scanner_module._plain_phone = plain_phone
+
+
+def _bench_ldv(data, jobs, repeat, Scanner, ScanOptions, scan_stream):
     scanner = Scanner(ScanOptions(jobs=1))
     # Warm up on PII-rich records: presidio compiles its regexes and tldextract
     # builds its suffix trie on first use; the JSONL prefilter is compiled.
@@ -95,13 +135,29 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=None,
                     help="scan worker processes (default: the cores, at most 4)")
     ap.add_argument("--repeat", type=int, default=3, help="ldv runs; the median is reported")
+    ap.add_argument("--data", choices=("chat", "arith"), default="chat")
+    ap.add_argument("--presidio-phone", action="store_true",
+                    help="also run ldv with presidio's own PhoneRecognizer.analyze (peer)")
     a = ap.parse_args()
-    data = make_chat(a.mb, a.pii_rate)
+    data = make_chat(a.mb, a.pii_rate) if a.data == "chat" else make_arith(a.mb)
     load_before = _loadavg()
     runs, found = bench_ldv(data, a.jobs, a.repeat)
     secs, cpu = sorted(runs)[len(runs) // 2]
-    # The comparison sample is PII-rich (30% of records) so that recall is tested.
-    sample = b"".join(make_chat(1, 0.3, seed=3).splitlines(keepends=True)[:a.sample])
+    peer = {}
+    if a.presidio_phone:
+        pruns, pfound = bench_ldv(data, a.jobs, a.repeat, presidio_phone=True)
+        psecs_, pcpu = sorted(pruns)[len(pruns) // 2]
+        key = lambda f: (f.line, f.field, f.entity, f.start, f.end, f.score)  # noqa: E731
+        peer = {"presidio_phone_MBps": round(len(data) / psecs_ / 1e6, 3),
+                "presidio_phone_MBps_runs": [round(len(data) / w / 1e6, 3) for w, _ in pruns],
+                "presidio_phone_cpu_seconds": round(pcpu, 3),
+                "wall_ratio_vs_presidio_phone": round(psecs_ / secs, 1),
+                "cpu_ratio_vs_presidio_phone": round(pcpu / cpu, 1),
+                "same_findings_as_presidio_phone": sorted(map(key, found)) == sorted(map(key, pfound)),
+                "loadavg_after_peer": _loadavg()}
+    # The comparison sample is PII-rich (chat: 30% of records) so that recall is tested.
+    sample_data = make_chat(1, 0.3, seed=3) if a.data == "chat" else make_arith(1, seed=3)
+    sample = b"".join(sample_data.splitlines(keepends=True)[:a.sample])
     psecs, pfound = bench_presidio(sample, 0.4)
     from ldv.porcelain.pii import Scanner
     from ldv.porcelain.pii.formats import scan_stream
@@ -109,13 +165,14 @@ def main() -> None:
             for f in scan_stream(Scanner(), io.BytesIO(sample), "s.jsonl")}
     mbps, pmbps = len(data) / secs / 1e6, len(sample) / psecs / 1e6
     print(json.dumps({
-        "bytes": len(data), "records": data.count(b"\n"), "pii_rate": a.pii_rate,
+        "data": a.data, "bytes": len(data), "records": data.count(b"\n"),
+        "pii_rate": a.pii_rate if a.data == "chat" else None,
         "ldv_seconds": round(secs, 3), "ldv_MBps": round(mbps, 1),
         "ldv_MBps_runs": [round(len(data) / w / 1e6, 1) for w, _ in runs],
         # On a shared machine wall time includes waiting for a core; CPU time does
         # not (it sums the parent's and the workers').
         "ldv_cpu_seconds": round(cpu, 3), "ldv_MBps_per_cpu_second": round(len(data) / cpu / 1e6, 1),
-        "loadavg_before_after": [load_before, _loadavg()],
+        "loadavg_before_after": [load_before, _loadavg()], **peer,
         "ldv_findings": len(found),
         "presidio_sample_records": a.sample, "presidio_MBps": round(pmbps, 4),
         "speedup": round(mbps / pmbps), "sample_presidio_findings": len(pfound),

@@ -80,6 +80,7 @@ class Scanner:
         # repeat strings: signatures, templates, a support address in every
         # record).  In memory only, for this scan; the key is not the string.
         self._seen: dict[bytes, tuple[Span, ...]] = {}
+        self._phones = None             # phone.PhoneScan, made on first use
 
     def entities_hit(self, data: bytes) -> set[str]:
         """Wanted entity types whose prefilter pattern fired somewhere in ``data``."""
@@ -115,8 +116,12 @@ class Scanner:
         recognizers = a.registry.get_recognizers(language="en", entities=entities)
         raw = []
         for r in recognizers:
-            found = r.analyze(text=text, entities=entities, nlp_artifacts=None) \
-                if _prefiltered(r) else None
+            if _plain_phone(r):
+                found = self._phone_scan().analyze(r, text)
+            elif _prefiltered(r):
+                found = r.analyze(text=text, entities=entities, nlp_artifacts=None)
+            else:
+                found = None
             if found is None:           # NER needs the NLP artifacts
                 found = r.analyze(text=text, entities=entities,
                                   nlp_artifacts=self._artifacts(text))
@@ -134,6 +139,12 @@ class Scanner:
         results = a._AnalyzerEngine__remove_low_scores(results, None, recognizers)
         from presidio_analyzer import EntityRecognizer
         return EntityRecognizer.remove_duplicates(results)
+
+    def _phone_scan(self):
+        if self._phones is None:
+            from .phone import PhoneScan
+            self._phones = PhoneScan()
+        return self._phones
 
     def _context_can_change(self, raw) -> bool:
         """presidio's lemma enhancer only raises scores, capped at 1.0, and no
@@ -173,6 +184,13 @@ def _prefiltered(recognizer) -> bool:
     from presidio_analyzer import PatternRecognizer
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
     return isinstance(recognizer, (PatternRecognizer, PhoneRecognizer))
+
+
+def _plain_phone(recognizer) -> bool:
+    """presidio's own PhoneRecognizer (not a subclass that may analyze otherwise),
+    which phone.PhoneScan answers for."""
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+    return type(recognizer) is PhoneRecognizer
 
 
 # -- big buffers ----------------------------------------------------------------

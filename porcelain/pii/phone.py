@@ -1,0 +1,313 @@
+"""presidio's PhoneRecognizer, with the same results at a fraction of the cost.
+
+presidio runs phonenumbers' PhoneNumberMatcher once per region (8 by default)
+over every text with a digit run, and the matcher parses and validates each
+candidate, and each piece of it, in each region.  On digit-heavy data (sums,
+prices, ids) that is almost all of a scan's time.  Here the matcher's walk is
+made once per text, each parse-and-verify is remembered, and a region is not
+asked about a string too short to be any of its valid numbers.
+
+Glossary
+  candidate  what the matcher cuts out of the text (its `_PATTERN`), then trims
+  attempt    a string and its offset that the matcher hands to its
+             `_parse_and_verify` for one candidate: the candidate itself, then
+             the pieces its inner-match patterns cut out of it, in that order
+  walk       the candidates and attempts of one text in the matcher's order
+  prune      a test, from phonenumbers' metadata read at run time, that an
+             attempt cannot verify in a region (point 5), so it is not parsed
+
+Why the results are presidio's (phonenumbers' phonenumbermatcher.py, read for
+this; `tests/porcelain/pii/test_phone.py` compares both on random texts):
+
+1. The walk depends on the region only through `_parse_and_verify`'s result:
+   `_find` searches `_PATTERN`, trims, and calls `_extract_match`, whose
+   date and time-stamp checks and inner-match regexes read the text only; the
+   first attempt that verifies ends the candidate.  So a matcher whose
+   `_parse_and_verify` records the attempt and fails (`_Recorder`) walks, for
+   every region, through the attempts up to that region's first match.
+2. The walk also counts failed attempts down from `max_tries` (65535) and stops
+   at 0.  A candidate costs at most 1 + 6 * (1 + its length) tries (one per
+   inner-pattern search position, plus the first piece, plus its own failure)
+   and candidates do not overlap, so a text of under 65535 / 13 characters never
+   runs out: longer texts are walked per region (still memoized, see 3).
+3. `_parse_and_verify(s, offset)` reads, besides `s`, the region and the
+   leniency, only whether the characters just before and after `s` in the text
+   are Latin letters or invalid punctuation, and changes no state: its result is
+   memoized under (region, s, those two facts).  Only "verifies or not" is kept
+   (under a digest of `s`, not `s`); a hit that verifies is computed again to get
+   phonenumbers' match object.
+4. A region whose text has an attempt that verifies is matched again by
+   phonenumbers' own loop (with the memo): what follows a match depends on where
+   it ends.  Matches are rare; everything else is answered from the walk.
+5. Prunes (leniency VALID or stricter: `_verify` then needs `is_valid_number`,
+   which needs the national significant number (NSN) to match the general
+   description, possible lengths and pattern, of a region of its country code).
+   They apply to an attempt of ASCII digits and ` -./()` only: no plus, no
+   letters to convert, no extension (each extension form needs a letter, `#`,
+   `~`, `,` or `;`), so parse normalizes it to its digits.
+   a. Exact NSN: when the region's international prefix and national prefix
+      (`national_prefix_for_parsing`) do not match at the start of the digits
+      and the digits do not start with its country code, parse strips nothing:
+      the NSN is the digits.  If no region of that country code has a general
+      description they match, the attempt cannot verify.
+   b. Floor: otherwise, when the first digit is not 0 (every supported region's
+      international prefix starts with 0, checked from its regex), the country
+      code is the region's own and the NSN is the digits less what is stripped
+      (a prefix transform rule, if any, must be a single group reference, which
+      adds no digit).  With fewer digits than the shortest possible length of
+      the general descriptions of that country code's regions, it cannot verify.
+   A premise that fails for a region turns its prune off (never a guess).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+# Attempts the prunes apply to (point 5): parse reads them as their digits.
+_PLAIN = re.compile(r"[0-9 ()./\-]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
+_MAX_TRIES = 65535
+_COST_PER_CHAR = 13             # point 2: tries a character of text can cost at most
+MEMO_MAX = 200_000              # remembered attempts per region, then forgotten
+
+
+def _matcher_classes():
+    """The recording and the memoizing matcher, built on phonenumbers' own."""
+    from phonenumbers import PhoneNumberMatcher
+
+    class Recorder(PhoneNumberMatcher):
+        """phonenumbers' matcher, recording each attempt and failing it."""
+
+        def __init__(self, text):
+            super().__init__(text, "ZZ", leniency=1, max_tries=_MAX_TRIES)
+            self.walk: list[tuple[str, int]] = []
+
+        def _parse_and_verify(self, candidate, offset):
+            self.walk.append((candidate, offset))
+            return None
+
+    class Memoized(PhoneNumberMatcher):
+        """phonenumbers' matcher whose parse-and-verify asks the memo first."""
+
+        def __init__(self, text, region, leniency, phones: "PhoneScan"):
+            super().__init__(text, region, leniency=leniency)
+            self._phones = phones
+
+        def _parse_and_verify(self, candidate, offset):
+            if not self._phones.verifies(self, candidate, offset):
+                return None
+            return super()._parse_and_verify(candidate, offset)
+
+        def real_parse_and_verify(self, candidate, offset):
+            return super()._parse_and_verify(candidate, offset)
+
+    return Recorder, Memoized
+
+
+class PhoneScan:
+    """PhoneRecognizer.analyze for one scanner: same results, memo kept between
+    texts (in memory, for this scan)."""
+
+    def __init__(self):
+        from phonenumbers import PhoneNumberMatcher
+        self._recorder, self._memoized = _matcher_classes()
+        self._bad_char: dict[str, bool] = {}
+        self._memo: dict[tuple[str, int], dict[tuple[bytes, bool, bool], bool]] = {}
+        self._regions: dict[tuple[str, int], Region] = {}
+        self._invalid_punct = PhoneNumberMatcher._is_invalid_punctuation_symbol
+        self._latin = PhoneNumberMatcher._is_latin_letter
+
+    def analyze(self, recognizer, text: str) -> list:
+        """What ``recognizer.analyze(text, ...)`` returns (a PhoneRecognizer)."""
+        import phonenumbers
+        from phonenumbers.phonenumberutil import NumberParseException
+        from presidio_analyzer import EntityRecognizer
+        walk = self.walk(text)
+        results = []
+        for region in recognizer.supported_regions:
+            for match in self.matches(text, region, recognizer.leniency, walk):
+                # As PhoneRecognizer.analyze does (the region it names is only
+                # used in the result's explanation).
+                try:
+                    parsed = phonenumbers.parse(text[match.start:match.end])
+                    region = phonenumbers.region_code_for_number(parsed)
+                    results.append(recognizer._get_recognizer_result(match, text, region, None))
+                except NumberParseException:
+                    results.append(recognizer._get_recognizer_result(match, text, region, None))
+        return EntityRecognizer.remove_duplicates(results)
+
+    def walk(self, text: str) -> list | None:
+        """The attempts of ``text`` in the matcher's order (point 1); None when
+        the text is too long to share them between regions (point 2)."""
+        if len(text) * _COST_PER_CHAR >= _MAX_TRIES:
+            return None
+        rec = self._recorder(text)
+        rec.has_next()                      # walks the whole text: nothing verifies
+        return [self._attempt(text, s, off) for s, off in rec.walk]
+
+    def matches(self, text: str, region: str, leniency: int, walk=False) -> list:
+        """What ``list(PhoneNumberMatcher(text, region, leniency))`` holds."""
+        if walk is False:
+            walk = self.walk(text)
+        if walk is not None and not self._any_verifies(text, region, leniency, walk):
+            return []
+        return list(self._memoized(text, region, leniency, self))
+
+    def _attempt(self, text: str, s: str, off: int) -> tuple:
+        """(s, offset, memo key, digits if plain): what each region asks of it."""
+        end = off + len(s)
+        key = (_digest(s), off > 0 and self._bad(text[off - 1]),
+               end < len(text) and self._bad(text[end]))
+        return s, off, key, _plain_digits(s)
+
+    def _any_verifies(self, text, region, leniency, walk) -> bool:
+        matcher = None
+        rules = self._region(region, leniency)
+        memo = self._region_memo(region, leniency)
+        for s, off, key, digits in walk:
+            hit = memo.get(key)
+            if hit is None:
+                if matcher is None:
+                    matcher = self._memoized(text, region, leniency, self)
+                hit = memo[key] = self._verifies(matcher, rules, s, off, key, digits)
+            if hit:
+                return True
+        return False
+
+    def verifies(self, matcher, s: str, off: int) -> bool:
+        """Whether ``matcher._parse_and_verify(s, off)`` returns a match (memoized)."""
+        region, leniency = matcher.preferred_region, matcher.leniency
+        memo = self._region_memo(region, leniency)
+        _, _, key, digits = self._attempt(matcher.text, s, off)
+        hit = memo.get(key)
+        if hit is None:
+            rules = self._region(region, leniency)
+            hit = memo[key] = self._verifies(matcher, rules, s, off, key, digits)
+        return hit
+
+    def _verifies(self, matcher, rules: "Region", s, off, key, digits) -> bool:
+        """An attempt the region's memo does not know: pruned, known to a region of
+        the same country code (when parse strips nothing, point 5a, the parsed
+        number and so the answer are the same), or parsed and verified."""
+        if digits is None or not rules.on:
+            return matcher.real_parse_and_verify(s, off) is not None
+        if not rules.strips_nothing(digits):
+            if rules.below_floor(digits):
+                return False
+            return matcher.real_parse_and_verify(s, off) is not None
+        if not rules.may_be_valid(digits):
+            return False
+        shared = self._region_memo("+" + rules.cc, rules.leniency)
+        hit = shared.get(key)
+        if hit is None:
+            hit = shared[key] = matcher.real_parse_and_verify(s, off) is not None
+        return hit
+
+    def _region_memo(self, scope, leniency) -> dict:
+        """Attempts answered, by region (or "+" and a country code, see _verifies)."""
+        memo = self._memo.get((scope, leniency))
+        if memo is None or len(memo) >= MEMO_MAX:
+            memo = self._memo[(scope, leniency)] = {}
+        return memo
+
+    def _region(self, region, leniency) -> "Region":
+        rules = self._regions.get((region, leniency))
+        if rules is None:
+            rules = self._regions[(region, leniency)] = Region(region, leniency)
+        return rules
+
+    def _bad(self, ch: str) -> bool:
+        """A Latin letter or invalid punctuation: what `_parse_and_verify` asks of
+        the characters around an attempt."""
+        bad = self._bad_char.get(ch)
+        if bad is None:
+            bad = self._bad_char[ch] = bool(self._invalid_punct(ch) or self._latin(ch))
+        return bad
+
+
+def _digest(s: str) -> bytes:
+    return hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _plain_digits(s: str) -> str | None:
+    """The digits of ``s`` when the prunes apply to it (point 5), else None."""
+    return _NOT_DIGIT.sub("", s) if _PLAIN.fullmatch(s) else None
+
+
+class Region:
+    """A region's prunes (module docstring, point 5), from phonenumbers' metadata."""
+
+    def __init__(self, region: str, leniency: int):
+        from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+        md = PhoneMetadata.metadata_for_region(region, None)
+        self.leniency = leniency
+        self.on = md is not None and leniency >= 1     # 1: Leniency.VALID
+        if not self.on:
+            return
+        self.floor = region_floor(region)
+        self.cc = str(md.country_code)
+        self.idd = re.compile(md.international_prefix) if md.international_prefix else None
+        npp = md.national_prefix_for_parsing
+        self.npp = re.compile(npp) if npp else None
+        # The general descriptions of the country code's regions, as
+        # phonenumbers' _is_number_matching_desc reads them: a possible length
+        # (any, when none is listed), then a full match of the pattern.
+        self.by_length: dict[int, list[re.Pattern]] = {}
+        self.any_length: list[re.Pattern] = []
+        for other in COUNTRY_CODE_TO_REGION_CODE.get(md.country_code, ()):
+            mo = PhoneMetadata.metadata_for_region_or_calling_code(md.country_code, other)
+            desc = mo.general_desc if mo is not None else None
+            if desc is None or not desc.national_number_pattern:
+                continue            # matches nothing (region_code_for_number skips it)
+            pattern = re.compile(desc.national_number_pattern)
+            for n in desc.possible_length or ():
+                self.by_length.setdefault(n, []).append(pattern)
+            if not desc.possible_length:
+                self.any_length.append(pattern)
+
+    def strips_nothing(self, digits: str) -> bool:
+        """Point 5a: no international prefix, country code or national prefix of
+        this region at the start of the digits, so parse keeps them all."""
+        return not ((self.idd is not None and self.idd.match(digits))
+                    or digits.startswith(self.cc)
+                    or (self.npp is not None and self.npp.match(digits)))
+
+    def may_be_valid(self, digits: str) -> bool:
+        """Point 5a: the digits, as a national number, match the general
+        description of a region of this country code."""
+        return any(p.fullmatch(digits) for p in self.by_length.get(len(digits), ())) \
+            or any(p.fullmatch(digits) for p in self.any_length)
+
+    def below_floor(self, digits: str) -> bool:
+        """Point 5b."""
+        return digits[:1] != "0" and len(digits) < self.floor
+
+
+def region_floor(region: str) -> int:
+    """Fewest digits of a valid number parsed in ``region`` from an attempt whose
+    first digit is not 0 (module docstring, point 5b); 0 when a premise fails."""
+    from re import _parser
+    from phonenumbers import (COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata,
+                              region_code_for_country_code)
+    md = PhoneMetadata.metadata_for_region(region, None)
+    if md is None or not md.international_prefix:
+        return 0
+    first = _parser.parse(md.international_prefix).data[:1]
+    if [(op.name, av) for op, av in first] != [("LITERAL", ord("0"))]:
+        return 0                    # an international prefix may start 1-9
+    # parse strips a national prefix with the metadata of the region it was given,
+    # or of the main region of the country code it found (here the same code).
+    for name in {region, region_code_for_country_code(md.country_code)}:
+        rule = PhoneMetadata.metadata_for_region(name, None).national_prefix_transform_rule
+        if rule and not re.fullmatch(r"\\[1-9]|\$[1-9]", rule):
+            return 0                # a transform rule may add digits
+    lengths = []
+    for other in COUNTRY_CODE_TO_REGION_CODE.get(md.country_code, ()):
+        mo = PhoneMetadata.metadata_for_region_or_calling_code(md.country_code, other)
+        if mo is None:
+            continue                # region_code_for_number skips it too
+        possible = mo.general_desc.possible_length if mo.general_desc else ()
+        if not possible:
+            return 0                # any length may be valid
+        lengths.append(min(possible))
+    return max(0, min(lengths, default=0))

@@ -61,7 +61,7 @@ def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff
         with duckdb_errors(where):
             if opts.key:   # drift statistics come out of the same join
                 counts, per_col, sample, stats = keyed.diff(
-                    con, o, n, opts.key, opts.sample, opts.drift)
+                    con, o, n, opts.key, opts.sample, opts.drift, opts.filesystems)
             else:
                 counts, per_col, sample = multiset.diff(con, o, n, opts.sample)
                 stats = drift.column_drift(con, o, n) if opts.drift else {}

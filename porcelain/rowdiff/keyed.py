@@ -23,6 +23,8 @@ duplicates before the join could multiply them out.
 """
 from __future__ import annotations
 
+import contextlib
+
 from ldv.plumbing.errors import BadInput
 
 from .drift import pair_up, stats_plan
@@ -78,14 +80,19 @@ def raise_duplicate(con, lo: Loaded, key: tuple[str, ...]) -> None:
 
 
 def diff(con, old: Loaded, new: Loaded, key: tuple[str, ...], sample: int,
-         drift: bool = False):
+         drift: bool = False, filesystems=()):
     """Counts, per-column change counts, a sample and (``drift``) per-column
-    statistics of both versions, matched by ``key``, in one join."""
+    statistics of both versions, matched by ``key``, in one join.
+
+    ``filesystems`` that can (ldv://, ``hold_reads``) keep what the pre-check
+    reads for the join, which reads the same key columns again: decrypted once."""
     check_columns(old, new, key)
-    for lo in (old, new):
-        precheck_unique(con, lo, key)
     plan = _Plan(old, new, key, drift)
-    _aggregate(con, plan, sample)
+    with _held_for_join(filesystems) as join_starts:
+        for lo in (old, new):
+            precheck_unique(con, lo, key)
+        join_starts()
+        _aggregate(con, plan, sample)
     names = ["added", "removed", "matched", "modified", "added_keys", "removed_keys"]
     names += [f"c{j}" for j in range(len(plan.values))]
     row = con.execute(f"SELECT {', '.join(names)} FROM {_AGG}").fetchall()[0]
@@ -97,6 +104,20 @@ def diff(con, old: Loaded, new: Loaded, key: tuple[str, ...], sample: int,
     stats = plan.drift(con) if drift else {}
     smp = _sample(con, plan) if sample else Sample()
     return counts, per_col, smp, stats
+
+
+@contextlib.contextmanager
+def _held_for_join(filesystems):
+    """Hold reads until the callable it gives is called (before the join);
+    drop whatever the join did not read again on the way out."""
+    holders = [fs for fs in filesystems if hasattr(fs, "hold_reads")]
+    for fs in holders:
+        fs.hold_reads(True)
+    try:
+        yield lambda: [fs.hold_reads(False) for fs in holders]
+    finally:
+        for fs in holders:
+            fs.release_held()
 
 
 def _verify_unique(con, old, new, key, got) -> None:

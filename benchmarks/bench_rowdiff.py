@@ -7,7 +7,7 @@ CPU time (user + system, all threads) is reported too, since wall time on a
 shared machine mostly measures the neighbours.
 
     python benchmarks/bench_rowdiff.py --rows 1000000 [--repeat 3] [--dir /tmp/x]
-        [--modes plain,counts,ldv] [--repo PATH] [--store-raw] [--zstd-check]
+        [--modes plain,counts,ldv,pyfs,decode] [--repo PATH] [--store-raw] [--zstd-check]
 
 Modes (peak RSS is also reported net of an idle interpreter with DuckDB loaded):
   plain    the DuckDB query a user would write: FULL OUTER JOIN on id, counting
@@ -24,6 +24,14 @@ Modes (peak RSS is also reported net of an idle interpreter with DuckDB loaded):
            the command's default), run in the child process
   footer   pyarrow reads the new version's Parquet metadata through ldv:// (issue:
            "decrypts only a handful of chunks and stays under 100 MiB RSS")
+  pyfs     a floor, not a mode of ldv: ``counts`` with DuckDB reading the plaintext
+           files through a Python (fsspec) filesystem from memory, as it reads
+           ldv:// but with nothing to decrypt (its peak RSS holds both files)
+  decode   a floor: every chunk of both committed versions read, decrypted,
+           decompressed and id-checked once, on one thread, no DuckDB
+
+``work_cpu`` is the CPU time of the measured work alone (after imports and, for
+pyfs, after loading the files into memory); ``cpu`` includes everything.
 """
 from __future__ import annotations
 
@@ -131,15 +139,20 @@ def zstd_check(directory: Path, old: Path, mb: int = 150) -> dict:
     return out
 
 
+_CPU_AT_START = time.process_time()   # before the child imports anything heavy
+
+
 def _child(mode: str, old: str, new: str, threads: int) -> dict:
     """Run one measurement in this (fresh) process."""
     t0 = time.perf_counter()
+    work = None      # CPU time when the measured work starts (after the imports)
     if mode == "idle":  # the interpreter with DuckDB loaded, no work (ldv's own
         import duckdb    # imports count against ldv)
         duckdb.connect().execute("SELECT 1").fetchall()
         result = {}
     elif mode == "plain":
         import duckdb
+        work = time.process_time()
         con = duckdb.connect(config={"threads": threads})
         row = con.execute(PLAIN_SQL.format(old=old, new=new)).fetchall()[0]
         result = dict(zip(("added", "removed", "modified"), row))
@@ -154,6 +167,31 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
                 rows = pq.ParquetFile(f).metadata.num_rows
         result = {"rows": rows, "chunks_decrypted": fs.stats.chunks,
                   "bytes_decrypted": fs.stats.bytes}
+    elif mode == "pyfs":
+        from fsspec.implementations.memory import MemoryFileSystem
+
+        from ldv.porcelain.rowdiff import diff_rows
+        mem = MemoryFileSystem()
+        for name, path in (("old", old), ("new", new)):
+            mem.pipe(f"/bench-{name}.parquet", Path(path).read_bytes())
+        work = time.process_time()
+        d = diff_rows("memory://bench-old.parquet", "memory://bench-new.parquet",
+                      key=["id"], sample=5, drift=False, threads=threads,
+                      filesystems=(mem,))
+        result = {"added": d.counts.added, "removed": d.counts.removed,
+                  "modified": d.counts.modified}
+    elif mode == "decode":
+        import ldv
+        from ldv.plumbing.blobs import iter_chunk_ids
+        from ldv.porcelain.revfs import RevisionFileSystem
+        with ldv.Repository.open(old, key=BENCH_KEY) as repo:
+            fs = RevisionFileSystem(repo.plumbing)
+            odb = repo.plumbing.odb
+            oids = [oid for url in ("ldv://HEAD~1/data.parquet", "ldv://HEAD/data.parquet")
+                    for oid, _n in iter_chunk_ids(odb, fs._resolve(url).oid)]
+            work = time.process_time()
+            plain = sum(len(odb.get(oid)[1]) for oid in oids)
+        result = {"chunks_decrypted": len(oids), "bytes_decrypted": plain}
     elif mode == "cli":
         import contextlib
         import io
@@ -161,6 +199,7 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
         from ldv.cli.main import cli as ldv_cli
         os.environ["LDV_MASTER_KEY"] = BENCH_KEY
         buf = io.StringIO()
+        work = time.process_time()   # the command's own imports count (lazy)
         with contextlib.redirect_stdout(buf):
             code = ldv_cli.main(["-C", old, "diff", "HEAD~1", "HEAD", "--rows", "--key", "id",
                              "--format", "json"], standalone_mode=False)
@@ -172,6 +211,7 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
         import ldv
         from ldv.porcelain.revfs import RevisionFileSystem
         from ldv.porcelain.rowdiff import diff_rows
+        work = time.process_time()
         with ldv.Repository.open(old, key=BENCH_KEY) as repo:  # ``old`` is the repo here
             fs = RevisionFileSystem(repo.plumbing)
             d = diff_rows("ldv://HEAD~1/data.parquet", "ldv://HEAD/data.parquet",
@@ -182,6 +222,7 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
                   "bytes_decrypted": fs.stats.bytes}
     else:
         from ldv.porcelain.rowdiff import diff_rows
+        work = time.process_time()
         d = diff_rows(old, new, key=["id"], sample=5, drift=(mode == "full"),
                       threads=threads)
         result = {"added": d.counts.added, "removed": d.counts.removed,
@@ -189,6 +230,8 @@ def _child(mode: str, old: str, new: str, threads: int) -> dict:
     seconds = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     result["cpu_seconds"] = ru.ru_utime + ru.ru_stime   # includes imports
+    result["work_cpu_seconds"] = time.process_time() - (work if work is not None
+                                                         else _CPU_AT_START)
     # VmHWM: ru_maxrss survives exec and would include the parent's peak.
     rss_kib = next(int(l.split()[1]) for l in open("/proc/self/status")
                    if l.startswith("VmHWM:"))
@@ -232,21 +275,27 @@ def main(argv=None) -> int:
     loads = []
     for _ in range(args.repeat):  # interleaved, so machine load hits every mode alike
         for mode in runs:
-            a, b = (repo, repo) if mode.startswith("ldv") or mode == "cli" else (old, new)
+            on_repo = mode.startswith("ldv") or mode in ("cli", "decode")
+            a, b = (repo, repo) if on_repo else (old, new)
             loads.append(open("/proc/loadavg").read().split()[0])
             runs[mode].append(measure(mode, a, b, args.threads))
     footer = measure("footer", repo, repo, args.threads)  # after the interleaved runs
-    expected = {k: next(iter(runs.values()))[0][k] for k in ("added", "removed", "modified")}
+    counted = [rs for rs in runs.values() if "added" in rs[0]]
+    expected = {k: counted[0][0][k] for k in ("added", "removed", "modified")} if counted else {}
     idle = measure("idle", old, new, args.threads)["peak_rss"]
     report = {"rows": args.rows, "threads": args.threads, "larger_file_bytes": larger,
               "idle_rss_bytes": idle, "load_averages": " ".join(loads)}
-    peer = {"ldv": "counts", "ldvfull": "full", "cli": "full"}
+    peer = {"ldv": "counts", "ldvfull": "full", "cli": "full", "pyfs": "counts",
+            "decode": "counts"}
     for mode, rs in runs.items():
-        assert all({k: r[k] for k in expected} == expected for r in rs), (mode, rs)
+        assert mode == "decode" or all({k: r[k] for k in expected} == expected
+                                       for r in rs), (mode, rs)
         secs = statistics.median(r["seconds"] for r in rs)
         cpu = statistics.median(r["cpu_seconds"] for r in rs)
         peak = max(r["peak_rss"] for r in rs)
         report[mode] = {"seconds_median": round(secs, 3), "cpu_median": round(cpu, 3),
+                        "work_cpu_median": round(statistics.median(
+                            r["work_cpu_seconds"] for r in rs), 3),
                         "seconds_each": [round(r["seconds"], 2) for r in rs],
                         "peak_rss_bytes": peak,
                         "peak_rss_over_larger_file": round(peak / larger, 3),
@@ -259,6 +308,9 @@ def main(argv=None) -> int:
                 cpus = [r["cpu_seconds"] / p["cpu_seconds"] for r, p in zip(rs, runs[ref])]
                 report[mode][f"time_vs_{ref}"] = round(statistics.median(wall), 3)
                 report[mode][f"cpu_vs_{ref}"] = round(statistics.median(cpus), 3)
+                works = [r["work_cpu_seconds"] / p["work_cpu_seconds"]
+                         for r, p in zip(rs, runs[ref])]
+                report[mode][f"work_cpu_vs_{ref}"] = round(statistics.median(works), 3)
         if "chunks_decrypted" in rs[0]:
             report[mode]["chunks_decrypted"] = rs[0]["chunks_decrypted"]
             report[mode]["bytes_decrypted"] = rs[0]["bytes_decrypted"]

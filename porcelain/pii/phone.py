@@ -57,6 +57,18 @@ this; `tests/porcelain/pii/test_phone.py` compares both on random texts):
       adds no digit).  With fewer digits than the shortest possible length of
       the general descriptions of that country code's regions, it cannot verify.
    A premise that fails for a region turns its prune off (never a guess).
+   c. With nothing stripped and a first digit other than 0, what parse makes is
+      the region's country code and the digits as national number (no Italian
+      leading zero): `is_valid_number` reads nothing else, so it is asked of
+      that number directly, and `_is_national_prefix_present_if_required` (the
+      raw input's digits are the same digits) through phonenumbers' own
+      `_choose_formatting_pattern_for_number`: either one failing, `_verify` fails.
+6. An attempt of a plus and then ASCII digits and ` -./()` whose digits start
+   with a known country code (or are too few: parse then fails whatever the
+   region) is parsed the same in every region: parse strips the plus and takes
+   the country code from the digits before it looks at the region, and
+   `_is_national_prefix_present_if_required` passes a number written with its
+   country code.  It is parsed and verified once for all regions.
 """
 from __future__ import annotations
 
@@ -65,10 +77,12 @@ import re
 
 # Attempts the prunes apply to (point 5): parse reads them as their digits.
 _PLAIN = re.compile(r"[0-9 ()./\-]+")
+# A plus, then such characters (point 6).
+_PLUS = re.compile(r"[(\[ ]*\+([0-9 ()./\-]*)")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _MAX_TRIES = 65535
 _COST_PER_CHAR = 13             # point 2: tries a character of text can cost at most
-MEMO_MAX = 200_000              # remembered attempts per region, then forgotten
+MEMO_MAX = 200_000              # attempts remembered, then forgotten (~40 MB at most)
 
 
 def _matcher_classes():
@@ -89,12 +103,12 @@ def _matcher_classes():
     class Memoized(PhoneNumberMatcher):
         """phonenumbers' matcher whose parse-and-verify asks the memo first."""
 
-        def __init__(self, text, region, leniency, phones: "PhoneScan"):
+        def __init__(self, text, region, leniency, job: "_Job"):
             super().__init__(text, region, leniency=leniency)
-            self._phones = phones
+            self._job = job
 
         def _parse_and_verify(self, candidate, offset):
-            if not self._phones.verifies(self, candidate, offset):
+            if not self._job.verifies(self.preferred_region, candidate, offset):
                 return None
             return super()._parse_and_verify(candidate, offset)
 
@@ -106,14 +120,15 @@ def _matcher_classes():
 
 class PhoneScan:
     """PhoneRecognizer.analyze for one scanner: same results, memo kept between
-    texts (in memory, for this scan)."""
+    texts (in memory, for this scan).  The memo maps an attempt (a digest of it
+    and its two neighbour facts, point 3) to the regions where it verifies."""
 
     def __init__(self):
         from phonenumbers import PhoneNumberMatcher
         self._recorder, self._memoized = _matcher_classes()
         self._bad_char: dict[str, bool] = {}
-        self._memo: dict[tuple[str, int], dict[tuple[bytes, bool, bool], bool]] = {}
-        self._regions: dict[tuple[str, int], Region] = {}
+        self._memo: dict[tuple, dict[tuple[bytes, bool, bool], int]] = {}
+        self._rules: dict[tuple[str, int], Region] = {}
         self._invalid_punct = PhoneNumberMatcher._is_invalid_punctuation_symbol
         self._latin = PhoneNumberMatcher._is_latin_letter
 
@@ -122,10 +137,10 @@ class PhoneScan:
         import phonenumbers
         from phonenumbers.phonenumberutil import NumberParseException
         from presidio_analyzer import EntityRecognizer
-        walk = self.walk(text)
+        job = _Job(self, text, tuple(recognizer.supported_regions), recognizer.leniency)
         results = []
-        for region in recognizer.supported_regions:
-            for match in self.matches(text, region, recognizer.leniency, walk):
+        for region in job.regions_with_matches():
+            for match in job.matcher(region):
                 # As PhoneRecognizer.analyze does (the region it names is only
                 # used in the result's explanation).
                 try:
@@ -136,7 +151,12 @@ class PhoneScan:
                     results.append(recognizer._get_recognizer_result(match, text, region, None))
         return EntityRecognizer.remove_duplicates(results)
 
-    def walk(self, text: str) -> list | None:
+    def matches(self, text: str, region: str, leniency: int) -> list:
+        """What ``list(PhoneNumberMatcher(text, region, leniency))`` holds."""
+        job = _Job(self, text, (region,), leniency)
+        return list(job.matcher(region)) if job.regions_with_matches() else []
+
+    def _walk(self, text: str) -> list | None:
         """The attempts of ``text`` in the matcher's order (point 1); None when
         the text is too long to share them between regions (point 2)."""
         if len(text) * _COST_PER_CHAR >= _MAX_TRIES:
@@ -145,75 +165,32 @@ class PhoneScan:
         rec.has_next()                      # walks the whole text: nothing verifies
         return [self._attempt(text, s, off) for s, off in rec.walk]
 
-    def matches(self, text: str, region: str, leniency: int, walk=False) -> list:
-        """What ``list(PhoneNumberMatcher(text, region, leniency))`` holds."""
-        if walk is False:
-            walk = self.walk(text)
-        if walk is not None and not self._any_verifies(text, region, leniency, walk):
-            return []
-        return list(self._memoized(text, region, leniency, self))
-
     def _attempt(self, text: str, s: str, off: int) -> tuple:
-        """(s, offset, memo key, digits if plain): what each region asks of it."""
+        """(s, offset, memo key, kind, digits): what each region asks of it.
+        kind: "plain" (point 5), "plus" (point 6) or None."""
         end = off + len(s)
         key = (_digest(s), off > 0 and self._bad(text[off - 1]),
                end < len(text) and self._bad(text[end]))
-        return s, off, key, _plain_digits(s)
+        if _PLAIN.fullmatch(s):
+            return s, off, key, "plain", _NOT_DIGIT.sub("", s)
+        plus = _PLUS.fullmatch(s)
+        if plus:
+            from phonenumbers.phonenumberutil import _extract_country_code
+            digits = _NOT_DIGIT.sub("", plus.group(1))
+            if len(digits) <= 2 or _extract_country_code(digits)[0]:
+                return s, off, key, "plus", digits
+        return s, off, key, None, None
 
-    def _any_verifies(self, text, region, leniency, walk) -> bool:
-        matcher = None
-        rules = self._region(region, leniency)
-        memo = self._region_memo(region, leniency)
-        for s, off, key, digits in walk:
-            hit = memo.get(key)
-            if hit is None:
-                if matcher is None:
-                    matcher = self._memoized(text, region, leniency, self)
-                hit = memo[key] = self._verifies(matcher, rules, s, off, key, digits)
-            if hit:
-                return True
-        return False
-
-    def verifies(self, matcher, s: str, off: int) -> bool:
-        """Whether ``matcher._parse_and_verify(s, off)`` returns a match (memoized)."""
-        region, leniency = matcher.preferred_region, matcher.leniency
-        memo = self._region_memo(region, leniency)
-        _, _, key, digits = self._attempt(matcher.text, s, off)
-        hit = memo.get(key)
-        if hit is None:
-            rules = self._region(region, leniency)
-            hit = memo[key] = self._verifies(matcher, rules, s, off, key, digits)
-        return hit
-
-    def _verifies(self, matcher, rules: "Region", s, off, key, digits) -> bool:
-        """An attempt the region's memo does not know: pruned, known to a region of
-        the same country code (when parse strips nothing, point 5a, the parsed
-        number and so the answer are the same), or parsed and verified."""
-        if digits is None or not rules.on:
-            return matcher.real_parse_and_verify(s, off) is not None
-        if not rules.strips_nothing(digits):
-            if rules.below_floor(digits):
-                return False
-            return matcher.real_parse_and_verify(s, off) is not None
-        if not rules.may_be_valid(digits):
-            return False
-        shared = self._region_memo("+" + rules.cc, rules.leniency)
-        hit = shared.get(key)
-        if hit is None:
-            hit = shared[key] = matcher.real_parse_and_verify(s, off) is not None
-        return hit
-
-    def _region_memo(self, scope, leniency) -> dict:
-        """Attempts answered, by region (or "+" and a country code, see _verifies)."""
-        memo = self._memo.get((scope, leniency))
+    def _region_memo(self, regions: tuple, leniency: int) -> dict:
+        memo = self._memo.get((regions, leniency))
         if memo is None or len(memo) >= MEMO_MAX:
-            memo = self._memo[(scope, leniency)] = {}
+            memo = self._memo[(regions, leniency)] = {}
         return memo
 
-    def _region(self, region, leniency) -> "Region":
-        rules = self._regions.get((region, leniency))
+    def _region(self, region: str, leniency: int) -> "Region":
+        rules = self._rules.get((region, leniency))
         if rules is None:
-            rules = self._regions[(region, leniency)] = Region(region, leniency)
+            rules = self._rules[(region, leniency)] = Region(region, leniency)
         return rules
 
     def _bad(self, ch: str) -> bool:
@@ -225,13 +202,79 @@ class PhoneScan:
         return bad
 
 
+class _Job:
+    """One text and the regions it is matched in."""
+
+    def __init__(self, phones: PhoneScan, text: str, regions: tuple, leniency: int):
+        self.phones, self.text, self.regions, self.leniency = phones, text, regions, leniency
+        self.memo = phones._region_memo(regions, leniency)
+        self.rules = [phones._region(r, leniency) for r in regions]
+        self._matchers: dict[str, object] = {}
+
+    def matcher(self, region: str):
+        """The memoizing matcher of ``region`` on the text (one per region: asking
+        it to parse and verify does not move it)."""
+        m = self._matchers.get(region)
+        if m is None:
+            m = self._matchers[region] = self.phones._memoized(
+                self.text, region, self.leniency, self)
+        return m
+
+    def regions_with_matches(self) -> list[str]:
+        """The regions, in order, where an attempt verifies (all of them when the
+        text is too long to walk once, point 2)."""
+        walk = self.phones._walk(self.text)
+        if walk is None:
+            return list(self.regions)
+        mask = 0
+        for attempt in walk:
+            mask |= self._mask(attempt)
+        return [r for i, r in enumerate(self.regions) if mask >> i & 1]
+
+    def verifies(self, region: str, s: str, off: int) -> bool:
+        """Whether ``region``'s `_parse_and_verify(s, off)` returns a match."""
+        mask = self._mask(self.phones._attempt(self.text, s, off))
+        return bool(mask >> self.regions.index(region) & 1)
+
+    def _mask(self, attempt) -> int:
+        mask = self.memo.get(attempt[2])
+        if mask is None:
+            mask = self.memo[attempt[2]] = self._compute(attempt)
+        return mask
+
+    def _compute(self, attempt) -> int:
+        """The regions where an attempt the memo does not know verifies: pruned
+        (point 5), answered once for the regions that must give the same answer
+        (5a: one country code, nothing stripped; 6: a plus and a known country
+        code), or parsed and verified."""
+        s, off, _, kind, digits = attempt
+        mask, shared = 0, {}
+        for i, (region, rules) in enumerate(zip(self.regions, self.rules)):
+            scope = None
+            if kind is None or not rules.on:
+                pass
+            elif kind == "plus":
+                scope = "+"
+            elif not rules.strips_nothing(digits):
+                if rules.below_floor(digits):
+                    continue
+            elif not rules.may_be_valid(digits) or rules.needs_national_prefix(digits) \
+                    or not rules.valid_as_parsed(digits):
+                continue
+            else:
+                scope = "+" + rules.cc
+            hit = shared.get(scope) if scope is not None else None
+            if hit is None:
+                hit = self.matcher(region).real_parse_and_verify(s, off) is not None
+                if scope is not None:
+                    shared[scope] = hit
+            if hit:
+                mask |= 1 << i
+        return mask
+
+
 def _digest(s: str) -> bytes:
     return hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def _plain_digits(s: str) -> str | None:
-    """The digits of ``s`` when the prunes apply to it (point 5), else None."""
-    return _NOT_DIGIT.sub("", s) if _PLAIN.fullmatch(s) else None
 
 
 class Region:
@@ -244,26 +287,31 @@ class Region:
         self.on = md is not None and leniency >= 1     # 1: Leniency.VALID
         if not self.on:
             return
+        from phonenumbers import region_code_for_country_code
         self.floor = region_floor(region)
         self.cc = str(md.country_code)
+        # the metadata _is_national_prefix_present_if_required reads (point 5a)
+        self.main = PhoneMetadata.metadata_for_region(
+            region_code_for_country_code(md.country_code), None)
         self.idd = re.compile(md.international_prefix) if md.international_prefix else None
         npp = md.national_prefix_for_parsing
         self.npp = re.compile(npp) if npp else None
         # The general descriptions of the country code's regions, as
         # phonenumbers' _is_number_matching_desc reads them: a possible length
         # (any, when none is listed), then a full match of the pattern.
-        self.by_length: dict[int, list[re.Pattern]] = {}
-        self.any_length: list[re.Pattern] = []
+        by_length: dict[int, list[str]] = {}
+        any_length: list[str] = []
         for other in COUNTRY_CODE_TO_REGION_CODE.get(md.country_code, ()):
             mo = PhoneMetadata.metadata_for_region_or_calling_code(md.country_code, other)
             desc = mo.general_desc if mo is not None else None
             if desc is None or not desc.national_number_pattern:
                 continue            # matches nothing (region_code_for_number skips it)
-            pattern = re.compile(desc.national_number_pattern)
             for n in desc.possible_length or ():
-                self.by_length.setdefault(n, []).append(pattern)
+                by_length.setdefault(n, []).append(desc.national_number_pattern)
             if not desc.possible_length:
-                self.any_length.append(pattern)
+                any_length.append(desc.national_number_pattern)
+        self.by_length = {n: _any_of(p) for n, p in by_length.items()}
+        self.any_length = _any_of(any_length)
 
     def strips_nothing(self, digits: str) -> bool:
         """Point 5a: no international prefix, country code or national prefix of
@@ -278,9 +326,45 @@ class Region:
         return any(p.fullmatch(digits) for p in self.by_length.get(len(digits), ())) \
             or any(p.fullmatch(digits) for p in self.any_length)
 
+
+    def needs_national_prefix(self, digits: str) -> bool:
+        """Point 5a: parsed with the region's own country code and nothing
+        stripped, the number fails `_is_national_prefix_present_if_required`
+        (phonenumbers' functions, on the same national number and raw digits)."""
+        from phonenumbers.phonenumberutil import (_choose_formatting_pattern_for_number,
+                                                  _formatting_rule_has_first_group_only,
+                                                  _maybe_strip_national_prefix_carrier_code)
+        if self.main is None:
+            return False
+        rule = _choose_formatting_pattern_for_number(self.main.number_format, digits)
+        if rule is None or not rule.national_prefix_formatting_rule \
+                or rule.national_prefix_optional_when_formatting \
+                or _formatting_rule_has_first_group_only(rule.national_prefix_formatting_rule):
+            return False
+        return not _maybe_strip_national_prefix_carrier_code(digits, self.main)[2]
+
+    def valid_as_parsed(self, digits: str) -> bool:
+        """Point 5a: `is_valid_number` of what parse makes of the digits (the
+        region's country code, the digits as national number; no leading zero,
+        so no Italian leading zero either), which `_verify` requires."""
+        if digits[:1] == "0":
+            return True                 # (not decided here)
+        from phonenumbers import PhoneNumber, is_valid_number
+        return is_valid_number(PhoneNumber(country_code=int(self.cc),
+                                           national_number=int(digits)))
+
     def below_floor(self, digits: str) -> bool:
         """Point 5b."""
         return digits[:1] != "0" and len(digits) < self.floor
+
+
+def _any_of(patterns: list[str]) -> list[re.Pattern]:
+    """Compiled patterns such that a string fully matches one of them iff it fully
+    matches one of ``patterns``: one alternation, unless a pattern refers to a
+    group (numbers change when they are joined)."""
+    if len(patterns) > 1 and not any(re.search(r"\\[1-9]|\(\?P=", p) for p in patterns):
+        return [re.compile("|".join(f"(?:{p})" for p in dict.fromkeys(patterns)))]
+    return [re.compile(p) for p in dict.fromkeys(patterns)]
 
 
 def region_floor(region: str) -> int:

@@ -70,6 +70,9 @@ class Prefilter:
     covered_by: dict[str, str] = field(default_factory=dict)     # pattern -> the one compiled
     anchors: dict[str, str] = field(default_factory=dict)        # pattern -> expression compiled
     phone_ids: frozenset = frozenset()                           # the phone candidate's id
+    # pattern id -> the highest score a result it stands for can get, before
+    # context scoring (see `best_score`)
+    best_score: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -211,7 +214,7 @@ def build_prefilter(recognizers, jsonl: bool = False,
     import hyperscan
     from presidio_analyzer import PatternRecognizer
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-    exprs, modes, entity_of, recognizer_of = [], [], [], []
+    exprs, modes, entity_of, recognizer_of, best = [], [], [], [], []
     covered, covered_by, anchors, phone = {}, {}, {}, set()
     for r in recognizers:
         name = type(r).__name__
@@ -225,24 +228,41 @@ def build_prefilter(recognizers, jsonl: bool = False,
                 a = anchor(p.regex)
                 if a is not None:
                     anchors[p.name] = a
-                pats.append((p.name, a or p.regex, 0 if a else hyperscan.HS_FLAG_PREFILTER))
+                pats.append((p.name, a or p.regex, 0 if a else hyperscan.HS_FLAG_PREFILTER,
+                             best_score(r, [q for q in r.patterns if by[q.name] == p.name])))
             covered[name] = [p.name for p in r.patterns]
         elif isinstance(r, PhoneRecognizer):
-            pats = [("phone candidate", JSONL_PHONE_CANDIDATE if jsonl else PHONE_CANDIDATE, 0)]
+            pats = [("phone candidate", JSONL_PHONE_CANDIDATE if jsonl else PHONE_CANDIDATE, 0,
+                     1.0)]
             covered[name] = ["phone candidate"]
             phone.add(len(exprs))
         else:
             continue                # NER: runs on every field, not prefiltered
-        for _, regex, mode in pats:
+        for _, regex, mode, score in pats:
             exprs.append(regex.encode())
             modes.append(mode)
             entity_of.append(r.supported_entities[0])
             recognizer_of.append(name)
+            best.append(score)
     # presidio compiles with IGNORECASE | MULTILINE | DOTALL: the same here.
     flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_DOTALL | hyperscan.HS_FLAG_MULTILINE
     db = compile_database(exprs, [flags | m for m in modes], compiled)
     return Prefilter(db, entity_of, recognizer_of, covered, covered_by, anchors,
-                     frozenset(phone))
+                     frozenset(phone), best)
+
+
+def best_score(recognizer, patterns) -> float:
+    """The highest score presidio's PatternRecognizer gives a match of one of
+    ``patterns``, before context scoring: the pattern's own score, unless the
+    recognizer validates matches (a valid one scores 1.0) or analyzes in its own
+    way (or scores context its own way); invalidation only lowers a score.  A pattern whose best is under the
+    scan's threshold cannot yield a finding, so its hits are not candidates."""
+    from presidio_analyzer import PatternRecognizer
+    own = type(recognizer)
+    if any(getattr(own, m) is not getattr(PatternRecognizer, m)
+           for m in ("analyze", "validate_result", "enhance_using_context")):
+        return 1.0
+    return max((p.score for p in patterns), default=1.0)
 
 
 def compile_database(exprs: list[bytes], flags: list[int], compiled=None):

@@ -81,11 +81,18 @@ class Scanner:
         # record).  In memory only, for this scan; the key is not the string.
         self._seen: dict[bytes, tuple[Span, ...]] = {}
         self._phones = None             # phone.PhoneScan, made on first use
+        # Prefilter patterns that cannot yield a finding at this threshold (every
+        # result they stand for scores below it, and no context can raise it):
+        # their hits make no candidate.  (The JSONL prefilter has the same ids.)
+        self.quiet = frozenset() if self._context_may_raise() else frozenset(
+            pid for pid, best in enumerate(self.engine.prefilter.best_score)
+            if best < self.options.threshold)
 
     def entities_hit(self, data: bytes) -> set[str]:
         """Wanted entity types whose prefilter pattern fired somewhere in ``data``."""
-        ent = self.engine.prefilter.entity_of
-        return {ent[pid] for pid, _ in self.engine.scan_bytes(data)} & self.entities
+        ent, quiet = self.engine.prefilter.entity_of, self.quiet
+        return {ent[pid] for pid, _ in self.engine.scan_bytes(data)
+                if pid not in quiet} & self.entities
 
     def spans(self, text: str, entities: set[str] | None = None) -> list[Span]:
         """Spans in ``text``; ``entities``: the prefilter's hits for it, if known."""
@@ -151,11 +158,18 @@ class Scanner:
         predefined recognizer overrides enhance_using_context: when every result
         already scores 1.0 (validated: Luhn, IBAN, ...), or when the NLP pipeline
         sets no lemmas (no spaCy model), tokenizing is wasted."""
-        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-        if type(self.engine.analyzer.context_aware_enhancer) is not LemmaContextAwareEnhancer:
+        if not self._lemma_enhancer():
             return True
         # It compares context words with lemmas: a blank pipeline sets none.
         return self.engine.context_visible and any(r.score < 1.0 for r in raw)
+
+    def _context_may_raise(self) -> bool:
+        """Whether context scoring may raise a score (see _context_can_change)."""
+        return not self._lemma_enhancer() or self.engine.context_visible
+
+    def _lemma_enhancer(self) -> bool:
+        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+        return type(self.engine.analyzer.context_aware_enhancer) is LemmaContextAwareEnhancer
 
     def _artifacts(self, text: str):
         if self._last_text is not text:
@@ -235,11 +249,11 @@ def hit_line_starts(scanner: Scanner, block: bytes, jsonl: bool = False,
     """Like `hit_lines`, with the offset where each line starts."""
     from .registry import inside_json_number
     pre = scanner.engine.prefilter
-    ent, phone, wanted = pre.entity_of, pre.phone_ids, scanner.entities
+    ent, phone, wanted, quiet = pre.entity_of, pre.phone_ids, scanner.entities, scanner.quiet
     by_start: dict[int, set[str]] = {}
     for pid, end in scanner.engine.scan_bytes(block, jsonl):
         e = ent[pid]
-        if e not in wanted:
+        if e not in wanted or pid in quiet:
             continue
         # (the JSONL phone candidate does not fire on numbers in the first place)
         if jsonl and pid not in phone and inside_json_number(block, end):

@@ -30,12 +30,12 @@ def presidio_plain():
     return AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
 
 
-def _presidio_findings(analyzer, data: bytes) -> set:
+def _presidio_findings(analyzer, data: bytes, threshold: float = THRESHOLD) -> set:
     out = set()
     for n, line in enumerate(data.splitlines(), 1):
         for path, text in strings(json.loads(line)):
             for r in analyzer.analyze(text=text, language="en"):
-                if r.score >= THRESHOLD and r.entity_type in ldv_entities():
+                if r.score >= threshold and r.entity_type in ldv_entities():
                     out.add((n, path, r.entity_type, r.start, r.end, round(r.score, 6)))
     return out
 
@@ -56,6 +56,30 @@ def test_ldv_equals_presidio_per_entity(corpus, presidio_plain):
         ref = {t for t in theirs if t[2] == entity}
         assert ref <= mine, f"{entity}: ldv missed {len(ref - mine)} presidio finding(s)"
         assert mine <= ref, f"{entity}: ldv has {len(mine - ref)} finding(s) presidio has not"
+
+
+@pytest.mark.parametrize("threshold", [0.4, 0.55])
+def test_ldv_equals_presidio_above_a_threshold(corpus, presidio_plain, threshold):
+    # Above a threshold, prefilter patterns whose results all score below it make
+    # no candidates (Scanner.quiet): nothing presidio reports above it is lost.
+    data, _ = corpus
+    scanner = Scanner(ScanOptions(threshold=threshold))
+    assert scanner.quiet, "no pattern is quiet at this threshold: the test tests nothing"
+    ours = {(f.line, f.field, f.entity, f.start, f.end, round(f.score, 6))
+            for f in scan_stream(scanner, io.BytesIO(data), "chat.jsonl")}
+    assert ours == _presidio_findings(presidio_plain, data, threshold)
+
+
+def test_quiet_patterns_are_those_below_the_threshold():
+    scanner = Scanner(ScanOptions(threshold=0.4))
+    pre = scanner.engine.prefilter
+    quiet = {pre.recognizer_of[p] for p in scanner.quiet}
+    # all their patterns score under 0.4 and nothing validates them
+    assert {"UsBankRecognizer", "UsLicenseRecognizer", "UsPassportRecognizer"} <= quiet
+    # validated (Luhn) from 0.3 to 1.0; the phone check; a 0.5 pattern
+    kept = {pre.recognizer_of[p] for p in range(len(pre.entity_of)) if p not in scanner.quiet}
+    assert {"CreditCardRecognizer", "PhoneRecognizer", "UsSsnRecognizer"} <= kept
+    assert Scanner(ScanOptions(threshold=0.0)).quiet == frozenset()
 
 
 def test_recall_and_precision_per_labeled_entity(corpus, presidio_plain):

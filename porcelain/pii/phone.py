@@ -3,9 +3,11 @@
 presidio runs phonenumbers' PhoneNumberMatcher once per region (8 by default)
 over every text with a digit run, and the matcher parses and validates each
 candidate, and each piece of it, in each region.  On digit-heavy data (sums,
-prices, ids) that is almost all of a scan's time.  Here the matcher's walk is
-made once per text, each parse-and-verify is remembered, and a region is not
-asked about a string too short to be any of its valid numbers.
+prices, ids) that was almost all of a scan's time.  Here the matcher walks a
+text once for all regions; what each region answers for a piece is remembered
+for the scan; a piece that phonenumbers' metadata shows cannot verify in a region
+is not parsed there; a piece that must get the same answer in several regions is
+parsed once; and only a region where something verifies is matched again.
 
 Glossary
   candidate  what the matcher cuts out of the text (its `_PATTERN`), then trims
@@ -13,62 +15,74 @@ Glossary
              `_parse_and_verify` for one candidate: the candidate itself, then
              the pieces its inner-match patterns cut out of it, in that order
   walk       the candidates and attempts of one text in the matcher's order
+  neighbour facts  whether the characters just before and after an attempt (or
+             candidate) are Latin letters or invalid punctuation
   prune      a test, from phonenumbers' metadata read at run time, that an
              attempt cannot verify in a region (point 5), so it is not parsed
 
-Why the results are presidio's (phonenumbers' phonenumbermatcher.py, read for
-this; `tests/porcelain/pii/test_phone.py` compares both on random texts):
+Why the results are presidio's (phonenumbers' phonenumbermatcher.py and
+phonenumberutil.py, read for this; `tests/porcelain/pii/test_phone.py` compares
+each region's matches with PhoneNumberMatcher's and the results with presidio's
+PhoneRecognizer on random digit-heavy texts):
 
 1. The walk depends on the region only through `_parse_and_verify`'s result:
-   `_find` searches `_PATTERN`, trims, and calls `_extract_match`, whose
-   date and time-stamp checks and inner-match regexes read the text only; the
-   first attempt that verifies ends the candidate.  So a matcher whose
-   `_parse_and_verify` records the attempt and fails (`_Recorder`) walks, for
-   every region, through the attempts up to that region's first match.
+   `_find` searches `_PATTERN`, trims, and calls `_extract_match`, whose date
+   and time-stamp checks and inner-match regexes read the text only; the first
+   attempt that verifies ends the candidate.  So a matcher whose
+   `_parse_and_verify` records the attempt and fails (Recorder) walks, for every
+   region, through the attempts up to that region's first match.
 2. The walk also counts failed attempts down from `max_tries` (65535) and stops
    at 0.  A candidate costs at most 1 + 6 * (1 + its length) tries (one per
    inner-pattern search position, plus the first piece, plus its own failure)
    and candidates do not overlap, so a text of under 65535 / 13 characters never
-   runs out: longer texts are walked per region (still memoized, see 3).
+   runs out.  A longer text is matched per region by phonenumbers' loop (with
+   the memo of point 3, which does not touch the count).
 3. `_parse_and_verify(s, offset)` reads, besides `s`, the region and the
-   leniency, only whether the characters just before and after `s` in the text
-   are Latin letters or invalid punctuation, and changes no state: its result is
-   memoized under (region, s, those two facts).  Only "verifies or not" is kept
-   (under a digest of `s`, not `s`); a hit that verifies is computed again to get
+   leniency, only the neighbour facts of `s` in the text, and changes no state.
+   The memo maps (a blake2b digest of `s`, not `s`; the two facts) to the set of
+   regions where it verifies; a region where it does is asked again, to get
    phonenumbers' match object.
-4. A region whose text has an attempt that verifies is matched again by
-   phonenumbers' own loop (with the memo): what follows a match depends on where
-   it ends.  Matches are rare; everything else is answered from the walk.
-5. Prunes (leniency VALID or stricter: `_verify` then needs `is_valid_number`,
-   which needs the national significant number (NSN) to match the general
-   description, possible lengths and pattern, of a region of its country code).
-   They apply to an attempt of ASCII digits and ` -./()` only: no plus, no
-   letters to convert, no extension (each extension form needs a letter, `#`,
-   `~`, `,` or `;`), so parse normalizes it to its digits.
-   a. Exact NSN: when the region's international prefix and national prefix
-      (`national_prefix_for_parsing`) do not match at the start of the digits
-      and the digits do not start with its country code, parse strips nothing:
-      the NSN is the digits.  If no region of that country code has a general
-      description they match, the attempt cannot verify.
+4. A region where an attempt of the text verifies is matched again by
+   phonenumbers' own loop, with the memo: what follows a match depends on where
+   it ends.  Matches are rare; every other region is answered by the walk.
+5. Prunes, for leniency VALID or stricter (`_verify` then needs
+   `is_valid_number`, and `_is_national_prefix_present_if_required`).  They
+   apply to an attempt of ASCII digits and ` -./()` only: no plus, no letters
+   to convert, no extension (each extension form needs a letter, `#`, `~`, `,`
+   or `;`), so parse reads it as its digits.
+   a. Nothing stripped: when the region's international prefix and national
+      prefix (`national_prefix_for_parsing`) do not match at the start of the
+      digits and they do not start with its country code, parse keeps the
+      region's country code, strips nothing, and the national number (NSN) is
+      the digits.  The attempt cannot verify if no region of that country code
+      has a general description (possible lengths, then pattern) that takes
+      them; nor, when the first digit is not 0 (no Italian leading zero), if
+      `is_valid_number` fails for that country code and NSN (it reads nothing
+      else), or if the main region's format for the NSN needs a national prefix
+      that the raw digits lack (phonenumbers' `_choose_formatting_pattern_for_number`
+      and `_maybe_strip_national_prefix_carrier_code`, as that check calls them).
+      The parsed number is then the same in every region of the country code
+      (US and CA), so its answer is computed once for them.
    b. Floor: otherwise, when the first digit is not 0 (every supported region's
       international prefix starts with 0, checked from its regex), the country
-      code is the region's own and the NSN is the digits less what is stripped
-      (a prefix transform rule, if any, must be a single group reference, which
-      adds no digit).  With fewer digits than the shortest possible length of
-      the general descriptions of that country code's regions, it cannot verify.
+      code is still the region's own and the NSN is the digits less what is
+      stripped (a prefix transform rule, if any, must be a single group
+      reference, which adds no digit).  With fewer digits than the shortest
+      possible length of the general descriptions of that country code's
+      regions, it cannot verify.
    A premise that fails for a region turns its prune off (never a guess).
-   c. With nothing stripped and a first digit other than 0, what parse makes is
-      the region's country code and the digits as national number (no Italian
-      leading zero): `is_valid_number` reads nothing else, so it is asked of
-      that number directly, and `_is_national_prefix_present_if_required` (the
-      raw input's digits are the same digits) through phonenumbers' own
-      `_choose_formatting_pattern_for_number`: either one failing, `_verify` fails.
 6. An attempt of a plus and then ASCII digits and ` -./()` whose digits start
    with a known country code (or are too few: parse then fails whatever the
    region) is parsed the same in every region: parse strips the plus and takes
    the country code from the digits before it looks at the region, and
    `_is_national_prefix_present_if_required` passes a number written with its
    country code.  It is parsed and verified once for all regions.
+7. A candidate's attempts (strings, offsets within it, neighbour facts) depend
+   on the candidate, on whether the text after it starts with a time-stamp
+   suffix (a colon and two digits, read by `_extract_match`), and on the
+   neighbour facts of the candidate itself: the inner-match patterns and the
+   trimming read the candidate only.  The regions where one of them verifies are
+   memoized under those, so a repeated candidate is not walked again.
 """
 from __future__ import annotations
 
@@ -90,11 +104,23 @@ def _matcher_classes():
     from phonenumbers import PhoneNumberMatcher
 
     class Recorder(PhoneNumberMatcher):
-        """phonenumbers' matcher, recording each attempt and failing it."""
+        """phonenumbers' matcher, recording each attempt and failing it, and
+        taking the regions where a candidate's attempts verify from the job."""
 
-        def __init__(self, text):
-            super().__init__(text, "ZZ", leniency=1, max_tries=_MAX_TRIES)
+        def __init__(self, job: "_Job"):
+            super().__init__(job.text, "ZZ", leniency=1, max_tries=_MAX_TRIES)
+            self.job, self.mask = job, 0
             self.walk: list[tuple[str, int]] = []
+
+        def _extract_match(self, candidate, offset):
+            self.mask |= self.job.candidate_mask(
+                candidate, offset, lambda: self._attempts(candidate, offset))
+            return None
+
+        def _attempts(self, candidate, offset):
+            self.walk.clear()
+            PhoneNumberMatcher._extract_match(self, candidate, offset)
+            return self.walk
 
         def _parse_and_verify(self, candidate, offset):
             self.walk.append((candidate, offset))
@@ -156,15 +182,6 @@ class PhoneScan:
         job = _Job(self, text, (region,), leniency)
         return list(job.matcher(region)) if job.regions_with_matches() else []
 
-    def _walk(self, text: str) -> list | None:
-        """The attempts of ``text`` in the matcher's order (point 1); None when
-        the text is too long to share them between regions (point 2)."""
-        if len(text) * _COST_PER_CHAR >= _MAX_TRIES:
-            return None
-        rec = self._recorder(text)
-        rec.has_next()                      # walks the whole text: nothing verifies
-        return [self._attempt(text, s, off) for s, off in rec.walk]
-
     def _attempt(self, text: str, s: str, off: int) -> tuple:
         """(s, offset, memo key, kind, digits): what each region asks of it.
         kind: "plain" (point 5), "plus" (point 6) or None."""
@@ -181,10 +198,10 @@ class PhoneScan:
                 return s, off, key, "plus", digits
         return s, off, key, None, None
 
-    def _region_memo(self, regions: tuple, leniency: int) -> dict:
-        memo = self._memo.get((regions, leniency))
+    def _region_memo(self, regions: tuple, leniency: int, what: str = "attempts") -> dict:
+        memo = self._memo.get((regions, leniency, what))
         if memo is None or len(memo) >= MEMO_MAX:
-            memo = self._memo[(regions, leniency)] = {}
+            memo = self._memo[(regions, leniency, what)] = {}
         return memo
 
     def _region(self, region: str, leniency: int) -> "Region":
@@ -208,6 +225,7 @@ class _Job:
     def __init__(self, phones: PhoneScan, text: str, regions: tuple, leniency: int):
         self.phones, self.text, self.regions, self.leniency = phones, text, regions, leniency
         self.memo = phones._region_memo(regions, leniency)
+        self.candidates = phones._region_memo(regions, leniency, "candidates")
         self.rules = [phones._region(r, leniency) for r in regions]
         self._matchers: dict[str, object] = {}
 
@@ -223,13 +241,29 @@ class _Job:
     def regions_with_matches(self) -> list[str]:
         """The regions, in order, where an attempt verifies (all of them when the
         text is too long to walk once, point 2)."""
-        walk = self.phones._walk(self.text)
-        if walk is None:
+        if len(self.text) * _COST_PER_CHAR >= _MAX_TRIES:
             return list(self.regions)
-        mask = 0
-        for attempt in walk:
-            mask |= self._mask(attempt)
-        return [r for i, r in enumerate(self.regions) if mask >> i & 1]
+        rec = self.phones._recorder(self)
+        rec.has_next()                      # walks the whole text: nothing verifies
+        return [r for i, r in enumerate(self.regions) if rec.mask >> i & 1]
+
+    def candidate_mask(self, candidate: str, offset: int, attempts) -> int:
+        """The regions where an attempt of a candidate verifies.  The attempts
+        are a function of the candidate, the time-stamp suffix after it and the
+        neighbour facts of its first and last character (point 7), so the answer
+        is memoized under those; ``attempts()`` walks it otherwise."""
+        from phonenumbers.phonenumbermatcher import _TIME_STAMPS_SUFFIX
+        text, end, bad = self.text, offset + len(candidate), self.phones._bad
+        key = (_digest(candidate), offset > 0 and bad(text[offset - 1]),
+               end < len(text) and bad(text[end]),
+               _TIME_STAMPS_SUFFIX.match(text, end) is not None)
+        mask = self.candidates.get(key)
+        if mask is None:
+            mask = 0
+            for s, off in attempts():
+                mask |= self._mask(self.phones._attempt(text, s, off))
+            self.candidates[key] = mask
+        return mask
 
     def verifies(self, region: str, s: str, off: int) -> bool:
         """Whether ``region``'s `_parse_and_verify(s, off)` returns a match."""

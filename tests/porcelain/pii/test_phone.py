@@ -45,6 +45,10 @@ def random_text(rng: random.Random, phones: list[str]) -> str:
             parts.append(rng.choice(phones))
         elif r < 0.65:
             parts.append(f"{rng.randint(1, 12)}/{rng.randint(1, 31)}/{rng.randint(1990, 2030)}")
+        elif r < 0.67:
+            # a time stamp, whose candidate is dropped only before ":MM"
+            parts.append(f"20{rng.randint(10, 29)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)} "
+                         f"0{rng.randint(0, 9)}" + rng.choice([":00", ":75", "", " h"]))
         elif r < 0.7:
             parts.append(rng.choice(["What is", "call me at", "the answer is", "abc", "total"]))
         elif r < 0.75:
@@ -112,6 +116,19 @@ def test_dialled_abroad_equals_phonenumbers(recognizer):
             theirs = _spans(PhoneNumberMatcher(text, region, leniency=recognizer.leniency))
             assert _spans(scan.matches(text, region, recognizer.leniency)) == theirs
     assert _spans(PhoneNumberMatcher("00 49 1691", "FR", leniency=1)) == [(0, 10)]
+
+
+def test_time_stamp_suffix_is_part_of_the_candidate_memo(recognizer):
+    # "2066-07-23 21" is a phone number in US, CA and IN, but not before ":30"
+    # (phonenumbers takes it for a time stamp): the same candidate, both ways.
+    scan = PhoneScan()
+    texts = ["at 2066-07-23 21:30", "at 2066-07-23 21 x", "at 2066-07-23 21:30",
+             "19140737 26:15", "19140737 26 h"]
+    for text in texts:
+        theirs = _results(recognizer.analyze(text, ["PHONE_NUMBER"], None))
+        assert _results(scan.analyze(recognizer, text)) == theirs, text
+    assert not _results(recognizer.analyze(texts[0], ["PHONE_NUMBER"], None))
+    assert _results(recognizer.analyze(texts[1], ["PHONE_NUMBER"], None))
 
 
 def test_long_text_equals_presidio(recognizer):

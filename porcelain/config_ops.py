@@ -20,11 +20,16 @@ KNOWN = {
     "pii.entities": "comma-separated entity types the PII gate checks (default: all)",
     "gc.auto": "0 turns off the automatic gc after commits (default 1)",
     "gc.autoDepth": "delta-chain depth at which a commit runs gc (default 8)",
+    "core.untrackedCache": "true (default) or false: status skips reading directories "
+                           "unchanged since it found them holding only tracked names; "
+                           "turn off where directory mtimes do not change (some "
+                           "network or FUSE file systems)",
 }
 
 # Keys whose values must be whole numbers >= the given minimum: checked when set,
 # so a bad value is refused up front instead of failing after a later commit.
 _INTEGERS = {"gc.auto": 0, "gc.autoDepth": 1}
+_BOOLEANS = {"core.untrackedCache"}
 
 
 def check_key(key: str) -> str:
@@ -47,6 +52,9 @@ def set_(repo, key: str, value: str) -> None:
         if not value.strip().isdigit() or int(value) < low:
             raise BadInput(f"{key} must be a whole number >= {low}, not {value!r}",
                            hint=f"e.g. ldv config set {key} {max(low, 8 if low else 0)}")
+    if key in _BOOLEANS and value not in ("true", "false"):
+        raise BadInput(f"{key} must be true or false, not {value!r}",
+                       hint=f"e.g. ldv config set {key} false")
     repo.config.set(check_key(key), value)
 
 

@@ -226,14 +226,15 @@ def _native_compare(ws, index: Index):
         return None
     count, records, names = packed
     threads = min(4, len(os.sched_getaffinity(0)))
-    cache = _load_dir_cache(ws.repo, index)
+    use_cache = ws.repo.config.get("core.untrackedCache") != "false"
+    cache = _load_dir_cache(ws.repo, index) if use_cache else None
     try:
         mismatched, dirs, keys = _native.scan_tracked(
             str(ws.root), names, records, count, threads, cache or b"",
             time.time_ns(), RACY_WINDOW_NS, COARSE_WINDOW_NS)
     except ValueError:
         return None   # names not in byte order (undecodable ones): the Python walk
-    if keys != cache and any(keys):
+    if use_cache and keys != cache and any(keys):
         _save_dir_cache(ws.repo, index, keys)
     # the caller looks at each of these as it does at a path the walk did not see
     unseen = {index.path_at(i): None for i in mismatched}

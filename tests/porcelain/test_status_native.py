@@ -265,3 +265,17 @@ def test_a_damaged_cache_is_ignored_and_rewritten(ws):
     time.sleep(0.1)
     assert _porcelain(ws) == []
     assert ws.repo.read_secret(status_mod.DIR_CACHE) is not None
+
+
+def test_the_cache_can_be_turned_off(ws):
+    from ldv.plumbing.errors import BadInput
+    from ldv.porcelain import config_ops
+    _settled_tree(ws)
+    config_ops.set_(ws.repo, "core.untrackedCache", "false")
+    assert _porcelain(ws) == []
+    assert ws.repo.read_secret(status_mod.DIR_CACHE) is None     # never written
+    with pytest.raises(BadInput, match="true or false"):
+        config_ops.set_(ws.repo, "core.untrackedCache", "no")
+    config_ops.set_(ws.repo, "core.untrackedCache", "true")
+    assert _porcelain(ws) == []
+    assert ws.repo.read_secret(status_mod.DIR_CACHE) is not None

@@ -150,7 +150,13 @@ class PhoneScan:
     and its two neighbour facts, point 3) to the regions where it verifies."""
 
     def __init__(self):
+        import phonenumbers
         from phonenumbers import PhoneNumberMatcher
+        # phonenumbers compiles its metadata regexes through re's cache, which
+        # holds 512: checking numbers of several regions keeps recompiling or
+        # looking them up there.  Its documented switch keeps them all instead
+        # (process-wide; the same regexes, so the same answers).
+        getattr(phonenumbers, "enable_pattern_cache", lambda: None)()
         self._recorder, self._memoized = _matcher_classes()
         self._bad_char: dict[str, bool] = {}
         self._memo: dict[tuple, dict[tuple[bytes, bool, bool], int]] = {}

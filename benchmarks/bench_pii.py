@@ -103,7 +103,7 @@ def _bench_ldv(data, jobs, repeat, Scanner, ScanOptions, scan_stream):
     # Warm up on PII-rich records: presidio compiles its regexes and tldextract
     # builds its suffix trie on first use; the JSONL prefilter is compiled.
     scan_stream(scanner, io.BytesIO(make_chat(0.3, 0.5, seed=2)), "warm.jsonl")
-    scanner.engine.jsonl_prefilter()
+    scanner.prepare(jsonl=True)
     runs = []
     for _ in range(repeat):
         # A new scanner each run: one remembers the strings it analyzed.

@@ -74,7 +74,7 @@ def blocks(f):
 def _scan_lines(scanner: Scanner, f, path: str, jsonl: bool) -> list[Finding]:
     from .workers import scan_blocks
     if jsonl:
-        scanner.engine.jsonl_prefilter(scanner.options.compiled)
+        scanner.prepare(jsonl=True)
     return scan_blocks(scanner, blocks(f), path, jsonl)
 
 
@@ -111,7 +111,7 @@ def _line_at(block: bytes, start: int) -> bytes:
 def prefiltered_blocks(scanner: Scanner, f, jsonl: bool):
     """(first line, block, {line index: entities}) for every block of ``f``."""
     if jsonl:
-        scanner.engine.jsonl_prefilter(scanner.options.compiled)
+        scanner.prepare(jsonl=True)
     for first, block in blocks(f):
         if scanner.scan_all:
             yield first, block, all_lines(block)

@@ -63,7 +63,7 @@ _engine: "Engine | None" = None
 class Prefilter:
     """Which pattern id stands for which recognizer and entity."""
 
-    database: object
+    _db: object                     # the hyperscan database, or None until first use
     entity_of: list[str]            # pattern id -> entity type
     recognizer_of: list[str]        # pattern id -> recognizer class name
     covered: dict[str, list[str]] = field(default_factory=dict)  # recognizer -> pattern names
@@ -73,6 +73,18 @@ class Prefilter:
     # pattern id -> the highest score a result it stands for can get, before
     # context scoring (see `best_score`)
     best_score: list[float] = field(default_factory=list)
+    _compile: object = None         # builds _db on first use (build_prefilter(lazy=True))
+
+    @property
+    def database(self):
+        if self._db is None:
+            with _lock_db:
+                if self._db is None:
+                    self._db = self._compile()
+        return self._db
+
+
+_lock_db = threading.Lock()
 
 
 @dataclass
@@ -86,6 +98,8 @@ class Engine:
     # enhancer compares context words with lemmas, so it can never raise a score.
     context_visible: bool = True
     _jsonl: Prefilter | None = None
+    # (jsonl, pattern ids left out) -> a prefilter without them (same ids)
+    _without: dict = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         return notes(self.ner_model)
@@ -98,17 +112,33 @@ class Engine:
                 self._jsonl = build_prefilter(self.recognizers, jsonl=True, compiled=compiled)
             return self._jsonl
 
-    def scan_bytes(self, data: bytes, jsonl: bool = False) -> list[tuple[int, int]]:
+    def prefilter_without(self, skip: frozenset, jsonl: bool = False,
+                          compiled: "CompiledStore | None" = None) -> Prefilter:
+        """The (JSONL) prefilter less the patterns ``skip`` (ids kept as they are),
+        built on first use: a scan whose threshold no result of theirs can reach
+        (Scanner.quiet) does not pay for scanning them."""
+        if not skip:
+            pre = self.jsonl_prefilter(compiled) if jsonl else self.prefilter
+            pre.database                # built here, not in each forked worker
+            return pre
+        with _lock_jsonl:
+            pre = self._without.get((jsonl, skip))
+            if pre is None:
+                pre = self._without[(jsonl, skip)] = build_prefilter(
+                    self.recognizers, jsonl=jsonl, compiled=compiled, skip=skip)
+            return pre
+
+    def scan_bytes(self, data: bytes, jsonl: bool = False,
+                   skip: frozenset = frozenset()) -> list[tuple[int, int]]:
         """(pattern id, end offset) of every prefilter hit in ``data``; ``jsonl``:
-        with the JSONL prefilter (same pattern ids)."""
+        with the JSONL prefilter (same pattern ids); ``skip``: less those patterns."""
         hits: list[tuple[int, int]] = []
 
         def on_match(pid, _start, end, _flags, _ctx):
             hits.append((pid, end))
         if data:
-            db = (self.jsonl_prefilter() if jsonl else self.prefilter).database
-            db.scan(data, match_event_handler=on_match,
-                    scratch=_scratch(db, "jsonl" if jsonl else "patterns"))
+            db = self.prefilter_without(skip, jsonl).database
+            db.scan(data, match_event_handler=on_match, scratch=_scratch(db))
         return hits
 
 
@@ -132,13 +162,14 @@ def inside_json_number(block: bytes, end: int) -> bool:
 _scratches = threading.local()
 
 
-def _scratch(db, slot: str = "patterns"):
+def _scratch(db):
     """One hyperscan scratch space per thread and database (not thread-safe)."""
     import hyperscan
-    cache = _scratches.__dict__.setdefault(slot, {})
-    if cache.get("db") is not db:
-        cache["db"], cache["s"] = db, hyperscan.Scratch(db)
-    return cache["s"]
+    cache = _scratches.__dict__.setdefault("by_db", {})
+    held = cache.get(id(db))
+    if held is None or held[0] is not db:
+        held = cache[id(db)] = (db, hyperscan.Scratch(db))
+    return held[1]
 
 
 def installed_ner_model() -> str | None:
@@ -193,7 +224,7 @@ def build_engine(compiled: CompiledStore | None = None) -> Engine:
     registry.recognizers = recognizers
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp,
                               supported_languages=["en"])
-    prefilter = build_prefilter(recognizers, compiled=compiled)
+    prefilter = build_prefilter(recognizers, compiled=compiled, lazy=True)
     entities = sorted({e for r in recognizers for e in r.supported_entities})
     # spaCy v3 sets lemmas in pipeline components only (the tokenizer sets ORTH and
     # NORM): a pipeline without components has none.
@@ -208,9 +239,13 @@ def _usable(recognizer, model) -> bool:
 
 
 def build_prefilter(recognizers, jsonl: bool = False,
-                    compiled: CompiledStore | None = None) -> Prefilter:
+                    compiled: CompiledStore | None = None,
+                    skip: frozenset = frozenset(), lazy: bool = False) -> Prefilter:
     """Compile the patterns of every regex recognizer (less those covered by
-    another, see `covering`) and the phone candidate into one hyperscan database."""
+    another, see `covering`) and the phone candidate into one hyperscan database
+    (less the pattern ids ``skip``; ids are the same either way).  ``lazy``: on
+    first use of `Prefilter.database` (a scan at the default threshold uses
+    the database without its quiet patterns, not this one)."""
     import hyperscan
     from presidio_analyzer import PatternRecognizer
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
@@ -246,9 +281,13 @@ def build_prefilter(recognizers, jsonl: bool = False,
             best.append(score)
     # presidio compiles with IGNORECASE | MULTILINE | DOTALL: the same here.
     flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_DOTALL | hyperscan.HS_FLAG_MULTILINE
-    db = compile_database(exprs, [flags | m for m in modes], compiled)
-    return Prefilter(db, entity_of, recognizer_of, covered, covered_by, anchors,
-                     frozenset(phone), best)
+    keep = [i for i in range(len(exprs)) if i not in skip]
+
+    def build():
+        return compile_database([exprs[i] for i in keep], [flags | modes[i] for i in keep],
+                                compiled, ids=keep)
+    return Prefilter(None if lazy else build(), entity_of, recognizer_of, covered,
+                     covered_by, anchors, frozenset(phone), best, build)
 
 
 def best_score(recognizer, patterns) -> float:
@@ -265,8 +304,8 @@ def best_score(recognizer, patterns) -> float:
     return max((p.score for p in patterns), default=1.0)
 
 
-def compile_database(exprs: list[bytes], flags: list[int], compiled=None):
-    """A hyperscan block-mode database of ``exprs`` (ids 0..n-1).  With a store,
+def compile_database(exprs: list[bytes], flags: list[int], compiled=None, ids=None):
+    """A hyperscan block-mode database of ``exprs`` (ids 0..n-1, or ``ids``).  With a store,
     the compiled form is kept under a digest of the expressions, flags, hyperscan
     version and machine, and loaded next time (~1 ms instead of ~1 s); a stored
     database that does not load, or no longer fits this CPU, is compiled again."""
@@ -277,7 +316,8 @@ def compile_database(exprs: list[bytes], flags: list[int], compiled=None):
         import platform
         from importlib.metadata import version
         desc = json.dumps([version("hyperscan"), platform.machine(),
-                           [e.decode("latin-1") for e in exprs], flags])
+                           [e.decode("latin-1") for e in exprs], flags]
+                          + ([] if ids is None else [ids]))
         name = "pii/hs/" + hashlib.sha256(desc.encode()).hexdigest()[:32]
         raw = compiled.get(name)
         if raw is not None:
@@ -288,8 +328,8 @@ def compile_database(exprs: list[bytes], flags: list[int], compiled=None):
             except hyperscan.error:
                 pass
     db = hyperscan.Database()
-    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
-               flags=flags)
+    db.compile(expressions=exprs, ids=list(range(len(exprs))) if ids is None else ids,
+               elements=len(exprs), flags=flags)
     if name is not None:
         try:
             compiled.put(name, hyperscan.dumpb(db))

@@ -87,11 +87,18 @@ class Scanner:
         self.quiet = frozenset() if self._context_may_raise() else frozenset(
             pid for pid, best in enumerate(self.engine.prefilter.best_score)
             if best < self.options.threshold)
+        # Not scanned for at all: the database without them is built now, before
+        # any worker is forked (JSONL's in prepare()).
+        self.engine.prefilter_without(self.quiet, False, self.options.compiled)
+
+    def prepare(self, jsonl: bool) -> None:
+        """Build the prefilter a scan of text (or JSONL) will use, here, once."""
+        self.engine.prefilter_without(self.quiet, jsonl, self.options.compiled)
 
     def entities_hit(self, data: bytes) -> set[str]:
         """Wanted entity types whose prefilter pattern fired somewhere in ``data``."""
         ent, quiet = self.engine.prefilter.entity_of, self.quiet
-        return {ent[pid] for pid, _ in self.engine.scan_bytes(data)
+        return {ent[pid] for pid, _ in self.engine.scan_bytes(data, skip=quiet)
                 if pid not in quiet} & self.entities
 
     def spans(self, text: str, entities: set[str] | None = None) -> list[Span]:
@@ -251,7 +258,7 @@ def hit_line_starts(scanner: Scanner, block: bytes, jsonl: bool = False,
     pre = scanner.engine.prefilter
     ent, phone, wanted, quiet = pre.entity_of, pre.phone_ids, scanner.entities, scanner.quiet
     by_start: dict[int, set[str]] = {}
-    for pid, end in scanner.engine.scan_bytes(block, jsonl):
+    for pid, end in scanner.engine.scan_bytes(block, jsonl, quiet):
         e = ent[pid]
         if e not in wanted or pid in quiet:
             continue

@@ -93,7 +93,7 @@ def _parallel(scanner: Scanner, blocks, path: str, jsonl: bool, jobs: int) -> li
     from concurrent.futures import ProcessPoolExecutor
     global _forked
     if jsonl:
-        scanner.engine.jsonl_prefilter()        # compiled once, here, not per worker
+        scanner.prepare(jsonl=True)             # compiled once, here, not per worker
     _forked = scanner
     # Workers share the parent's heap copy-on-write; the cyclic GC walking every
     # object there (presidio, spaCy) would copy each page it touches.

@@ -130,3 +130,19 @@ def test_compiled_databases_are_kept_and_reloaded():
     store.data[name] = b"not a database"
     build_prefilter(engine.recognizers, compiled=store)
     assert store.puts == 3 and store.data[name] != b"not a database"
+
+
+def test_prefilter_without_quiet_patterns_keeps_the_ids():
+    # A scan at 0.4 uses a database without the patterns whose results cannot
+    # reach it: the same hits, less theirs, under the same pattern ids.
+    from ldv.porcelain.pii import ScanOptions, Scanner
+    engine = get_engine()
+    quiet = Scanner(ScanOptions(threshold=0.4)).quiet
+    assert quiet
+    data = (b'{"t": "ssn 123-45-6789, acct 123456789012, card 4111 1111 1111 1111, '
+            b'licence A1234567, call (212) 555-0199, 10/2024"}\n') * 3
+    for jsonl in (False, True):
+        full = engine.scan_bytes(data, jsonl)
+        less = engine.scan_bytes(data, jsonl, quiet)
+        assert {h for h in full if h[0] in quiet}, "no quiet pattern fired: tests nothing"
+        assert sorted(less) == sorted(h for h in full if h[0] not in quiet)

@@ -96,7 +96,8 @@ _PLUS = re.compile(r"[(\[ ]*\+([0-9 ()./\-]*)")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _MAX_TRIES = 65535
 _COST_PER_CHAR = 13             # point 2: tries a character of text can cost at most
-MEMO_MAX = 200_000              # attempts remembered, then forgotten (~40 MB at most)
+MEMO_MAX = 100_000              # attempts (and candidates) remembered, then forgotten:
+                                # ~170 bytes each, so ~35 MB at most for both
 
 
 def _matcher_classes():

@@ -289,7 +289,7 @@ class _Job:
         (5a: one country code, nothing stripped; 6: a plus and a known country
         code), or parsed and verified."""
         s, off, _, kind, digits = attempt
-        mask, shared = 0, {}
+        mask, shared, pruned = 0, {}, {}
         for i, (region, rules) in enumerate(zip(self.regions, self.rules)):
             scope = None
             if kind is None or not rules.on:
@@ -299,11 +299,16 @@ class _Job:
             elif not rules.strips_nothing(digits):
                 if rules.below_floor(digits):
                     continue
-            elif not rules.may_be_valid(digits) or rules.needs_national_prefix(digits) \
-                    or not rules.valid_as_parsed(digits):
-                continue
             else:
+                # 5a: these tests read the country code and the digits only
                 scope = "+" + rules.cc
+                no = pruned.get(scope)
+                if no is None:
+                    no = pruned[scope] = not rules.may_be_valid(digits) \
+                        or rules.needs_national_prefix(digits) \
+                        or not rules.valid_as_parsed(digits)
+                if no:
+                    continue
             hit = shared.get(scope) if scope is not None else None
             if hit is None:
                 hit = self.matcher(region).real_parse_and_verify(s, off) is not None

@@ -148,3 +148,15 @@ def test_floors_come_from_the_metadata():
     assert region_floor("DE") == 4
     assert region_floor("FR") == 9
     assert region_floor("ZZ") == 0
+
+
+@pytest.mark.parametrize("leniency", [0, 2, 3])
+def test_other_leniencies_equal_presidio(leniency):
+    # presidio's default is VALID (1); the prunes need VALID or stricter and are
+    # off for POSSIBLE (0); the sharing between regions holds for all.
+    configured = PhoneRecognizer(leniency=leniency)
+    rng, phones = random.Random(10 + leniency), _phones(10 + leniency)
+    scan = PhoneScan()
+    for text in [random_text(rng, phones) for _ in range(120)]:
+        theirs = _results(configured.analyze(text, ["PHONE_NUMBER"], None))
+        assert _results(scan.analyze(configured, text)) == theirs, "a text differs"

@@ -293,9 +293,10 @@ def build_prefilter(recognizers, jsonl: bool = False,
 def best_score(recognizer, patterns) -> float:
     """The highest score presidio's PatternRecognizer gives a match of one of
     ``patterns``, before context scoring: the pattern's own score, unless the
-    recognizer validates matches (a valid one scores 1.0) or analyzes in its own
-    way (or scores context its own way); invalidation only lowers a score.  A pattern whose best is under the
-    scan's threshold cannot yield a finding, so its hits are not candidates."""
+    recognizer validates matches (a valid one scores 1.0), or analyzes or scores
+    context in its own way; invalidation only lowers a score.  A pattern whose
+    best is under the scan's threshold cannot yield a finding, so its hits are
+    not candidates."""
     from presidio_analyzer import PatternRecognizer
     own = type(recognizer)
     if any(getattr(own, m) is not getattr(PatternRecognizer, m)

@@ -178,12 +178,13 @@ def main() -> None:
         pruns, pfound = bench_ldv(data, a.jobs, a.repeat, presidio_phone=True)
         psecs_, pcpu = sorted(pruns)[len(pruns) // 2]
         key = lambda f: (f.line, f.field, f.entity, f.start, f.end, f.score)  # noqa: E731
+        same = sorted(map(key, found)) == sorted(map(key, pfound))
         peer = {"presidio_phone_MBps": round(len(data) / psecs_ / 1e6, 3),
                 "presidio_phone_MBps_runs": [round(len(data) / w / 1e6, 3) for w, _ in pruns],
                 "presidio_phone_cpu_seconds": round(pcpu, 3),
                 "wall_ratio_vs_presidio_phone": round(psecs_ / secs, 1),
                 "cpu_ratio_vs_presidio_phone": round(pcpu / cpu, 1),
-                "same_findings_as_presidio_phone": sorted(map(key, found)) == sorted(map(key, pfound)),
+                "same_findings_as_presidio_phone": same,
                 "loadavg_after_peer": _loadavg()}
     # The comparison sample is PII-rich (chat: 30% of records) so that recall is tested.
     sample_data = make_chat(1, 0.3, seed=3) if a.data == "chat" else make_arith(1, seed=3)

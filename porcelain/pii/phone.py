@@ -52,7 +52,9 @@ PhoneRecognizer on random digit-heavy texts):
    or `;`), so parse reads it as its digits.
    a. Nothing stripped: when the region's international prefix and national
       prefix (`national_prefix_for_parsing`) do not match at the start of the
-      digits and they do not start with its country code, parse keeps the
+      digits (first, cheaply: the digits start with none of the characters
+      their regexes can start with, from Python's own parse of them) and they
+      do not start with its country code, parse keeps the
       region's country code, strips nothing, and the national number (NSN) is
       the digits.  The attempt cannot verify if no region of that country code
       has a general description (possible lengths, then pattern) that takes
@@ -342,6 +344,9 @@ class Region:
         self.idd = re.compile(md.international_prefix) if md.international_prefix else None
         npp = md.national_prefix_for_parsing
         self.npp = re.compile(npp) if npp else None
+        # the characters a match of any of the three can start with (None: any)
+        firsts = [{self.cc[0]}] + [_first_chars(p.pattern) for p in (self.idd, self.npp) if p]
+        self.first = None if None in firsts else frozenset().union(*firsts)
         # The general descriptions of the country code's regions, as
         # phonenumbers' _is_number_matching_desc reads them: a possible length
         # (any, when none is listed), then a full match of the pattern.
@@ -362,6 +367,8 @@ class Region:
     def strips_nothing(self, digits: str) -> bool:
         """Point 5a: no international prefix, country code or national prefix of
         this region at the start of the digits, so parse keeps them all."""
+        if self.first is not None and digits[:1] not in self.first:
+            return True
         return not ((self.idd is not None and self.idd.match(digits))
                     or digits.startswith(self.cc)
                     or (self.npp is not None and self.npp.match(digits)))
@@ -402,6 +409,47 @@ class Region:
     def below_floor(self, digits: str) -> bool:
         """Point 5b."""
         return digits[:1] != "0" and len(digits) < self.floor
+
+
+def _first_chars(regex: str) -> set[str] | None:
+    """The characters a match of ``regex`` can start with, from Python's own
+    parse of it; None when that is not plain (a first element that may be empty,
+    a category, a negated class, scoped flags...)."""
+    from re import _parser
+    from re._constants import BRANCH, IN, LITERAL, RANGE, SUBPATTERN
+
+    def first(items) -> set[str] | None:
+        if not items:
+            return None
+        op, av = items[0]
+        if op is LITERAL:
+            return {chr(av)}
+        if op is BRANCH:
+            out: set[str] = set()
+            for alternative in av[1]:
+                f = first(list(alternative))
+                if f is None:
+                    return None
+                out |= f
+            return out
+        if op is SUBPATTERN:
+            _, add, remove, sub = av
+            return None if add or remove else first(list(sub))
+        if op is IN:
+            out = set()
+            for iop, iav in av:
+                if iop is LITERAL:
+                    out.add(chr(iav))
+                elif iop is RANGE:
+                    out |= {chr(c) for c in range(iav[0], iav[1] + 1)}
+                else:
+                    return None
+            return out
+        return None
+    parsed = _parser.parse(regex)
+    if parsed.state.flags & re.IGNORECASE:
+        return None                 # (a letter would stand for two)
+    return first(list(parsed.data))
 
 
 def _any_of(patterns: list[str]) -> list[re.Pattern]:

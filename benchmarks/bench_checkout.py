@@ -62,10 +62,17 @@ def tools(base: Path, names: list[str], extra: list[str]) -> dict:
         cmd = shlex.split(cmd)
         out[name] = (base / "ldv-wt", cmd + ["-q", "checkout", "HEAD~5"],
                      cmd + ["-q", "checkout", "main"], None)
-    if "git" in names:
+    if "git" in names and shutil.which("git"):
         out["git"] = (base / "git-wt", ["git", "checkout", "-q", "-f", "HEAD~5"],
                       ["git", "checkout", "-q", "-f", "main"], None)
-    if "restic" in names:
+    missing = [n for n in ("git", "restic") if n in names and not shutil.which(n)]
+    for name in missing:               # as compare_local.py does: say so, go on
+        print(f"{name} not installed; skipped (e.g. apt-get install {name})",
+              file=sys.stderr)
+    if "restic" in names and "restic" not in missing:
+        if not (base / "restic-wt.restic").is_dir():
+            raise SystemExit(f"no restic repository in {base}: run compare_local.py "
+                             f"with --workdir {base} first (restic was not installed then?)")
         repo, target = base / "restic-wt.restic", base / "restic-restore"
         clear = lambda: shutil.rmtree(target, ignore_errors=True)  # noqa: E731
         snaps = _restic_snapshots(repo, environment(base))

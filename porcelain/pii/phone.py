@@ -102,6 +102,19 @@ MEMO_MAX = 100_000              # attempts (and candidates) remembered, then for
                                 # ~170 bytes each, so ~35 MB at most for both
 
 
+# The phonenumbers releases whose phonenumbermatcher.py and phonenumberutil.py the
+# reasoning above was checked against (and tests/porcelain/pii/test_phone.py run
+# on).  Points 1-3 rest on private methods of the matcher: with another release
+# the scanner uses presidio's PhoneRecognizer as it is (slower, same results).
+VERIFIED_RELEASES = ("9.0.",)
+
+
+def supported() -> bool:
+    """Is the installed phonenumbers one this module's reasoning holds for?"""
+    import phonenumbers
+    return str(getattr(phonenumbers, "__version__", "")).startswith(VERIFIED_RELEASES)
+
+
 def _matcher_classes():
     """The recording and the memoizing matcher, built on phonenumbers' own."""
     from phonenumbers import PhoneNumberMatcher

@@ -209,9 +209,12 @@ def _prefiltered(recognizer) -> bool:
 
 def _plain_phone(recognizer) -> bool:
     """presidio's own PhoneRecognizer (not a subclass that may analyze otherwise),
-    which phone.PhoneScan answers for."""
+    which phone.PhoneScan answers for when the installed phonenumbers is one its
+    reasoning was checked against."""
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-    return type(recognizer) is PhoneRecognizer
+
+    from . import phone
+    return type(recognizer) is PhoneRecognizer and phone.supported()
 
 
 # -- big buffers ----------------------------------------------------------------

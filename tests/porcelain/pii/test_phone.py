@@ -160,3 +160,25 @@ def test_other_leniencies_equal_presidio(leniency):
     for text in [random_text(rng, phones) for _ in range(120)]:
         theirs = _results(configured.analyze(text, ["PHONE_NUMBER"], None))
         assert _results(scan.analyze(configured, text)) == theirs, "a text differs"
+
+
+def test_an_unverified_phonenumbers_release_falls_back_to_presidio(monkeypatch):
+    """phone.py rests on private methods of phonenumbers' matcher: a release it was
+    not checked against gets presidio's PhoneRecognizer, with the same findings."""
+    import phonenumbers
+
+    from ldv.porcelain.pii import ScanOptions, Scanner, phone
+    from ldv.porcelain.pii.phone import PhoneScan as Real
+    text = "call +1 212-555-0142 or 030 1234567, what is 12345 + 6789?"
+    assert phone.supported()
+    expected = {(s.entity, s.start, s.end) for s in Scanner(ScanOptions()).spans(text)}
+    assert ("PHONE_NUMBER", 5, 20) in expected
+    monkeypatch.setattr(phonenumbers, "__version__", "99.1.0")
+    assert not phone.supported()
+
+    def refuse(*a, **k):
+        raise AssertionError("PhoneScan used with an unverified phonenumbers")
+    monkeypatch.setattr(phone, "PhoneScan", refuse)
+    assert Real is not phone.PhoneScan
+    assert {(s.entity, s.start, s.end) for s in Scanner(ScanOptions()).spans(text)} \
+        == expected

@@ -32,22 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare_local import environment  # noqa: E402
-
-
-def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float]:
-    """(wall s, CPU s) of one command run to completion."""
-    before = os.times()
-    t = time.perf_counter()
-    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
-    wall = time.perf_counter() - t
-    after = os.times()
-    if p.returncode:
-        raise SystemExit(f"{shlex.join(cmd)} failed ({p.returncode}): "
-                         f"{p.stderr.decode()[-400:]}")
-    cpu = (after.children_user - before.children_user) + \
-        (after.children_system - before.children_system)
-    return wall, cpu
+from compare_local import environment, timed  # noqa: E402
 
 
 def tools(base: Path, names: list[str], extra: list[str]) -> dict:

@@ -21,13 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare_local import timed  # noqa: E402
 
 KEY = "5a" * 32
 
@@ -74,19 +76,8 @@ def run(cmd: list[str], cwd: Path, env: dict) -> float:
 
 
 def run_timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float]:
-    """(wall seconds, CPU seconds: user + system of the child and its threads)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
-    dt = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if p.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
-    if b"porcelain" in " ".join(cmd).encode() and p.stdout:
-        raise SystemExit(f"{' '.join(cmd)} reports changes in an unchanged tree:\n"
-                         f"{p.stdout.decode()[:500]}")
-    return dt, cpu
+    """compare_local.timed; a status --porcelain must find the tree unchanged."""
+    return timed(cmd, cwd, env, quiet="--porcelain" in cmd)
 
 
 def make_tree(wt: Path, nfiles: int) -> None:
@@ -101,14 +92,13 @@ def make_tree(wt: Path, nfiles: int) -> None:
 def build(base: Path, nfiles: int, env: dict) -> dict[str, Path]:
     """One committed copy of the tree per tool (reused when already built)."""
     trees = {}
-    for tool, init, add, commit in (
-            ("git", ["git", "init", "-q", "-b", "main"], ["git", "add", "."],
-             ["git", "commit", "-q", "-m", "many"]),
-            ("gituc", ["git", "-c", "init.defaultBranch=main", "init", "-q"],
-             ["git", "config", "core.untrackedCache", "true"],
-             ["git", "commit", "-q", "-m", "many"]),
-            ("ldv", [ldv_exe(), "init", "-q"], [ldv_exe(), "-q", "add", "."],
-             [ldv_exe(), "-q", "commit", "-m", "many"])):
+    git = [["git", "init", "-q", "-b", "main"], ["git", "add", "."],
+           ["git", "commit", "-q", "-m", "many"]]
+    for tool, cmds in (
+            ("git", git),
+            ("gituc", git[:1] + [["git", "config", "core.untrackedCache", "true"]] + git[1:]),
+            ("ldv", [[ldv_exe(), "init", "-q"], [ldv_exe(), "-q", "add", "."],
+                     [ldv_exe(), "-q", "commit", "-m", "many"]])):
         wt = base / f"{tool}-{nfiles}"
         trees[tool] = wt
         done = base / f".{tool}-{nfiles}.done"     # outside the tree: ldv ignores nothing
@@ -118,8 +108,7 @@ def build(base: Path, nfiles: int, env: dict) -> dict[str, Path]:
         wt.mkdir(parents=True)
         make_tree(wt, nfiles)
         t = time.perf_counter()
-        for cmd in (init, add, commit) if tool != "gituc" else \
-                (init, add, ["git", "add", "."], commit):
+        for cmd in cmds:
             run(cmd, wt, env)
         print(f"{tool}: built {nfiles} files in {time.perf_counter() - t:.1f} s",
               file=sys.stderr)

@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -73,13 +74,27 @@ def write_file(path: Path, records: list[bytes]) -> None:
 
 # -- running ------------------------------------------------------------------------
 
-def run(cmd: list[str], cwd: Path, env: dict) -> float:
-    t = time.perf_counter()
+def timed(cmd: list[str], cwd: Path, env: dict, *, quiet: bool = False
+          ) -> tuple[float, float]:
+    """(wall s, CPU s: user + system of the child and its threads) of ``cmd`` run to
+    completion; it must succeed, and with ``quiet`` print nothing (e.g. the status
+    of an unchanged tree)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)   # microseconds, where
+    t = time.perf_counter()                                  # os.times() counts ticks
     p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
-    dt = time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
-    return dt
+    if quiet and p.stdout:
+        raise SystemExit(f"{' '.join(cmd)} printed output where none was expected:\n"
+                         f"{p.stdout.decode()[:500]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def run(cmd: list[str], cwd: Path, env: dict) -> float:
+    return timed(cmd, cwd, env)[0]
 
 
 def run_all(cmds: list[list[str]], cwd: Path, env: dict) -> float:

@@ -303,13 +303,18 @@ class PackedObjectDatabase:
         hit = self._pending.get(oid)
         if hit is not None:
             return hit[1]
-        found = self._lookup(oid)
+        return self._found(self._lookup, oid)[1]
+
+    def _found(self, lookup, oid: bytes):
+        """``lookup(oid)``, again after reloading an index another process changed;
+        ObjectNotFound when it is in neither."""
+        found = lookup(oid)
         if found is None and self._refresh_index():
-            found = self._lookup(oid)
+            found = lookup(oid)
         if found is None:
             raise ObjectNotFound(f"object {oid.hex()} not found",
                                  hint="fetch it from a remote, or run `ldv fsck`")
-        return found[1]
+        return found
 
     def _lookup(self, oid: bytes):
         """index.lookup under the read lock: a reload must not swap the index's
@@ -388,12 +393,7 @@ class PackedObjectDatabase:
                 links.append((hit, oid, e.type, e.enc, e.offset, e.length))
                 rest = e.base if e.enc == Encoding.DELTA else None
             else:
-                got = self._index_chain(oid)
-                if got is None and self._refresh_index():
-                    got = self._index_chain(oid)
-                if got is None:
-                    raise ObjectNotFound(f"object {oid.hex()} not found",
-                                         hint="fetch it from a remote, or run `ldv fsck`")
+                got = self._found(self._index_chain, oid)
                 links += got[0]
                 rest = got[1]
             if rest is None:
@@ -485,9 +485,10 @@ class PackedObjectDatabase:
             ct = self.backend.get(path, entry.offset, entry.length)
         except MissingPack:
             # another process may have repacked: follow its index, once
-            if not self._refresh_index() or self._lookup(oid) is None:
+            found = self._lookup(oid) if self._refresh_index() else None
+            if found is None:
                 raise
-            return self._ciphertext(oid, self._lookup(oid)[1])
+            return self._ciphertext(oid, found[1])
         if len(ct) != entry.length:
             raise CorruptPack(f"pack {pack} is truncated (object {oid.hex()} is cut off)",
                               hint=_FSCK_HINT)

@@ -27,27 +27,32 @@ def _long(st, out) -> None:
     if st.head is None:
         out("\nNo commits yet")
     _in_progress(st, out)
+    def section(title: str, hints: list[str], paths: list[str]) -> None:
+        out(f"\n{title}:")
+        for hint in hints:
+            out(f"  ({hint})")
+        for path in paths:
+            out(f"\t{path}")
+
+    def coded(changes, width: int) -> list[str]:
+        return [f"{_WORDS.get(c.code, c.code) + ':':<{width}}"
+                f"{quote_path(c.path, quote_space=False)}" for c in changes]
+
     if st.staged:
-        out("\nChanges to be committed:")
-        out('  (use "ldv restore --staged <file>..." to unstage)')
-        for c in st.staged:
-            out(f"\t{_WORDS.get(c.code, c.code) + ':':<12}{quote_path(c.path, quote_space=False)}")
+        section("Changes to be committed",
+                ['use "ldv restore --staged <file>..." to unstage'], coded(st.staged, 12))
     if st.unmerged:     # after the staged changes, as git lists them
-        out("\nUnmerged paths:")
-        out('  (use "ldv add <file>..." to mark resolution)')
-        for c in st.unmerged:
-            out(f"\t{_WORDS.get(c.code, c.code) + ':':<17}{quote_path(c.path, quote_space=False)}")
+        section("Unmerged paths", ['use "ldv add <file>..." to mark resolution'],
+                coded(st.unmerged, 17))
     if st.unstaged:
-        out("\nChanges not staged for commit:")
-        out('  (use "ldv add <file>..." to update what will be committed)')
-        out('  (use "ldv restore <file>..." to discard changes in working directory)')
-        for c in st.unstaged:
-            out(f"\t{_WORDS.get(c.code, c.code) + ':':<12}{quote_path(c.path, quote_space=False)}")
+        section("Changes not staged for commit",
+                ['use "ldv add <file>..." to update what will be committed',
+                 'use "ldv restore <file>..." to discard changes in working directory'],
+                coded(st.unstaged, 12))
     if st.untracked:
-        out("\nUntracked files:")
-        out('  (use "ldv add <file>..." to include in what will be committed)')
-        for p in st.untracked:
-            out(f"\t{quote_path(p, quote_space=False)}")
+        section("Untracked files",
+                ['use "ldv add <file>..." to include in what will be committed'],
+                [quote_path(p, quote_space=False) for p in st.untracked])
     if st.clean:
         out("nothing to commit, working tree clean" if st.head else
             '\nnothing to commit (create/copy files and use "ldv add" to track)')

@@ -97,9 +97,10 @@ class Scanner:
 
     def entities_hit(self, data: bytes) -> set[str]:
         """Wanted entity types whose prefilter pattern fired somewhere in ``data``."""
-        ent, quiet = self.engine.prefilter.entity_of, self.quiet
-        return {ent[pid] for pid, _ in self.engine.scan_bytes(data, skip=quiet)
-                if pid not in quiet} & self.entities
+        ent = self.engine.prefilter.entity_of
+        # the database scanned has no quiet pattern: none of their ids comes back
+        return {ent[pid] for pid, _ in self.engine.scan_bytes(data, skip=self.quiet)} \
+            & self.entities
 
     def spans(self, text: str, entities: set[str] | None = None) -> list[Span]:
         """Spans in ``text``; ``entities``: the prefilter's hits for it, if known."""
@@ -259,11 +260,11 @@ def hit_line_starts(scanner: Scanner, block: bytes, jsonl: bool = False,
     """Like `hit_lines`, with the offset where each line starts."""
     from .registry import inside_json_number
     pre = scanner.engine.prefilter
-    ent, phone, wanted, quiet = pre.entity_of, pre.phone_ids, scanner.entities, scanner.quiet
+    ent, phone, wanted = pre.entity_of, pre.phone_ids, scanner.entities
     by_start: dict[int, set[str]] = {}
-    for pid, end in scanner.engine.scan_bytes(block, jsonl, quiet):
+    for pid, end in scanner.engine.scan_bytes(block, jsonl, scanner.quiet):
         e = ent[pid]
-        if e not in wanted or pid in quiet:
+        if e not in wanted:     # (quiet patterns are not in the database scanned)
             continue
         # (the JSONL phone candidate does not fire on numbers in the first place)
         if jsonl and pid not in phone and inside_json_number(block, end):

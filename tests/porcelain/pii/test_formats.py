@@ -10,7 +10,7 @@ import pytest
 from faker import Faker
 
 from ldv.plumbing.errors import BadFormat
-from ldv.porcelain.pii import Scanner
+from ldv.porcelain.pii import Scanner, formats
 from ldv.porcelain.pii.anonymize import Anonymizer, anonymize_stream
 from ldv.porcelain.pii.formats import kind_of, scan_stream
 
@@ -100,14 +100,19 @@ def test_parquet_nested_chat_column(card, tmp_path):
     assert out.column("messages").to_pylist()[0][0] == {"role": "user", "content": "hi"}
 
 
-def test_tables_are_read_in_batches_with_their_row_numbers(card, monkeypatch):
-    from ldv.porcelain.pii import formats
+def _batched_table(card, monkeypatch):
+    """100 rows with the card in rows 4, 51, 100 (column t) and 65 (m), read in
+    batches of 7 rows (CSV: blocks of 256 bytes)."""
     monkeypatch.setattr(formats, "BATCH_ROWS", 7)
     monkeypatch.setattr(formats, "CSV_BLOCK", 256)
     n = 100
     rows = [card if i in (3, 50, 99) else f"row {i}" for i in range(n)]
-    table = pa.table({"id": pa.array(range(n), pa.int64()), "t": rows,
-                      "m": [[{"content": card}] if i == 64 else [] for i in range(n)]})
+    return pa.table({"id": pa.array(range(n), pa.int64()), "t": rows,
+                     "m": [[{"content": card}] if i == 64 else [] for i in range(n)]})
+
+
+def test_tables_are_read_in_batches_with_their_row_numbers(card, monkeypatch):
+    table = _batched_table(card, monkeypatch)
     found = scan_stream(Scanner(), io.BytesIO(_parquet(table)), "t.parquet")
     assert [(f.line, f.field) for f in found if f.entity == "CREDIT_CARD"] \
         == [(4, "t"), (51, "t"), (65, "m[0].content"), (100, "t")]
@@ -122,13 +127,8 @@ def test_tables_are_read_in_batches_with_their_row_numbers(card, monkeypatch):
 
 
 def test_export_of_tables_in_batches(card, tmp_path, monkeypatch):
-    from ldv.porcelain.pii import formats
-    monkeypatch.setattr(formats, "BATCH_ROWS", 7)
-    monkeypatch.setattr(formats, "CSV_BLOCK", 256)
-    n = 100
-    rows = [card if i in (3, 50, 99) else f"row {i}" for i in range(n)]
-    table = pa.table({"id": pa.array(range(n), pa.int64()), "t": rows,
-                      "m": [[{"content": card}] if i == 64 else [] for i in range(n)]})
+    table = _batched_table(card, monkeypatch)
+    n = table.num_rows
     anon = Anonymizer(Scanner(), "replace")
     dest = tmp_path / "t.parquet"
     anonymize_stream(anon, io.BytesIO(_parquet(table)), "t.parquet", dest)

@@ -127,6 +127,7 @@ def _render(result, fmt, stat, name_status, name_only, unmerged=()) -> None:
 
 
 def _markdown(result) -> str:
+    from ldv.porcelain.diff_render import summary_line
     j = result.to_json()
     if not j["changes"]:
         return "No changes.\n"
@@ -138,6 +139,5 @@ def _markdown(result) -> str:
         dels = "bin" if c["binary"] else c["deletions"]
         path = f"`{c['old_path']}` → `{c['path']}`" if c.get("old_path") else f"`{c['path']}`"
         rows.append(f"| {c['status']} | {path} | {ins} | {dels} | {old} -> {new} |")
-    rows.append(f"\n{j['files_changed']} files changed, {j['insertions']} insertions(+), "
-                f"{j['deletions']} deletions(-)")
+    rows.append("\n" + summary_line(j["files_changed"], j["insertions"], j["deletions"]).strip())
     return "\n".join(rows) + "\n"

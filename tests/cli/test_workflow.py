@@ -45,7 +45,9 @@ def test_diff_modes_and_exit_code(repo):
     assert repo("diff", "HEAD~1..HEAD", "--name-only").output == "a.txt\n"
     j = json.loads(repo("diff", "HEAD~1", "HEAD", "--format", "json").output)
     assert j["changes"][0]["path"] == "a.txt" and j["insertions"] == 1
-    assert "| M | `a.txt` |" in repo("diff", "HEAD~1", "HEAD", "--format", "markdown").output
+    md = repo("diff", "HEAD~1", "HEAD", "--format", "markdown").output
+    assert "| M | `a.txt` |" in md
+    assert md.endswith("\n1 file changed, 1 insertion(+), 1 deletion(-)\n")   # as --stat says it
     repo.write("data/rows.jsonl", '{"id": 1}\n')
     assert repo("diff", "--name-status", "--", "data").output == "M\tdata/rows.jsonl\n"
     assert repo("diff", "--name-status", "--", "a.txt").output == ""

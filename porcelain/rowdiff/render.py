@@ -143,9 +143,16 @@ def _text_file(d: RowDiff, title: str | None = None) -> list[str]:
     return lines
 
 
+def _files(t: TreeRowDiff) -> str:
+    """"N tabular file(s)", and how many of them could not be diffed (their rows
+    are not in the totals that follow)."""
+    failed = len(t.errors)
+    return f"{len(t.files)} tabular file(s)" + (f" ({failed} not diffed)" if failed else "")
+
+
 def _text_tree(t: TreeRowDiff) -> list[str]:
     c = t.counts
-    lines = [f"{len(t.files)} tabular file(s): {t.old_rows} -> {t.new_rows} rows: "
+    lines = [f"{_files(t)}: {t.old_rows} -> {t.new_rows} rows: "
              f"+{c.added} added, -{c.removed} removed, ~{c.modified} modified, "
              f"{c.unchanged} unchanged"]
     for f in t.files:
@@ -221,7 +228,7 @@ def _md_file(d: RowDiff, heading: str, table: bool = True) -> list[str]:
 def _md_tree(t: TreeRowDiff) -> list[str]:
     c = t.counts
     out = ["### ldv row diff", "",
-           f"{len(t.files)} tabular file(s), {t.old_rows} → {t.new_rows} rows: "
+           f"{_files(t)}, {t.old_rows} → {t.new_rows} rows: "
            f"**+{c.added}** added, **-{c.removed}** removed, **~{c.modified}** modified, "
            f"{c.unchanged} unchanged.", ""]
     out += _md_counts_table([(f.path, f.diff) for f in t.files if f.diff])

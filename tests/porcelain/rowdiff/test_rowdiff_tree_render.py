@@ -60,9 +60,12 @@ def test_renderers(tmp_path):
     v, t = _tree(tmp_path)
     text = render(t, "text", tripped=["removed>1%: removed is 9"])
     assert "data/train.parquet [M]" in text and "gate tripped: removed>1%" in text
+    # the two files that failed are named in the summary, their rows are not in it
+    assert text.startswith(f"5 tabular file(s) (2 not diffed): {t.old_rows} -> {t.new_rows} rows")
     assert f"+{t.counts.added} added" in text
     md = render(t, "markdown", tripped=["schema: the schema changed"])
     assert md.startswith("> [!CAUTION]")
+    assert f"5 tabular file(s) (2 not diffed), {t.old_rows} → {t.new_rows} rows" in md
     assert "| `data/train.parquet` |" in md and "```diff" in md
     d = t.files[-1].diff
     row = (f"| {d.old.rows} → {d.new.rows} | {d.counts.added} | {d.counts.removed} | "

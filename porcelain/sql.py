@@ -11,6 +11,7 @@ query touches; ldv writes no temporary file (DuckDB may spill its own).
 from __future__ import annotations
 
 import json
+import re
 from typing import BinaryIO
 
 import duckdb
@@ -31,7 +32,8 @@ def run_sql(repo, query: str, sink: BinaryIO, fmt: str = "text", *,
         raise UsageError(f"unknown output format {fmt!r}", hint="use " + ", ".join(FORMATS))
     con = duckdb.connect(":memory:", config={"threads": threads} if threads else {})
     try:
-        con.register_filesystem(RevisionFileSystem(repo))
+        fs = RevisionFileSystem(repo)
+        con.register_filesystem(fs)
         try:
             rel = con.sql(query)
             if rel is None:  # a statement without a result (SET, COPY ... TO)
@@ -39,10 +41,31 @@ def run_sql(repo, query: str, sink: BinaryIO, fmt: str = "text", *,
             return _WRITERS[fmt](rel.to_arrow_reader(BATCH_ROWS), sink, max_rows)
         except duckdb.Error as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            why = _missing_reason(fs, first)
+            if why:
+                raise BadInput(f"query failed: {why}",
+                               hint="`ldv log` lists revisions, `ldv ls-tree -r REV` "
+                                    "the files of one") from e
             raise BadInput(f"query failed: {first}",
                            hint="check the SQL; files are 'ldv://REV/PATH'") from e
     finally:
         con.close()
+
+
+def _missing_reason(fs: RevisionFileSystem, message: str) -> str | None:
+    """Why the ldv:// URL DuckDB found no file for does not resolve (no such
+    revision, or no such path in it), instead of DuckDB's "No files found"."""
+    m = _NO_FILES.search(message)
+    if not m:
+        return None
+    try:
+        fs.info(m.group(1))
+    except FileNotFoundError as e:
+        return str(e)
+    return None
+
+
+_NO_FILES = re.compile(r'No files found that match the pattern "(ldv://[^"]+)"')
 
 
 def _write_batches(writer, reader) -> int:

@@ -66,7 +66,10 @@ def test_errors(repo):
     with pytest.raises(BadInput) as e:
         _run(repo, "SELEC 1", "csv")
     assert e.value.exit_code == 2 and "\n" not in str(e.value)
-    with pytest.raises(BadInput):
+    # an ldv:// URL that names no file says why, not DuckDB's "No files found"
+    with pytest.raises(BadInput, match=r"missing\.parquet: not in commit [0-9a-f]{12}"):
         _run(repo, "SELECT * FROM 'ldv://HEAD/missing.parquet'", "csv")
+    with pytest.raises(BadInput, match=r"ldv://nope/x\.parquet: no revision"):
+        _run(repo, "SELECT * FROM 'ldv://nope/x.parquet'", "csv")
     with pytest.raises(UsageError):
         _run(repo, "SELECT 1", "xml")

@@ -1,10 +1,14 @@
 """Per-column drift and chat statistics of each version, side by side.
 
-One aggregate query per version computes, for every column: the null fraction
-and an approximate distinct count (HyperLogLog); for numbers min, max and mean;
-for text (and lists) the length distribution (min, mean, p50, p90, p99, max, the
+One aggregate per version computes, for every column: the null fraction and an
+approximate distinct count (HyperLogLog); for numbers min, max and mean; for
+text (and lists) the length distribution (min, mean, p50, p90, p99, max, the
 quantiles approximate); for dates and times min and max; for booleans the
-fraction true.  Chat-style JSONL (a ``messages`` list of ``role``/``content``
+fraction true.  It runs over what the row matching reads anyway, so that a
+diff reads each file once: keyed.py's join (``stats_plan``), or multiset.py's
+table of a version's distinct rows, each repeated as often as it occurs
+(``repeated``); over the file itself (``column_stats``) only when nothing else
+reads it.  Chat-style JSONL (a ``messages`` list of ``role``/``content``
 structs) also gets message, token and byte totals per role.
 """
 from __future__ import annotations
@@ -108,11 +112,24 @@ def stats_plan(columns, ref: Callable[[int, Column], str],
     return StatsPlan(exprs, layout)
 
 
-def column_stats(con, lo: Loaded) -> dict[str, dict]:
-    """Statistics of every column of one version, in one scan."""
-    plan = stats_plan(lo.side.columns, lambda i, c: quote_ident(c.name))
-    row = con.execute(f"SELECT {', '.join(plan.exprs)} FROM {lo.view}").fetchall()[0]
+def column_stats(con, lo: Loaded, rows: str | None = None) -> dict[str, dict]:
+    """Statistics of every column of one version, in one scan of ``rows`` (a
+    FROM clause naming the version's rows ``t``; by default its view)."""
+    plan = stats_plan(lo.side.columns, lambda i, c: f"t.{quote_ident(c.name)}")
+    rows = rows or f"{lo.view} t"
+    row = con.execute(f"SELECT {', '.join(plan.exprs)} FROM {rows}").fetchall()[0]
     return plan.parse(lo.side.rows, row)
+
+
+def repeated(table: str, count: str) -> str:
+    """A FROM clause for ``column_stats`` over ``table``, a version's distinct
+    rows with how often each occurs in column ``count``: each row comes
+    ``count`` times, so every aggregate, the approximate quantiles too (DuckDB
+    has no weighted ones), sees the version's own multiset of values and
+    duplicates weigh as in the file.  ``unnest`` in the select list streams; a
+    lateral ``range`` would first copy the table (a delim join)."""
+    n = quote_ident(count)
+    return f"(SELECT * REPLACE (unnest(range({n})) AS {n}) FROM {table}) t"
 
 
 # -- chat-style JSONL ----------------------------------------------------------

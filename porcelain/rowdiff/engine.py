@@ -2,8 +2,10 @@
 
 ``diff_rows(old, new, key=[...])`` loads each version as a DuckDB view (no copy),
 compares schemas, matches rows by key (keyed.py: one narrow join that also
-computes the drift statistics) or as multisets of whole rows (multiset.py, drift
-in one more scan per version, drift.py), and adds chat statistics (drift.py).
+computes the drift statistics) or as multisets of whole rows (multiset.py: one
+grouping scan per version, into a temp table of its distinct rows when the drift
+statistics are to be computed from it too; drift.py), and adds chat statistics
+(drift.py).
 Python sees aggregates and the handful of sampled rows, never the whole file.
 
 DuckDB may spill its own temporary files when a join outgrows the memory limit
@@ -62,9 +64,9 @@ def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff
             if opts.key:   # drift statistics come out of the same join
                 counts, per_col, sample, stats = keyed.diff(
                     con, o, n, opts.key, opts.sample, opts.drift, opts.filesystems)
-            else:
-                counts, per_col, sample = multiset.diff(con, o, n, opts.sample)
-                stats = drift.column_drift(con, o, n) if opts.drift else {}
+            else:          # and so do they from the grouping of each version
+                counts, per_col, sample, stats = multiset.diff(
+                    con, o, n, opts.sample, opts.drift)
             chat = drift.chat_diff(con, o, n, opts.tokenizer)
     return RowDiff(old=o.side, new=n.side, key=opts.key, counts=counts,
                    columns_changed=per_col, schema=schema, sample=sample,

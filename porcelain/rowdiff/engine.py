@@ -23,8 +23,8 @@ import duckdb
 from ldv.plumbing.errors import BadInput, UsageError
 
 from . import drift, keyed, multiset
-from .formats import (StreamFS, detect_format, display_name, duckdb_errors,
-                      reader_sql)
+from .formats import (StreamFS, bound_reader, detect_format, display_name,
+                      duckdb_errors)
 from .model import Column, RowDiff, Side
 from .schema import Loaded, compare_schemas
 
@@ -129,7 +129,7 @@ def load(con, view: str, source, fmt: str | None, streams: StreamFS,
     else:
         url = streams.add(f"{label}.{fmt}", source)
     with duckdb_errors(f"{label} version {name} is not valid {fmt.upper()}"):
-        con.execute(f"CREATE VIEW {view} AS SELECT * FROM {reader_sql(url, fmt)}")
+        con.execute(f"CREATE VIEW {view} AS SELECT * FROM {bound_reader(con, url, fmt)}")
         cols = tuple(Column(r[0], r[1]) for r in con.execute(f"DESCRIBE {view}").fetchall())
         rows = con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0]
     return Loaded(view, label, Side(name, fmt, rows, cols))

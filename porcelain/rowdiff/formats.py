@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import io
 import os
+import re
 import threading
 from pathlib import PurePosixPath
 
@@ -87,7 +88,8 @@ def quote_str(text: str) -> str:
 
 
 def reader_sql(url: str, fmt: str) -> str:
-    """The table function that reads ``url`` in ``fmt``."""
+    """The table function that reads ``url`` in ``fmt``, detecting the schema
+    (for CSV and JSONL, at every query that reads it: see ``bound_reader``)."""
     if fmt == "parquet":
         return f"read_parquet({quote_str(url)})"
     if fmt == "csv":
@@ -96,6 +98,37 @@ def reader_sql(url: str, fmt: str) -> str:
         return f"read_csv({quote_str(url)}, sample_size=-1)"
     return (f"read_json({quote_str(url)}, format='newline_delimited', "
             f"sample_size=-1)")
+
+
+_SNIFFED_OPTIONS = ", auto_detect=false"
+_TEMPORAL = re.compile(r"\b(DATE|TIME|TIMESTAMP)", re.I)
+
+
+def bound_reader(con, url: str, fmt: str) -> str:
+    """``reader_sql`` with the schema detected once and written into the call.
+
+    DuckDB binds ``read_csv``/``read_json`` at every query, and with
+    ``sample_size=-1`` binding reads the whole file (~1 s per 80 MB): a diff
+    runs several queries per version, so sniffing once saves a full read each.
+    CSV: DuckDB's own ``sniff_csv`` prompt (dialect, header, types, formats),
+    which reproduces what auto-detection reads.  JSONL: the detected columns and
+    types, unless a date or time column is among them (its text format was
+    detected too and is not spelled out); then the detecting reader stays."""
+    if fmt == "csv":
+        prompt = con.execute(f"SELECT Prompt FROM sniff_csv({quote_str(url)}, "
+                             f"sample_size=-1)").fetchall()[0][0]
+        at = prompt.find(_SNIFFED_OPTIONS)
+        if prompt.startswith("FROM read_csv(") and at > 0:
+            return f"read_csv({quote_str(url)}{prompt[at:].rstrip().rstrip(';')}"
+    elif fmt == "jsonl":
+        detect = reader_sql(url, fmt)
+        cols = con.execute(f"DESCRIBE SELECT * FROM {detect}").fetchall()
+        if cols and not any(_TEMPORAL.search(t) for _n, t, *_ in cols):
+            spec = ", ".join(f"{quote_str(n)}: {quote_str(t)}" for n, t, *_ in cols)
+            return (f"read_json({quote_str(url)}, format='newline_delimited', "
+                    f"columns={{{spec}}})")
+        return detect
+    return reader_sql(url, fmt)
 
 
 class StreamFS(fsspec.AbstractFileSystem):

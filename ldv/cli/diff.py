@@ -24,9 +24,15 @@ from ._app import App, PathspecCommand, out, pass_app, pathspec
               help="With --rows: example rows shown per kind of change.")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="EXPR",
               help="With --rows: a gate such as 'removed>1%' or 'schema'; exit 1 when tripped.")
+@click.option("--table-format", type=click.Choice(["parquet", "csv", "jsonl"]),
+              help="With --rows: read the changed files as this format, whatever their "
+                   "extension (name them after --).")
+@click.option("--tokenizer", metavar="NAME", default="whitespace", show_default=True,
+              help="With --rows: how chat messages' tokens are counted: whitespace, or "
+                   "MODULE:FUNCTION, a function of a text returning its token count.")
 @pass_app
 def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code,
-            no_renames, rows, key, sample, fail_on):
+            no_renames, rows, key, sample, fail_on, table_format, tokenizer):
     """Show changes between the working tree, the index and commits.
 
     \b
@@ -48,7 +54,8 @@ def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code
     result = repo.diff(a, b, cached=cached, paths=pathspec() or [],
                        renames=not (no_renames or rows or fail_on))
     if rows or fail_on:
-        return _rows(repo, result, fmt, key, sample, fail_on, exit_code)
+        return _rows(repo, result, fmt, key, sample, fail_on, exit_code,
+                     table_format, tokenizer)
     unmerged = _unmerged(repo, revs, cached, stat or name_status or name_only)
     _render(result, fmt, stat, name_status, name_only, unmerged)
     return 1 if exit_code and (result or unmerged) else 0
@@ -63,17 +70,19 @@ def _unmerged(repo, revs, cached, summary: bool) -> list:
     return unmerged_records(repo.workspace, pathspec() or [])
 
 
-def _rows(repo, result, fmt, key, sample, fail_on, exit_code) -> int:
+def _rows(repo, result, fmt, key, sample, fail_on, exit_code, table_format,
+          tokenizer) -> int:
     """Row diffs of the tabular files among the changes (docs/ROWDIFF.md)."""
     from ldv.plumbing.errors import GateTripped
     from ldv.porcelain import rowdiff
     from ldv.porcelain.revfs import RevisionFileSystem
     gates = rowdiff.parse_gates(fail_on)            # bad gate: exit 2 before any work
+    count_tokens = rowdiff.load_tokenizer(tokenizer)  # and a bad tokenizer
     fs = RevisionFileSystem(repo.plumbing)          # committed versions, read concurrently
-    opts = rowdiff.DiffOptions(key=key.split(",") if key else None, sample=sample,
-                               filesystems=(fs,))
-    tree = rowdiff.summarize_tree(
-        rowdiff.from_file_diff(result.changes, repo.plumbing.odb, fs), opts)
+    opts = rowdiff.DiffOptions(fmt=table_format, key=key.split(",") if key else None,
+                               sample=sample, tokenizer=count_tokens, filesystems=(fs,))
+    changes = rowdiff.from_file_diff(result.changes, repo.plumbing.odb, fs, fmt=table_format)
+    tree = rowdiff.summarize_tree(changes, opts)
     tripped = rowdiff.evaluate_gates(gates, tree) if gates else None
     out(_with_file_summary(result, fmt, rowdiff.render(tree, fmt, tripped)), nl=False)
     if tree.errors:  # bad file, missing or non-unique key: exit 2 after the report

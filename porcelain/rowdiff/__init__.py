@@ -9,6 +9,7 @@ See docs/ROWDIFF.md for the matching rules and the JSON schema.
 """
 from __future__ import annotations
 
+from .drift import load_tokenizer
 from .engine import DiffOptions, diff_rows
 from .formats import FORMATS, detect_format, is_tabular
 from .gates import Gate, evaluate_gates, parse_gates
@@ -17,7 +18,7 @@ from .render import render, render_json, render_markdown, render_text
 from .tree import FileChange, FileRowDiff, TreeRowDiff, from_file_diff, summarize_tree
 
 __all__ = [
-    "DiffOptions", "diff_rows", "FORMATS", "detect_format", "is_tabular",
+    "DiffOptions", "diff_rows", "load_tokenizer", "FORMATS", "detect_format", "is_tabular",
     "Gate", "evaluate_gates", "parse_gates", "SCHEMA_VERSION", "Counts", "RowDiff",
     "SchemaDiff", "render", "render_json", "render_markdown", "render_text",
     "FileChange", "FileRowDiff", "TreeRowDiff", "from_file_diff", "summarize_tree",

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ldv.plumbing.errors import UsageError
+
 from .formats import quote_ident
 from .model import Column
 from .schema import Loaded
@@ -157,6 +159,33 @@ def chat_stats(con, lo: Loaded, tokenizer: Callable[[str], int] | None) -> dict:
     total = {k: sum(v[k] for v in by_role.values()) for k in ("messages", "tokens", "bytes")}
     per_row = round(total["messages"] / lo.side.rows, 6) if lo.side.rows else 0.0
     return {**total, "messages_per_row": per_row, "by_role": by_role}
+
+
+def load_tokenizer(spec: str | None) -> Callable[[str], int] | None:
+    """The tokenizer named on the command line: None for the default
+    (``whitespace``), else ``MODULE:CALLABLE``, a function of one text that
+    returns its token count, imported from the Python path (its name is what
+    the report shows)."""
+    if spec is None or spec == "whitespace":
+        return None
+    module, sep, attr = spec.partition(":")
+    if not sep or not module or not attr:
+        raise UsageError(f"bad tokenizer {spec!r}",
+                         hint="give whitespace or MODULE:FUNCTION, e.g. mytok:count_tokens")
+    import importlib
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e:
+        raise UsageError(f"cannot load tokenizer {spec}: {e}",
+                         hint="the module must be importable (PYTHONPATH) and define it") from e
+    if not callable(fn):
+        raise UsageError(f"tokenizer {spec} is not callable",
+                         hint="name a function that takes a text and returns an int")
+
+    def tokenizer(text: str) -> int:
+        return fn(text)
+    tokenizer.name = spec
+    return tokenizer
 
 
 def chat_diff(con, old: Loaded, new: Loaded,

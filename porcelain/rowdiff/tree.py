@@ -121,8 +121,10 @@ def _source(src):
     return src() if callable(src) else src
 
 
-def from_file_diff(changes, odb, fs=None) -> list[FileChange]:
-    """Row-diff inputs for the regular files of a ``porcelain.diff`` result.
+def from_file_diff(changes, odb, fs=None, *, fmt: str | None = None) -> list[FileChange]:
+    """Row-diff inputs for the regular files of a ``porcelain.diff`` result:
+    those with a tabular extension, or with ``fmt`` (a format forced on every
+    file, ``DiffOptions.fmt``) all of them.
 
     Committed and staged versions are read lazily with random access: through
     ``fs`` (a revfs RevisionFileSystem, which the diff's DiffOptions.filesystems
@@ -132,7 +134,7 @@ def from_file_diff(changes, odb, fs=None) -> list[FileChange]:
     """
     out = []
     for c in changes:
-        if not is_tabular(c.path) or any(
+        if (fmt is None and not is_tabular(c.path)) or any(
                 e is not None and e.mode not in _REGULAR for e in (c.old, c.new)):
             continue
         status = "M" if c.status == "T" else c.status

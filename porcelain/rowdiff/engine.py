@@ -109,17 +109,23 @@ def session(opts: DiffOptions):
 def _load_pair(con, old, new, opts: DiffOptions, streams) -> tuple[Loaded, Loaded]:
     name_old, name_new = opts.names
     if old is None:
-        present = load(con, "__ldv_new", new, opts.fmt, streams, "new", name_new)
+        present = load(con, "__ldv_new", new, opts.fmt, streams, "new", name_new, opts.key)
         return _absent(con, "__ldv_old", "old", present), present
-    present = load(con, "__ldv_old", old, opts.fmt, streams, "old", name_old)
+    present = load(con, "__ldv_old", old, opts.fmt, streams, "old", name_old, opts.key)
     if new is None:
         return present, _absent(con, "__ldv_new", "new", present)
-    return present, load(con, "__ldv_new", new, opts.fmt, streams, "new", name_new)
+    return present, load(con, "__ldv_new", new, opts.fmt, streams, "new", name_new, opts.key)
 
 
 def load(con, view: str, source, fmt: str | None, streams: StreamFS,
-         label: str, name: str | None = None) -> Loaded:
-    """Register ``source`` as view ``view`` and read its columns and row count."""
+         label: str, name: str | None = None, key=None) -> Loaded:
+    """Register ``source`` as view ``view`` and read its columns and row count.
+
+    For CSV and JSONL, counting rows reads the whole file: with a ``key`` whose
+    columns the file has, the same scan estimates the key's distinct values for
+    keyed.py's duplicate check, which would otherwise read the file once more.
+    (A Parquet file counts its rows from its footer; the check reads only the
+    key columns, later, where ldv:// keeps them for the join.)"""
     name = name or display_name(source)
     fmt = detect_format(name if fmt is None else source, fmt)
     if isinstance(source, (str, os.PathLike)):
@@ -131,8 +137,14 @@ def load(con, view: str, source, fmt: str | None, streams: StreamFS,
     with duckdb_errors(f"{label} version {name} is not valid {fmt.upper()}"):
         con.execute(f"CREATE VIEW {view} AS SELECT * FROM {bound_reader(con, url, fmt)}")
         cols = tuple(Column(r[0], r[1]) for r in con.execute(f"DESCRIBE {view}").fetchall())
-        rows = con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0]
-    return Loaded(view, label, Side(name, fmt, rows, cols))
+        names = {c.name for c in cols}
+        if key and fmt != "parquet" and all(k in names for k in key):
+            rows, distinct = con.execute(
+                f"SELECT count(*), approx_count_distinct({keyed.key_struct(key)}) "
+                f"FROM {view}").fetchall()[0]
+        else:
+            rows, distinct = con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0], None
+    return Loaded(view, label, Side(name, fmt, rows, cols), distinct_keys=distinct)
 
 
 def _absent(con, view: str, label: str, other: Loaded) -> Loaded:

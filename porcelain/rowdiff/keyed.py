@@ -50,7 +50,7 @@ def check_columns(old: Loaded, new: Loaded, key: tuple[str, ...]) -> None:
                 f"{lo.side.path}", hint="its columns are: " + ", ".join(names[:30]))
 
 
-def _kstruct(key: tuple[str, ...], alias: str = "") -> str:
+def key_struct(key: tuple[str, ...], alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
     return "{" + ", ".join(f"'k{i}': {prefix}{quote_ident(k)}" for i, k in enumerate(key)) + "}"
 
@@ -59,8 +59,10 @@ def precheck_unique(con, lo: Loaded, key: tuple[str, ...]) -> None:
     """Refuse a key with many duplicates before joining (the join would explode)."""
     if lo.missing or not lo.side.rows:
         return
-    approx = con.execute(f"SELECT approx_count_distinct({_kstruct(key)}) "
-                         f"FROM {lo.view}").fetchall()[0][0]
+    approx = lo.distinct_keys
+    if approx is None:
+        approx = con.execute(f"SELECT approx_count_distinct({key_struct(key)}) "
+                             f"FROM {lo.view}").fetchall()[0][0]
     if approx < _HLL_SLACK * lo.side.rows:
         raise_duplicate(con, lo, key)
 

@@ -15,6 +15,8 @@ class Loaded:
     label: str  # "old" or "new", for messages
     side: Side
     missing: bool = False  # the file does not exist in this version
+    distinct_keys: int | None = None  # HyperLogLog estimate of the key's values,
+    # when the row count's scan computed it (engine.load)
 
 
 def compare_schemas(old: Loaded, new: Loaded) -> SchemaDiff:

@@ -37,16 +37,30 @@ class ScanResult:
 
 
 def _selected(path: str, paths: list[str] | None) -> bool:
-    return not paths or any(path == p or path.startswith(p.rstrip("/") + "/") or not p
-                            for p in paths)
+    return not paths or any(_under(path, p) for p in paths)
+
+
+def _under(path: str, p: str) -> bool:
+    return not p or path == p or path.startswith(p.rstrip("/") + "/")
+
+
+def _check_matched(paths: list[str] | None, found: list[str], where: str, hint: str) -> None:
+    """BadInput for a pathspec that names no file: a typo must not read as
+    "no PII found" (or an empty export), as `ldv add nosuch` refuses too."""
+    from ldv.plumbing.errors import BadInput
+    for p in paths or ():
+        if not any(_under(path, p) for path in found):
+            raise BadInput(f"pathspec {p!r} did not match any file {where}", hint=hint)
 
 
 def scan_revision(repo, commit_oid: bytes, options: ScanOptions, paths=None, *,
                   use_cache: bool = True) -> ScanResult:
     """Scan every file of a commit (or those under ``paths``)."""
     tree = read_commit(repo.odb, commit_oid).tree
-    blobs = [(p, e.oid) for p, e in walk(repo.odb, tree) if _selected(p, paths)
-             and not _is_symlink(e)]
+    entries = [(p, e) for p, e in walk(repo.odb, tree) if _selected(p, paths)]
+    _check_matched(paths, [p for p, _e in entries], f"in commit {commit_oid.hex()[:12]}",
+                   f"check the path; `ldv ls-tree -r {commit_oid.hex()[:12]}` lists its files")
+    blobs = [(p, e.oid) for p, e in entries if not _is_symlink(e)]
     return scan_blobs(repo, blobs, options, use_cache=use_cache, rev=commit_oid)
 
 
@@ -92,15 +106,20 @@ def scan_worktree(ws, options: ScanOptions, paths=None, *, use_cache: bool = Tru
     from ldv.porcelain import workfiles
     wanted = [ws.normalize(p) for p in paths] if paths else None
     index = load_index(ws.repo)
-    known, fresh = [], []
+    known, fresh, matched = [], [], []
     for path, st in sorted(workfiles.walk(ws.root, ws.ignore)):
-        if not _selected(path, wanted) or not _regular(st):
+        if not _selected(path, wanted):
+            continue
+        matched.append(path)
+        if not _regular(st):
             continue
         entry = index.get(path)
         if use_cache and entry is not None and entry.stat_matches(st):
             known.append((path, entry.oid))
         else:
             fresh.append(path)
+    _check_matched(wanted, matched, "in the working tree",
+                   "check the path; files .ldvignore matches are not scanned")
     options = with_compiled(ws.repo, options)
     result = scan_blobs(ws.repo, known, options, use_cache=use_cache,
                         rev=ws.head_commit())     # HEAD's records answer a fresh clone
@@ -225,13 +244,16 @@ def export_revision(repo, commit_oid: bytes, dest: Path, operator: str,
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise WouldClobber(f"{str(dest)!r} exists and is not an empty directory",
                            hint="export into a new or empty directory")
+    tree = read_commit(repo.odb, commit_oid).tree
+    entries = [(p, e) for p, e in walk(repo.odb, tree) if _selected(p, paths)]
+    _check_matched(paths, [p for p, _e in entries], f"in commit {commit_oid.hex()[:12]}",
+                   f"check the path; `ldv ls-tree -r {commit_oid.hex()[:12]}` lists its files")
     anon = Anonymizer(Scanner(with_compiled(repo, options)), operator,
                       hash_key(repo.keyring.id_key))
-    tree = read_commit(repo.odb, commit_oid).tree
     kinds: dict[str, int] = {}
     dest.mkdir(parents=True, exist_ok=True)
-    for path, entry in walk(repo.odb, tree):
-        if not _selected(path, paths) or _is_symlink(entry):
+    for path, entry in entries:
+        if _is_symlink(entry):
             continue
         kind = anonymize_stream(anon, open_blob(repo.odb, entry.oid), path, dest / path)
         kinds[kind] = kinds.get(kind, 0) + 1

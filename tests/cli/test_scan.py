@@ -292,3 +292,22 @@ def test_worktree_scan_sees_edits_after_commit(repo_pii, values):
     assert any(f["path"] == "notes.txt" for f in before)
     fresh = json.loads(repo_pii("scan", "--no-cache", "--format", "json").stdout)["findings"]
     assert fresh == after
+
+
+def test_a_path_that_matches_nothing_is_an_error_not_a_clean_scan(repo_pii, tmp_path):
+    """A typo in `-- PATHS` must not read as "no PII found" or export nothing."""
+    r = repo_pii("scan", "--", "chat.jsnl", code=2)
+    assert "pathspec 'chat.jsnl' did not match any file in the working tree" in r.stderr
+    assert "no PII found" not in r.output
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "data")
+    r = repo_pii("scan", "HEAD", "--", "chat.jsonl", "nosuch", code=2)
+    assert "pathspec 'nosuch' did not match any file in commit" in r.stderr
+    assert "ldv ls-tree -r" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    dest = tmp_path / "out"
+    r = repo_pii("export", "HEAD", str(dest), "--anonymize", "mask", "--", "nosuch", code=2)
+    assert "pathspec 'nosuch' did not match" in r.stderr and not dest.exists()
+    # paths that exist still work, a folder included
+    doc = json.loads(repo_pii("scan", "HEAD", "--format", "json", "--", "chat.jsonl").stdout)
+    assert {f["path"] for f in doc["findings"]} == {"chat.jsonl"}
+    repo_pii("scan", "--", ".")

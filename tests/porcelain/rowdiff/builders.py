@@ -1,14 +1,18 @@
-"""Builders of dataset versions whose differences are known exactly."""
+"""Builders of dataset versions whose differences are known exactly, and small
+helpers the row-diff tests share."""
 from __future__ import annotations
 
 import json
 import random
 from dataclasses import dataclass, field
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from ldv.porcelain.rowdiff.formats import StreamFS
 
 
 @dataclass
@@ -74,3 +78,30 @@ def write(rows: list[dict], path: Path, fmt: str, columns: list[str] | None = No
     else:
         pacsv.write_csv(table, path)
     return path
+
+
+def flat(d: dict, prefix: str = "") -> dict:
+    """Nested dicts as one level ("a.b" keys), so that pytest.approx compares
+    drift statistics (their means summed in another order)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+class CountingFS(StreamFS):
+    """StreamFS that counts the bytes DuckDB reads of each file (``read``)."""
+
+    protocol = "ldvcounted"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.read: Counter = Counter()
+
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        data = super().read_range(key, start, end)
+        self.read[key] += len(data)
+        return data

@@ -8,13 +8,14 @@ work to do), and that a diff now reads each file a bounded number of times."""
 from __future__ import annotations
 
 import io
-from collections import Counter
 
 import duckdb
 import pytest
 
 from ldv.porcelain.rowdiff import diff_rows
-from ldv.porcelain.rowdiff.formats import StreamFS, bound_reader, reader_sql
+from ldv.porcelain.rowdiff.formats import bound_reader, reader_sql
+
+from .builders import CountingFS
 
 CSVS = {
     "semicolons_quotes": 'id;name;note\n1;"a;b";"said ""hi"""\n2;c;\n3;"multi\nline";x\n',
@@ -71,19 +72,6 @@ def test_bound_reader_quotes_the_url(tmp_path):
         == [(1, 2)]
 
 
-class _CountingFS(StreamFS):
-    protocol = "ldvcount2"
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.read: Counter = Counter()
-
-    def read_range(self, key, start, end):
-        data = super().read_range(key, start, end)
-        self.read[key] += len(data)
-        return data
-
-
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 @pytest.mark.parametrize("key", [["id"], None])
 def test_a_diff_reads_each_file_a_few_times_not_once_per_query(fmt, key):
@@ -94,7 +82,7 @@ def test_a_diff_reads_each_file_a_few_times_not_once_per_query(fmt, key):
         return "".join(f'{{"id": {i}, "name": "{"n" + str(i) if i % edit else "changed"}", '
                        f'"score": {i * 0.5}}}\n' for i in range(lo, hi))
     old, new = text(0, 4000, 10**9).encode(), text(100, 4100, 97).encode()
-    fs = _CountingFS()
+    fs = CountingFS()
     urls = [fs.add(f"{label}.{fmt}", io.BytesIO(data))
             for label, data in (("old", old), ("new", new))]
     d = diff_rows(*urls, key=key, filesystems=(fs,), threads=1)

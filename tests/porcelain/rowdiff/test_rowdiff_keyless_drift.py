@@ -20,7 +20,7 @@ from ldv.porcelain.rowdiff.engine import DiffOptions, load, session
 from ldv.porcelain.rowdiff.formats import StreamFS
 from ldv.porcelain.rowdiff.values import kind_of
 
-from .builders import write
+from .builders import CountingFS, flat, write
 
 FORMATS = ("parquet", "csv", "jsonl")
 
@@ -80,16 +80,6 @@ def _file_stats(po, pn) -> dict:
         return drift.column_drift(con, o, n)
 
 
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 _APPROX = ("length.p50", "length.p90", "length.p99")   # t-digest: order matters
 
 
@@ -106,7 +96,7 @@ def test_keyless_drift_equals_a_scan_of_each_file(tmp_path, fmt):
         for side in ("old", "new"):
             if sides[side] is None:
                 continue
-            g, w = _flat(got[col][side]), _flat(sides[side])
+            g, w = flat(got[col][side]), flat(sides[side])
             assert g.keys() == w.keys(), (col, side)
             for k in g:
                 if k in _APPROX:
@@ -168,23 +158,8 @@ def test_counts_and_sample_do_not_depend_on_drift(tmp_path, fmt):
     assert with_drift.counts.added == sum((b - a).values())
 
 
-class _CountingFS(StreamFS):
-    """StreamFS that counts the bytes DuckDB reads of each file."""
-
-    protocol = "ldvcounted"
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.read: Counter = Counter()
-
-    def read_range(self, key: str, start: int, end: int) -> bytes:
-        data = super().read_range(key, start, end)
-        self.read[key] += len(data)
-        return data
-
-
 def _bytes_read(po, pn, fmt: str, **opts) -> Counter:
-    fs = _CountingFS()
+    fs = CountingFS()
     urls = [fs.add(f"{label}.{fmt}", io.BytesIO(p.read_bytes()))
             for label, p in (("old", po), ("new", pn))]
     diff_rows(*urls, filesystems=(fs,), threads=1, **opts)

@@ -15,6 +15,8 @@ from ldv.porcelain.rowdiff import diff_rows, drift
 from ldv.porcelain.rowdiff.engine import DiffOptions, load, session
 from ldv.porcelain.rowdiff.formats import StreamFS
 
+from .builders import flat
+
 
 def _rows(n: int, changed: bool):
     out = []
@@ -88,18 +90,7 @@ def test_drift_from_the_join_equals_a_scan_of_each_version(tmp_path):
                 f"SELECT count(DISTINCT {col}) FROM read_parquet("
                 f"'{po if side == 'old' else pn}')").fetchall()[0][0]
             assert abs(gd - exact) <= max(3, 0.05 * exact), (col, side, gd, exact)
-            assert _flat(g) == pytest.approx(_flat(w)), (col, side)
-
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    """One level, so approx compares the means (summed in another order)."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
+            assert flat(g) == pytest.approx(flat(w)), (col, side)
 
 
 def test_sample_rows_come_back_for_composite_and_null_keys(tmp_path):

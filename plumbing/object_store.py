@@ -312,9 +312,22 @@ class PackedObjectDatabase:
         if found is None and self._refresh_index():
             found = lookup(oid)
         if found is None:
+            # A stat, not a listing: misses are routine in shallow and partial clones.
+            if not self._index_path.exists() and self._unindexed_packs():
+                raise ObjectNotFound(f"object {oid.hex()} not found: the pack index "
+                                     f"{self._index_path} is missing",
+                                     hint="run `ldv fsck --rebuild-index` to regenerate it "
+                                          "from the packs")
             raise ObjectNotFound(f"object {oid.hex()} not found",
                                  hint="fetch it from a remote, or run `ldv fsck`")
         return found
+
+    def _unindexed_packs(self) -> list[str]:
+        """Packs on the backend that the index does not list (its file deleted or
+        lost; also, briefly, a pack another writer has not indexed yet)."""
+        with self._read_lock:
+            known = {name for name, _kind in self.index.pack_names()}
+        return [n for n in self.pack_names() if n not in known]
 
     def _lookup(self, oid: bytes):
         """index.lookup under the read lock: a reload must not swap the index's

@@ -215,6 +215,7 @@ class FsckReport:
     missing: list[tuple[str, str]] = field(default_factory=list)       # reachable, absent
     bad_refs: list[tuple[str, str]] = field(default_factory=list)
     dangling: int = 0
+    unindexed: list[str] = field(default_factory=list)   # packs the pack index lacks
 
     @property
     def ok(self) -> bool:
@@ -241,6 +242,8 @@ def fsck(repo, *, progress: Progress = _noop) -> FsckReport:
         except LdvError as e:
             r.bad_packs.append((name, e.message))
     r.packs = len(packs)
+    unindexed = getattr(odb, "_unindexed_packs", None)
+    r.unindexed = unindexed() if unindexed else []
     ids = list(odb.iter_ids())
     for i, oid in enumerate(ids):
         if i % 256 == 0:

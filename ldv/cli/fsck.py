@@ -33,6 +33,12 @@ def command(app: App, rebuild_index: bool):
     app.say(f"checked {report.packs} packs, {report.objects} objects; "
             f"{report.dangling} dangling; " + ("ok" if report.ok else
                                                f"{len(report.problems())} problem(s)"))
+    if not report.ok and report.unindexed and not rebuild_index:
+        # The pack index is a cache: objects in packs it does not list read as missing.
+        click.echo(f"error: {len(report.unindexed)} pack(s) are not in the pack index "
+                   "(hint: run `ldv fsck --rebuild-index` to regenerate it from the packs)",
+                   err=True)
+        return EXIT_CORRUPT
     if not report.ok:
         click.echo("error: the repository has integrity problems (hint: restore the damaged "
                    "packs from a remote or backup; committed data elsewhere is intact)", err=True)

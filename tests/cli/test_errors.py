@@ -81,10 +81,12 @@ def test_damaged_pack_index_is_rebuilt_by_fsck(repo, damage):
         index.write_bytes(index.read_bytes()[:20])
     else:
         index.unlink()
-    if damage != "delete":
-        r = repo("log", "--oneline", code=4)
-        _one_line(r)
-        assert "ldv fsck --rebuild-index" in r.stderr
+    r = repo("log", "--oneline", code=4)
+    _one_line(r)
+    assert "ldv fsck --rebuild-index" in r.stderr
+    r = repo("fsck", code=4)        # plain fsck points at the rebuild, not at backups
+    assert "ldv fsck --rebuild-index" in r.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in r.output + r.stderr
     r = repo("fsck", "--rebuild-index")
     assert "rebuilt the pack index" in r.output + r.stderr
     assert repo("log", "--oneline").output == before

@@ -30,6 +30,7 @@ KNOWN = {
 # so a bad value is refused up front instead of failing after a later commit.
 _INTEGERS = {"gc.auto": 0, "gc.autoDepth": 1}
 _BOOLEANS = {"core.untrackedCache"}
+_CHOICES = {"pii.on_commit": ("off", "warn", "block")}
 
 
 def check_key(key: str) -> str:
@@ -55,6 +56,17 @@ def set_(repo, key: str, value: str) -> None:
     if key in _BOOLEANS and value not in ("true", "false"):
         raise BadInput(f"{key} must be true or false, not {value!r}",
                        hint=f"e.g. ldv config set {key} false")
+    if key in _CHOICES and value.strip().lower() not in _CHOICES[key]:
+        raise BadInput(f"{key} must be one of {', '.join(_CHOICES[key])}, not {value!r}",
+                       hint=f"e.g. ldv config set {key} {_CHOICES[key][-1]}")
+    if key == "pii.threshold":
+        try:
+            ok = 0.0 <= float(value) <= 1.0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise BadInput(f"{key} must be a number from 0 to 1, not {value!r}",
+                           hint=f"e.g. ldv config set {key} 0.5")
     repo.config.set(check_key(key), value)
 
 

@@ -203,10 +203,27 @@ def test_scan_runs_with_network_blocked(repo_pii, env, tmp_path):
 
 # -- the commit gate ------------------------------------------------------------
 
-def test_gate_off_by_default_and_bad_mode(repo_pii):
+def test_gate_off_by_default_and_bad_mode(repo_pii, monkeypatch):
     repo_pii("add", ".")
     repo_pii("commit", "-q", "-m", "no gate")
-    repo_pii("config", "set", "pii.on_commit", "sometimes")
+    # `config set` refuses a bad value up front ...
+    r = repo_pii("config", "set", "pii.on_commit", "sometimes", code=2)
+    assert "off, warn, block" in r.stderr and r.stderr.count("\n") == 1
+    repo_pii("config", "get", "pii.on_commit", code=1)          # nothing stored
+    for bad in ("high", "1.5", "nan"):
+        r = repo_pii("config", "set", "pii.threshold", bad, code=2)
+        assert "from 0 to 1" in r.stderr
+    repo_pii("config", "set", "pii.on_commit", "Warn")
+    repo_pii("config", "set", "pii.threshold", "0.6")
+    repo_pii("config", "unset", "pii.on_commit")
+    # ... and a bad value stored some other way (an older ldv) stops the commit.
+    import ldv as ldv_api
+    for k, v in repo_pii.env.items():
+        if v is None:
+            monkeypatch.delenv(k, raising=False)
+        else:
+            monkeypatch.setenv(k, v)
+    ldv_api.Repository.open(repo_pii.root)._repo.config.set("pii.on_commit", "sometimes")
     repo_pii.write("x.txt", "plain\n")
     repo_pii("add", "x.txt")
     repo_pii("commit", "-q", "-m", "x", code=2)

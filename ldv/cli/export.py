@@ -32,8 +32,9 @@ def command(app: App, rev, dest, operator, entities, threshold, allowlist):
     from .scan import scan_options
     repo = app.repository()
     opts = scan_options(repo, entities, threshold, allowlist)
+    paths = [repo.workspace.normalize(p) for p in pathspec() or []]   # cwd-relative
     kinds = pscan.export_revision(repo.plumbing, repo.resolve_commit(rev), dest, operator,
-                                  opts, pathspec())
+                                  opts, paths)
     copied = kinds.get("binary", 0)
     total = sum(kinds.values())
     app.say(f"exported {total} file(s) to {dest}" +

@@ -42,8 +42,9 @@ def command(app: App, rev, rev_opt, fmt, exit_code, entities, threshold, allowli
     opts.jobs = jobs
     rev = rev_opt or rev
     if rev:
+        paths = [repo.workspace.normalize(p) for p in pathspec() or []]   # cwd-relative
         result = pscan.scan_revision(repo.plumbing, repo.resolve_commit(rev), opts,
-                                     pathspec(), use_cache=not no_cache)
+                                     paths, use_cache=not no_cache)
     else:
         result = pscan.scan_worktree(repo.workspace, opts, pathspec(), use_cache=not no_cache)
     from ldv.porcelain.pii.report import render

@@ -328,3 +328,20 @@ def test_a_path_that_matches_nothing_is_an_error_not_a_clean_scan(repo_pii, tmp_
     doc = json.loads(repo_pii("scan", "HEAD", "--format", "json", "--", "chat.jsonl").stdout)
     assert {f["path"] for f in doc["findings"]} == {"chat.jsonl"}
     repo_pii("scan", "--", ".")
+
+
+def test_paths_are_relative_to_the_current_folder_for_a_revision(repo_pii, values, tmp_path):
+    """`cd sub && ldv scan HEAD -- a.txt` reads sub/a.txt, as the work-tree scan
+    and `ldv diff` do (it found nothing at the root's a.txt before)."""
+    repo_pii.write("sub/a.txt", f"write to {values['email']}\n")
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "data")
+    sub = repo_pii.root / "sub"
+    for rev in ([], ["HEAD"]):
+        doc = json.loads(repo_pii("scan", *rev, "--format", "json", "--", "a.txt",
+                                  cwd=sub).stdout)
+        assert {(f["path"], f["entity"]) for f in doc["findings"]} >= \
+            {("sub/a.txt", "EMAIL_ADDRESS")}, rev
+    dest = tmp_path / "out"
+    repo_pii("export", "HEAD", str(dest), "--anonymize", "replace", "--", "a.txt", cwd=sub)
+    assert (dest / "sub" / "a.txt").read_text() == "write to <EMAIL_ADDRESS>\n"

@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ldv.plumbing import refseal
-from ldv.plumbing.errors import (BadInput, Conflict, NonFastForward, ObjectNotFound,
-                                 RepositoryError)
+from ldv.plumbing.errors import (BadInput, Conflict, NetworkError, NonFastForward,
+                                 ObjectNotFound, RepositoryError)
 from ldv.plumbing.objects import read_commit, read_tag
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.pack import KIND_DATA, pack_path
 from ldv.plumbing.shallow import boundary, read_shallow, write_shallow
-from ldv.plumbing.wire import RemoteClient, RemoteRef, parse_url
+from ldv.plumbing.wire import RemoteClient, RemoteRef, normalize_fingerprint, parse_url
 
 from . import partial
 from .maintenance import reachable
@@ -50,6 +51,8 @@ class Remote:
 
 def add_remote(repo, name: str, url: str, fingerprint: str | None = None) -> Remote:
     parse_url(url)      # refuse bad URLs (and plain http to other hosts) now
+    if fingerprint:
+        normalize_fingerprint(fingerprint)      # and a pin that can never match
     if not name or "/" in name or name.startswith("."):
         raise BadInput(f"bad remote name {name!r}", hint="use a simple name like origin")
     if repo.config.get(f"remote.{name}.url"):
@@ -64,6 +67,7 @@ def remove_remote(repo, name: str) -> None:
     if not repo.config.unset(f"remote.{name}.url"):
         raise BadInput(f"no remote named {name}", hint="list them with `ldv remote -v`")
     repo.config.unset(f"remote.{name}.fingerprint")
+    repo.delete_secret(f"sync/{name}.pending")
     for ref in repo.refs.list(f"refs/remotes/{name}/"):
         repo.refs.delete(ref)
 
@@ -100,6 +104,16 @@ def _seen(repo, remote: str) -> dict[str, int]:
 
 def _save_seen(repo, remote: str, seen: dict[str, int]) -> None:
     repo.write_secret(f"sync/{remote}.seen", json.dumps(seen, sort_keys=True).encode())
+
+
+def _pending(repo, remote: str) -> set[str]:
+    """The commits an interrupted fetch from ``remote`` wanted."""
+    raw = repo.read_secret(f"sync/{remote}.pending")
+    return set(json.loads(raw)) if raw else set()
+
+
+def _save_pending(repo, remote: str, wants: list[str]) -> None:
+    repo.write_secret(f"sync/{remote}.pending", json.dumps(sorted(wants)).encode())
 
 
 def verified_refs(repo, client: RemoteClient, remote: str) -> dict[str, tuple[RemoteRef, int]]:
@@ -279,7 +293,13 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
     wanted = {n: v for n, v in refs.items()
               if not (single and n.startswith("refs/tags/"))}
     wants, haves = _wants_haves(repo, wanted, old, depth, unshallow)
+    # An interrupted fetch may have imported a tip's commit (metadata packs come
+    # first) but not all it needs: what it wanted stays wanted until one completes.
+    pending = _pending(repo, remote)
+    wants = sorted(set(wants) | pending)
     if wants:
+        if set(wants) != pending:
+            _save_pending(repo, remote, wants)
         shallow = bool(old or depth or unshallow)
         plan = client.negotiate(wants, haves, depth=None if unshallow else depth,
                                 kinds=kinds, parents=shallow, entries=len(repo.odb.index) > 0)
@@ -295,6 +315,7 @@ def fetch(repo, client: RemoteClient, remote: str, *, progress: Progress = _noop
             packs = sorted({v[0] for v in client.lookup(still).values()})
             _fetch_packs(repo, client, [client.pack_info(p) for p in packs], result,
                          progress)
+        repo.delete_secret(f"sync/{remote}.pending")
     theirs = client.get_keyring()
     if theirs is not None and theirs != repo.keyring_file():
         repo.merge_keyring(theirs)
@@ -475,7 +496,8 @@ def _default_branch(client: RemoteClient, branch: str | None, url: str) -> str:
     if branch is not None:
         if branch not in heads:
             raise BadInput(f"{url} has no branch {branch!r}",
-                           hint="see the remote's branches with `ldv ls-remote URL`")
+                           hint=f"its branches: {', '.join(heads)}" if heads
+                           else "it has no branches yet")
         return branch
     if not heads:
         raise RepositoryError(f"{url} has no branches to clone")
@@ -496,8 +518,6 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
     the index flagged SKIP_WORKTREE (partial.sparse_checkout), so status and
     commit leave them as they are."""
     from ldv.plumbing.repository import Repo
-    from .checkout import move_to
-    from .worktree import Workspace
     client = RemoteClient(url, token, fingerprint=fingerprint, ca_file=ca_file,
                           progress=progress)
     with client:
@@ -505,20 +525,43 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
         if keyring is None:
             raise RepositoryError(f"{url} is empty (no keyring was pushed)",
                                   hint="push to it from an existing repository first")
-        follow = _default_branch(client, branch, url) if single_branch else None
-        repo = Repo.init(Path(dest), master, keyring_file=keyring)
-        add_remote(repo, "origin", url, fingerprint)
-        if follow:
-            repo.config.set("remote.origin.branch", follow)
-        fetch(repo, client, "origin", progress=progress, depth=depth,
-              kinds=["meta"] if filter_path else None)
-        heads = repo.refs.list("refs/remotes/origin/")
-        short = branch or ("main" if "refs/remotes/origin/main" in heads else
-                           next((n.rsplit("/", 1)[1] for n in sorted(heads)), None))
-        if short is not None and filter_path:
-            fetch_path(repo, client, heads[f"refs/remotes/origin/{short}"], filter_path,
-                       progress=progress)
-            repo.config.set("remote.origin.filter", filter_path)
+        # -b BRANCH must exist: refuse it before anything is written.
+        chosen = _default_branch(client, branch, url) \
+            if single_branch or branch is not None else None
+        follow = chosen if single_branch else None
+        dest = Path(dest)
+        existed = dest.exists()
+        repo = Repo.init(dest, master, keyring_file=keyring)
+        try:
+            return _clone_into(repo, client, url, fingerprint, branch, depth,
+                               filter_path, follow, progress)
+        except BaseException as e:
+            # A half-made clone is no repository to resume in (no key file, no
+            # checkout): remove it, so that running the command again starts over.
+            repo.close()
+            shutil.rmtree(dest if not existed else dest / ".ldv", ignore_errors=True)
+            if isinstance(e, NetworkError):
+                e.hint = "run the clone again (it starts over)"
+            raise
+
+
+def _clone_into(repo, client, url, fingerprint, branch, depth, filter_path, follow,
+                progress):
+    """clone's work once the repository exists: fetch, then check out."""
+    from .checkout import move_to
+    from .worktree import Workspace
+    add_remote(repo, "origin", url, fingerprint)
+    if follow:
+        repo.config.set("remote.origin.branch", follow)
+    fetch(repo, client, "origin", progress=progress, depth=depth,
+          kinds=["meta"] if filter_path else None)
+    heads = repo.refs.list("refs/remotes/origin/")
+    short = branch or ("main" if "refs/remotes/origin/main" in heads else
+                       next((n.rsplit("/", 1)[1] for n in sorted(heads)), None))
+    if short is not None and filter_path:
+        fetch_path(repo, client, heads[f"refs/remotes/origin/{short}"], filter_path,
+                   progress=progress)
+        repo.config.set("remote.origin.filter", filter_path)
     if short is None:
         return repo
     tip = heads[f"refs/remotes/origin/{short}"]

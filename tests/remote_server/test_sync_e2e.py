@@ -301,6 +301,56 @@ def test_clone_resumes_after_the_server_restarts(server, tmp_path):
     assert fsck(b).ok
 
 
+def test_fetch_interrupted_after_the_metadata_pack_completes_when_run_again(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    tip = make_commit(a, {"a.bin": os.urandom(1 << 20), "b.bin": os.urandom(1 << 20)})
+    client, token = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    from ldv.plumbing.repository import Repo
+    b = Repo.init(tmp_path / "b", MasterKey.from_hex(KEY_HEX), keyring_file=a.keyring_file())
+    bclient, _ = connect(server, b)
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first_pack(label, done, total):
+        if label == "Fetching packs" and done == 1 and total > 1:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        sync.fetch(b, bclient, "origin", progress=kill_after_first_pack)
+    assert b.odb.has(tip)           # the commit arrived (metadata first), its data not
+    again = sync.fetch(b, bclient, "origin")
+    assert again.packs >= 1
+    assert b.refs.read("refs/remotes/origin/main") == tip
+    report = fsck(b)
+    assert report.ok, report.problems()
+    assert not (tmp_path / "b" / ".ldv" / "sync" / "origin.pending").exists()
+
+
+def test_interrupted_clone_leaves_nothing_and_runs_again(server, tmp_path):
+    a = make_repo(tmp_path / "a")
+    tip = make_commit(a, {"a.bin": os.urandom(1 << 20), "b.bin": os.urandom(1 << 20)})
+    client, token = connect(server, a)
+    sync.push(a, client, "origin", "main")
+    key = MasterKey.from_hex(KEY_HEX)
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first_pack(label, done, total):
+        if label == "Fetching packs" and done == 1:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        sync.clone(server.url("ds"), tmp_path / "b", key, token,
+                   fingerprint=server.fingerprint, progress=kill_after_first_pack)
+    assert not (tmp_path / "b").exists()
+    b = sync.clone(server.url("ds"), tmp_path / "b", key, token,
+                   fingerprint=server.fingerprint)
+    assert b.refs.read("refs/heads/main") == tip and fsck(b).ok
+
+
 def test_annotated_tags_travel_and_do_not_move(server, tmp_path):
     from ldv.plumbing.objects import Tag, write_tag
     from ldv.plumbing.odb import ObjType

@@ -218,9 +218,19 @@ class RemoteClient:
                     self._http.close()
                     self._http = self._connect()
                     continue
+                if "CERTIFICATE_VERIFY_FAILED" in str(e):   # retrying will not help
+                    reason = str(e).split("certificate verify failed: ")[-1].split(" (_ssl")[0]
+                    raise NetworkError(
+                        f"{self.url.base} presents a certificate this machine does not "
+                        f"trust ({reason})",
+                        hint="its admin can renew it with `ldv-server init-tls` (same key)"
+                        if self._tls["fingerprint"] else
+                        "pin the server's key: --fingerprint SHA256:... (printed by "
+                        "`ldv-server init-tls`), or for a remote `ldv config set "
+                        "remote.NAME.fingerprint SHA256:...`") from None
                 if attempt == self.retries:
                     raise NetworkError(f"cannot reach {self.url.base}: {e}",
-                                       hint="check the URL and the network") from None
+                                       hint="check the URL and that ldv-server runs") from None
             except httpx.TransportError as e:
                 if attempt == self.retries:
                     raise NetworkError(f"connection to {self.url.base} failed: {e}",

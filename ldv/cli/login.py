@@ -1,6 +1,8 @@
 """ldv login URL [--fingerprint FP] [--token T]"""
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ._app import App, out, pass_app
@@ -15,7 +17,16 @@ def command(app: App, url, fingerprint, token):
     """Check a token against a server and store it (0600) for later commands."""
     from ldv.plumbing.wire import RemoteClient
     from ._remote import save_token
-    token = token or click.prompt("token", hide_input=True)
+    if not token:
+        stdin = sys.stdin
+        # Piped in (`echo $TOKEN | ldv login URL`): read the line as it is; the
+        # hidden prompt is for a terminal (getpass warns it cannot hide a pipe).
+        token = click.prompt("token", hide_input=True) if stdin.isatty() \
+            else stdin.readline()
+    if not token.strip():
+        from ldv.plumbing.errors import BadInput
+        raise BadInput("no token given", hint="pass --token TOKEN, or type or pipe it in "
+                       "(an admin makes one with `ldv-server token create`)")
     with RemoteClient(url, token.strip(), fingerprint=fingerprint) as client:
         client.list_refs()          # proves the token works for this repository
     out(f"token stored in {save_token(url, token.strip(), fingerprint)}")

@@ -99,3 +99,60 @@ def test_cli_shallow_and_partial_clones(server, tmp_path):
     p = Ldv(tmp_path / "p", env)
     assert p("status", "--porcelain").output == ""
     assert p("fsck").exit_code == 0
+
+
+def test_cli_clone_of_a_missing_branch_names_the_branches(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a.write("f.txt", "x\n")
+    a("add", ".")
+    a("commit", "-m", "first")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    a("push")
+    r = a("clone", server.url("ds"), str(tmp_path / "b"), "-b", "nosuch",
+          "--fingerprint", server.fingerprint, code=2)
+    assert "has no branch 'nosuch'" in r.output and "its branches: main" in r.output
+    assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "b").exists()
+
+
+def test_cli_untrusted_certificate_says_to_pin_its_key(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "read", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a("remote", "add", "origin", server.url("ds"))             # no --fingerprint
+    r = a("ls-remote", code=6)
+    line, = r.output.strip().splitlines()
+    assert "does not trust" in line and "--fingerprint" in line, line
+    r = a("login", server.url("ds"), "--token", token, code=6)
+    assert "--fingerprint" in r.output
+    a("config", "set", "remote.origin.fingerprint", server.fingerprint)
+    assert a("ls-remote").exit_code == 0
+
+
+def test_cli_remote_add_refuses_a_malformed_fingerprint(tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    r = a("remote", "add", "origin", "https://127.0.0.1:1/ds", "--fingerprint", "bogus", code=2)
+    assert "not a SHA-256 fingerprint" in r.output
+    assert a("remote").output == ""
+
+
+def test_cli_login_reads_a_piped_token_without_a_prompt(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "read", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_TOKEN": None, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    r = a("login", server.url("ds"), "--fingerprint", server.fingerprint, input=token + "\n")
+    assert r.output.startswith("token stored in "), r.output
+    r = a("login", server.url("ds"), "--fingerprint", server.fingerprint, input="\n", code=2)
+    assert "no token given" in r.output and "--token" in r.output

@@ -28,6 +28,11 @@ def command(app: App, messages, message_file, all_, allow_empty, author, lineage
     The author is `ldv config user.name/user.email`, else LDV_AUTHOR_NAME /
     LDV_AUTHOR_EMAIL, else Git's global identity.  Exits 1 when there is
     nothing to commit, as Git does.
+
+    With `ldv config set pii.on_commit warn|block` the files the commit adds or
+    changes are scanned for personal data first: warn prints each finding,
+    block refuses the commit (exit 1).  To commit anyway, list the values in
+    `.ldvpii` or switch to warn (docs/PII.md).
     """
     message = _message(messages, message_file)
     repo = app.repository()

@@ -229,6 +229,11 @@ def test_gate_off_by_default_and_bad_mode(repo_pii, monkeypatch):
     repo_pii("commit", "-q", "-m", "x", code=2)
 
 
+def test_commit_help_tells_of_the_gate_and_how_to_pass_it(ldv):
+    text = " ".join(ldv("commit", "--help").output.split())
+    assert "pii.on_commit warn|block" in text and ".ldvpii" in text and "warn" in text
+
+
 def test_gate_block_names_where_and_keeps_head(repo_pii, values):
     repo_pii("config", "set", "pii.on_commit", "block")
     repo_pii("add", ".")

@@ -26,7 +26,7 @@ import time
 from operator import itemgetter
 from collections.abc import Iterator
 
-from .errors import CorruptIndex
+from .errors import CorruptIndex, CorruptObject
 from .objects import MODE_DIR, MODE_EXEC, MODE_FILE, MODE_SYMLINK, TreeEntry
 
 SECRET_NAME = "index"
@@ -500,7 +500,10 @@ def _corrupt(what: str) -> CorruptIndex:
 
 def load_index(repo) -> Index:
     """The repository's index; an empty one before the first add."""
-    data = repo.read_secret(SECRET_NAME)
+    try:
+        data = repo.read_secret(SECRET_NAME)
+    except CorruptObject:
+        raise _corrupt("is damaged or was not written by this repository") from None
     return Index() if data is None else Index.parse(data)
 
 

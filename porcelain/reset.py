@@ -7,7 +7,7 @@ tracked files absent from the commit.  Untracked files are never touched.
 """
 from __future__ import annotations
 
-from ldv.plumbing.errors import BadInput
+from ldv.plumbing.errors import BadInput, CorruptIndex
 from ldv.plumbing.index import Entry, Index, load_index, save_index
 
 from . import checkout
@@ -22,7 +22,10 @@ def reset(ws, commit_oid: bytes, *, mode: str) -> None:
         if mode == "hard":
             checkout.move_to(ws, old, commit_oid, force=True, verb="reset")
         elif mode == "mixed":
-            index = load_index(ws.repo)
+            try:
+                index = load_index(ws.repo)
+            except CorruptIndex:
+                index = Index()     # damaged: rebuilt from the tree (stat data is a cache)
             save_index(ws.repo, index_from_tree(ws, index, new_tree, commit_oid))
         if mode != "soft" and ws.merging(load_index(ws.repo)):
             from .mergestate import forget_merge

@@ -39,6 +39,13 @@ def command(app: App, rebuild_index: bool):
                    "(hint: run `ldv fsck --rebuild-index` to regenerate it from the packs)",
                    err=True)
         return EXIT_CORRUPT
+    if not report.ok and [name for name, _ in report.bad_refs] == ["index"] \
+            and len(report.problems()) == 1:
+        # Only the work-tree index (a sealed file, not history) is damaged.
+        click.echo("error: the index (.ldv/index) is damaged (hint: rebuild it from HEAD "
+                   "with `ldv reset`; work-tree files are kept, staged changes are lost)",
+                   err=True)
+        return EXIT_CORRUPT
     if not report.ok:
         click.echo("error: the repository has integrity problems (hint: restore the damaged "
                    "packs from a remote or backup; committed data elsewhere is intact)", err=True)

@@ -91,3 +91,24 @@ def test_damaged_pack_index_is_rebuilt_by_fsck(repo, damage):
     assert "rebuilt the pack index" in r.output + r.stderr
     assert repo("log", "--oneline").output == before
     repo("fsck")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate"])
+def test_damaged_worktree_index_is_rebuilt_by_reset(repo, damage):
+    """`.ldv/index` damaged: every error names `ldv reset`, and `ldv reset` (which
+    the hint names) rebuilds it instead of failing on the same damage."""
+    index = repo.root / ".ldv" / "index"
+    if damage == "garbage":
+        index.write_bytes(b"garbage")
+    else:
+        index.write_bytes(index.read_bytes()[:-7])
+    r = repo("status", code=4)
+    _one_line(r)
+    assert "ldv reset" in r.stderr
+    r = repo("fsck", code=4)
+    last = r.stderr.strip().splitlines()[-1]
+    assert "ldv reset" in last and "restore the damaged packs" not in last
+    repo.write("a.txt", "edited\n")
+    repo("reset", "-q")
+    assert repo("status", "--porcelain").output == " M a.txt\n"    # files kept
+    repo("fsck")

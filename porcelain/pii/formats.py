@@ -217,8 +217,13 @@ def read_batches(f, kind: str, path: str):
 
 
 def _first_line(e: Exception) -> str:
-    # pyarrow's message may quote a row; keep only its first words.
-    return str(e).splitlines()[0][:80] if str(e) else type(e).__name__
+    """pyarrow's message without the row it may quote ("Expected 2 columns, got 1:
+    <the row>"; a value there is the very PII the scan must not print)."""
+    import re
+    text = str(e).splitlines()[0] if str(e) else ""
+    text = re.sub(r"(got \d+):.*", r"\1", text)        # pyarrow's CSV column-count error
+    text = re.split(r"['\"]", text, maxsplit=1)[0].rstrip(" :")    # any other quoted value
+    return text[:80] or type(e).__name__
 
 
 def scannable_columns(table):

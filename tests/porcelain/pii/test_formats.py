@@ -55,6 +55,20 @@ def test_kind_detection_and_bad_parquet():
         scan_stream(Scanner(), io.BytesIO(b"PAR1 not really"), "x.parquet")
 
 
+@pytest.mark.parametrize("row", ['{card},x,y', '"open quote {card}', '{card}'])
+def test_a_malformed_csv_error_does_not_quote_the_row(card, tmp_path, row):
+    """pyarrow's "Expected 2 columns, got 1: <row>" would print the card number."""
+    data = f"id,card\n1,2\n{row.format(card=card)}\n".encode()
+    for run in (lambda: scan_stream(Scanner(), io.BytesIO(data), "t.csv"),
+                lambda: anonymize_stream(Anonymizer(Scanner(), "mask"), io.BytesIO(data),
+                                         "t.csv", tmp_path / "t.csv")):
+        with pytest.raises(BadFormat) as err:
+            run()
+        text = f"{err.value.message} {err.value.hint}"
+        assert card not in text and card[:8] not in text, text
+        assert "t.csv: not a readable CSV file (CSV parse error: Expected 2 columns" in text
+
+
 def test_binary_files_are_skipped_and_copied(tmp_path, card):
     data = b"\x00\x01" + card.encode()
     assert scan_stream(Scanner(), io.BytesIO(data), "blob.bin") == []

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 from ldv.plumbing import refseal
-from ldv.plumbing.errors import (BadInput, Conflict, NetworkError, NonFastForward,
-                                 ObjectNotFound, RepositoryError)
+from ldv.plumbing.errors import (BadInput, Conflict, LdvError, NetworkError,
+                                 NonFastForward, ObjectNotFound, RefRollback,
+                                 RepositoryError)
 from ldv.plumbing.objects import read_commit, read_tag
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.pack import KIND_DATA, pack_path
@@ -121,12 +122,35 @@ def verified_refs(repo, client: RemoteClient, remote: str) -> dict[str, tuple[Re
     seen = _seen(repo, remote)
     out = {}
     for ref in client.list_refs():
-        counter = refseal.verify(repo.keyring.ref_key, ref.name, bytes.fromhex(ref.target),
-                                 ref.sealed, seen.get(ref.name, 0))
+        try:
+            counter = refseal.verify(repo.keyring.ref_key, ref.name,
+                                     bytes.fromhex(ref.target), ref.sealed,
+                                     seen.get(ref.name, 0))
+        except RefRollback:
+            if not _same_repository(repo, client):
+                raise RepositoryError(
+                    f"{client.url} holds another repository (its refs are sealed with "
+                    "keys this repository does not have)",
+                    hint="clone it with `ldv clone URL` and work in the clone, or push "
+                         "to a new empty repository (`ldv-server repo create`)") from None
+            raise
         out[ref.name] = (ref, counter)
         seen[ref.name] = max(counter, seen.get(ref.name, 0))
     _save_seen(repo, remote, seen)
     return out
+
+
+def _same_repository(repo, client: RemoteClient) -> bool:
+    """Whether the remote's keyring is this repository's (same ref key): if not,
+    a ref that fails its seal was pushed by another repository, not forged."""
+    from ldv.plumbing.keys import unwrap_keyring
+    theirs = client.get_keyring()
+    if theirs is None:
+        return True
+    try:
+        return unwrap_keyring(theirs, repo._master).ref_key == repo.keyring.ref_key
+    except (LdvError, ValueError):
+        return False
 
 
 # -- push ---------------------------------------------------------------------------
@@ -454,7 +478,11 @@ def pull(repo, client: RemoteClient, remote: str, branch: str | None = None, *,
     short = branch or short_current
     theirs = repo.refs.read(f"refs/remotes/{remote}/{short}")
     if theirs is None:
-        raise BadInput(f"the remote {remote} has no branch {short}")
+        have = sorted(n.rsplit("/", 1)[1] for n in repo.refs.list(f"refs/remotes/{remote}/"))
+        raise BadInput(f"the remote {remote} has no branch {short}",
+                       hint=(f"push it with `ldv push {remote} {short}`" if branch is None
+                             else "name another") +
+                       (f"; its branches: {', '.join(have)}" if have else ""))
     ours = ws.head_commit()
     if ours == theirs or (ours is not None and is_ancestor(repo, theirs, ours)):
         return "up to date"

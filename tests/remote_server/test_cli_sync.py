@@ -156,3 +156,42 @@ def test_cli_login_reads_a_piped_token_without_a_prompt(server, tmp_path):
     assert r.output.startswith("token stored in "), r.output
     r = a("login", server.url("ds"), "--fingerprint", server.fingerprint, input="\n", code=2)
     assert "no token given" in r.output and "--token" in r.output
+
+
+def test_cli_push_of_another_repository_is_not_called_a_forgery(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    for name in ("a", "other"):          # two `ldv init`s: two keyrings
+        (tmp_path / name).mkdir()
+        r = Ldv(tmp_path / name, env)
+        r("init")
+        r.write("f.txt", f"{name}\n")
+        r("add", ".")
+        r("commit", "-m", name)
+        r("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    Ldv(tmp_path / "a", env)("push")
+    other = Ldv(tmp_path / "other", env)
+    for cmd in ("push", "fetch"):
+        r = other(cmd, code=3)
+        line, = r.output.strip().splitlines()
+        assert "holds another repository" in line and "ldv clone" in line, line
+
+
+def test_cli_pull_of_a_branch_the_remote_lacks_says_what_to_do(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a.write("f.txt", "x\n")
+    a("add", ".")
+    a("commit", "-m", "first")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    a("push")
+    r = a("pull", "origin", "nosuch", code=2)
+    assert "has no branch nosuch" in r.output and "its branches: main" in r.output
+    a("switch", "-c", "dev")
+    r = a("pull", code=2)
+    assert "has no branch dev" in r.output and "ldv push origin dev" in r.output

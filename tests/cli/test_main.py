@@ -57,3 +57,11 @@ def test_every_registered_command_loads():
     for name in COMMANDS:
         assert group.get_command(None, name) is not None, name
     assert group.get_command(None, "nosuch") is None
+
+
+def test_cli_md_lists_the_sync_commands():
+    from pathlib import Path
+    doc = (Path(__file__).parents[2] / "docs" / "CLI.md").read_text()
+    table = doc.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    for name in ("remote", "login", "push", "fetch", "pull", "clone", "ls-remote"):
+        assert name in COMMANDS and f"| `ldv {name}" in table, name

@@ -77,8 +77,14 @@ def test_status_add_and_commit_on_an_unchanged_tree_open_no_file(ws, monkeypatch
 
 
 def test_a_racy_entry_is_hashed_once_then_trusted(ws, monkeypatch):
+    from ldv.plumbing import index
     write(ws, "a.txt", b"1\n")
-    ws.add(["a.txt"])             # written at once: racy, unverified
+    # racy (unverified) however long add takes after the write on a loaded
+    # machine: with the real 20 ms window a slow add made it trusted at once
+    window = index.RACY_WINDOW_NS
+    monkeypatch.setattr(index, "RACY_WINDOW_NS", 60 * 10**9)
+    ws.add(["a.txt"])
+    monkeypatch.setattr(index, "RACY_WINDOW_NS", window)
     time.sleep(0.25)
     spy = OpenSpy(ws.root, monkeypatch)
     assert [c.code for c in ws.status().staged] == ["A"]

@@ -40,6 +40,9 @@ def command(app: App, rev, rev_opt, fmt, exit_code, entities, threshold, allowli
     repo = app.repository()
     opts = scan_options(repo, entities, threshold, allowlist)
     opts.jobs = jobs
+    if rev and rev_opt and rev != rev_opt:
+        raise click.UsageError(f"two revisions given ({rev} and --rev {rev_opt}); "
+                               "scan one at a time")
     rev = rev_opt or rev
     if rev:
         paths = [repo.workspace.normalize(p) for p in pathspec() or []]   # cwd-relative

@@ -350,3 +350,13 @@ def test_paths_are_relative_to_the_current_folder_for_a_revision(repo_pii, value
     dest = tmp_path / "out"
     repo_pii("export", "HEAD", str(dest), "--anonymize", "replace", "--", "a.txt", cwd=sub)
     assert (dest / "sub" / "a.txt").read_text() == "write to <EMAIL_ADDRESS>\n"
+
+
+def test_rev_and_a_different_rev_option_are_refused(repo_pii):
+    """`ldv scan --rev A B` scanned A and silently ignored B."""
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "data")
+    repo_pii("commit", "-q", "--allow-empty", "-m", "again")
+    r = repo_pii("scan", "--rev", "HEAD", "HEAD~1", code=2)
+    assert "two revisions given" in r.stderr and r.stderr.count("\n") == 1
+    repo_pii("scan", "--rev", "HEAD", "HEAD")

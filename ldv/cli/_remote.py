@@ -2,7 +2,8 @@
 
 Tokens saved by `ldv login` live in $XDG_CONFIG_HOME/ldv/credentials.json (0600),
 keyed by the server's scheme://host:port, so one login serves every repository
-on that server.
+on that server; so does the key fingerprint it was given, for remotes and
+clones that pin none themselves.
 """
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ def token_for(url: str) -> str | None:
     return saved.get(_server_of(url), {}).get("token")
 
 
+def fingerprint_for(url: str) -> str | None:
+    """The key fingerprint `ldv login --fingerprint` pinned for this server."""
+    try:
+        saved = json.loads(_credentials_path().read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return saved.get(_server_of(url), {}).get("fingerprint")
+
+
 def save_token(url: str, token: str, fingerprint: str | None) -> str:
     """Remember ``token`` for the server of ``url``; return the file written."""
     path = _credentials_path()
@@ -58,4 +68,7 @@ def open_remote(app, name: str | None):
         name = "origin" if any(r.name == "origin" for r in remotes) else \
             (remotes[0].name if remotes else "origin")
     remote = sync.get_remote(repo, name)
+    if not remote.fingerprint:          # the pin `ldv login` stored for this server
+        import dataclasses
+        remote = dataclasses.replace(remote, fingerprint=fingerprint_for(remote.url))
     return repo, name, sync.connect(remote, token_for(remote.url), progress=app.progress())

@@ -11,7 +11,8 @@ from ._app import App, out, pass_app, quiet_option
 @click.command("clone")
 @click.argument("url")
 @click.argument("directory", required=False)
-@click.option("--fingerprint", help="Pin the server's key (SHA256:... from init-tls).")
+@click.option("--fingerprint", help="Pin the server's key (SHA256:... from init-tls; "
+                                    "default: the one `ldv login` pinned).")
 @click.option("--depth", type=int, help="Only the newest N commits.")
 @click.option("--branch", "-b", help="Check out this branch (default: main).")
 @click.option("--single-branch", is_flag=True,
@@ -32,12 +33,13 @@ def command(app: App, url, directory, fingerprint, depth, branch, single_branch,
     from ldv.plumbing.keys import read_key_file
     from ldv.plumbing.wire import parse_url
     from ldv.porcelain import sync
-    from ._remote import token_for
+    from ._remote import fingerprint_for, token_for
     master = read_key_file(Path(key_file)) if key_file else keysource.key_from_env()
     if master is None:
         raise MissingKey("clone needs the repository's master key",
                          hint="pass --key-file or set LDV_MASTER_KEY")
     dest = app.cwd / (directory or parse_url(url).repo)
+    fingerprint = fingerprint or fingerprint_for(url)     # pinned by `ldv login`
     repo = sync.clone(url, dest, master, token_for(url), fingerprint=fingerprint,
                       branch=branch, depth=depth, filter_path=filter_path,
                       single_branch=single_branch,

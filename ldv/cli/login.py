@@ -10,13 +10,15 @@ from ._app import App, out, pass_app
 
 @click.command("login")
 @click.argument("url")
-@click.option("--fingerprint", help="Pin the server's key (SHA256:... from init-tls).")
+@click.option("--fingerprint", help="Pin the server's key (SHA256:... from init-tls); "
+                                    "clones and remotes of this server use it too.")
 @click.option("--token", help="The token (else read from stdin without echo).")
 @pass_app
 def command(app: App, url, fingerprint, token):
     """Check a token against a server and store it (0600) for later commands."""
     from ldv.plumbing.wire import RemoteClient
-    from ._remote import save_token
+    from ._remote import fingerprint_for, save_token
+    fingerprint = fingerprint or fingerprint_for(url)     # a new token, same server
     if not token:
         stdin = sys.stdin
         # Piped in (`echo $TOKEN | ldv login URL`): read the line as it is; the

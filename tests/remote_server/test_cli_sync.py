@@ -195,3 +195,22 @@ def test_cli_pull_of_a_branch_the_remote_lacks_says_what_to_do(server, tmp_path)
     a("switch", "-c", "dev")
     r = a("pull", code=2)
     assert "has no branch dev" in r.output and "ldv push origin dev" in r.output
+
+
+def test_cli_login_fingerprint_serves_clone_and_remotes_of_that_server(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": None, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("login", server.url("ds"), "--fingerprint", server.fingerprint, "--token", token)
+    a("init")
+    a.write("f.txt", "x\n")
+    a("add", ".")
+    a("commit", "-m", "first")
+    a("remote", "add", "origin", server.url("ds"))          # no --fingerprint: login's
+    assert a("push").exit_code == 0
+    a("clone", server.url("ds"), str(tmp_path / "b"))
+    assert (tmp_path / "b" / "f.txt").read_text() == "x\n"
+    b = Ldv(tmp_path / "b", env)
+    assert b("ls-remote").output.split()[1] == "refs/heads/main"

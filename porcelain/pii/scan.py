@@ -251,10 +251,25 @@ def export_revision(repo, commit_oid: bytes, dest: Path, operator: str,
     anon = Anonymizer(Scanner(with_compiled(repo, options)), operator,
                       hash_key(repo.keyring.id_key))
     kinds: dict[str, int] = {}
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
-    for path, entry in entries:
-        if _is_symlink(entry):
-            continue
-        kind = anonymize_stream(anon, open_blob(repo.odb, entry.oid), path, dest / path)
-        kinds[kind] = kinds.get(kind, 0) + 1
+    try:
+        for path, entry in entries:
+            if _is_symlink(entry):
+                continue
+            kind = anonymize_stream(anon, open_blob(repo.odb, entry.oid), path, dest / path)
+            kinds[kind] = kinds.get(kind, 0) + 1
+    except BaseException:
+        # Leave DEST as it was (absent or empty), so the export can simply be rerun
+        # instead of failing on "exists and is not an empty directory".
+        import shutil
+        if created:
+            shutil.rmtree(dest, ignore_errors=True)
+        else:
+            for child in dest.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
     return kinds

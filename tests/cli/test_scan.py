@@ -360,3 +360,23 @@ def test_rev_and_a_different_rev_option_are_refused(repo_pii):
     r = repo_pii("scan", "--rev", "HEAD", "HEAD~1", code=2)
     assert "two revisions given" in r.stderr and r.stderr.count("\n") == 1
     repo_pii("scan", "--rev", "HEAD", "HEAD")
+
+
+def test_a_failed_export_leaves_dest_as_it_was(repo_pii, tmp_path):
+    """An export that stops on an unreadable file (here the second CSV) must not
+    leave half of its files behind, or the rerun fails on a non-empty DEST."""
+    repo_pii.write("z_bad.csv", "a,b\n1,2,3\n")
+    repo_pii("add", ".")
+    repo_pii("commit", "-q", "-m", "data")
+    new = tmp_path / "new"
+    r = repo_pii("export", "HEAD", str(new), "--anonymize", "mask", code=2)
+    assert "z_bad.csv: not a readable CSV file" in r.stderr
+    assert not new.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    repo_pii("export", "HEAD", str(empty), "--anonymize", "mask", code=2)
+    assert empty.is_dir() and not any(empty.iterdir())
+    repo_pii("rm", "-q", "z_bad.csv")
+    repo_pii("commit", "-q", "-m", "fixed")
+    repo_pii("export", "HEAD", str(empty), "--anonymize", "mask")
+    assert (empty / "chat.jsonl").is_file()

@@ -14,6 +14,9 @@ class _Null:
     def __call__(self, label: str, done: int, total: int | None) -> None:
         pass
 
+    def __bool__(self) -> bool:   # "no progress to draw": callers may skip the work
+        return False
+
     def close(self) -> None:
         pass
 

@@ -54,7 +54,7 @@ def command(app: App, revs, cached, stat, name_status, name_only, fmt, exit_code
     result = repo.diff(a, b, cached=cached, paths=pathspec() or [],
                        renames=not (no_renames or rows or fail_on))
     if rows or fail_on:
-        return _rows(repo, result, fmt, key, sample, fail_on, exit_code,
+        return _rows(app, repo, result, fmt, key, sample, fail_on, exit_code,
                      table_format, tokenizer)
     unmerged = _unmerged(repo, revs, cached, stat or name_status or name_only)
     _render(result, fmt, stat, name_status, name_only, unmerged)
@@ -70,7 +70,7 @@ def _unmerged(repo, revs, cached, summary: bool) -> list:
     return unmerged_records(repo.workspace, pathspec() or [])
 
 
-def _rows(repo, result, fmt, key, sample, fail_on, exit_code, table_format,
+def _rows(app, repo, result, fmt, key, sample, fail_on, exit_code, table_format,
           tokenizer) -> int:
     """Row diffs of the tabular files among the changes (docs/ROWDIFF.md)."""
     from ldv.plumbing.errors import GateTripped
@@ -80,7 +80,8 @@ def _rows(repo, result, fmt, key, sample, fail_on, exit_code, table_format,
     count_tokens = rowdiff.load_tokenizer(tokenizer)  # and a bad tokenizer
     fs = RevisionFileSystem(repo.plumbing)          # committed versions, read concurrently
     opts = rowdiff.DiffOptions(fmt=table_format, key=key.split(",") if key else None,
-                               sample=sample, tokenizer=count_tokens, filesystems=(fs,))
+                               sample=sample, tokenizer=count_tokens, filesystems=(fs,),
+                               progress=app.progress() or None)
     changes = rowdiff.from_file_diff(result.changes, repo.plumbing.odb, fs, fmt=table_format)
     tree = rowdiff.summarize_tree(changes, opts)
     tripped = rowdiff.evaluate_gates(gates, tree) if gates else None

@@ -43,6 +43,7 @@ class DiffOptions:
     temp_directory: str | None = None
     filesystems: tuple = ()  # fsspec filesystems DuckDB should read (ldv://)
     names: tuple = (None, None)  # how to call (old, new) in messages and output
+    progress: Callable[[str, int, int | None], None] | None = None  # (label, %, 100)
 
 
 def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff:
@@ -54,13 +55,15 @@ def diff_rows(old, new, opts: DiffOptions | None = None, **overrides) -> RowDiff
     opts = _checked(replace(opts or DiffOptions(), **overrides))
     if old is None and new is None:
         raise UsageError("nothing to diff: both versions are missing")
+    name = opts.names[1] or opts.names[0] or display_name(new if new is not None else old)
     with session(opts) as con:
         streams = StreamFS()
         con.register_filesystem(streams)
-        o, n = _load_pair(con, old, new, opts, streams)
+        with _phase(con, opts.progress, f"row diff {name}: reading"):
+            o, n = _load_pair(con, old, new, opts, streams)
         schema = compare_schemas(o, n)
         where = f"diff of {o.side.path} and {n.side.path}"
-        with duckdb_errors(where):
+        with duckdb_errors(where), _phase(con, opts.progress, f"row diff {name}: matching"):
             if opts.key:   # drift statistics come out of the same join
                 counts, per_col, sample, stats = keyed.diff(
                     con, o, n, opts.key, opts.sample, opts.drift, opts.filesystems)
@@ -99,11 +102,45 @@ def session(opts: DiffOptions):
         config["temp_directory"] = opts.temp_directory
     con = duckdb.connect(":memory:", config=config)
     try:
+        if opts.progress:   # DuckDB tracks its progress, ldv draws it (_phase)
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
         for fs in opts.filesystems:
             con.register_filesystem(fs)
         yield con
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def _phase(con, progress, label: str, interval: float = 0.1):
+    """Report ``label`` with the running query's percentage (DuckDB's
+    ``query_progress``, polled on a thread while the phase's queries run) and
+    100% when the phase ends; nothing without ``progress``.  A phase runs a few
+    queries, each from 0%: the bar shows the furthest any got, so it never moves
+    back (the long one, the join or the grouping, decides it)."""
+    if not progress:
+        yield
+        return
+    import threading
+    done = threading.Event()
+
+    def poll():
+        shown = 0
+        while not done.wait(interval):
+            pct = min(int(con.query_progress()), 99)
+            if pct > shown:
+                shown = pct
+                progress(label, shown, 100)
+    progress(label, 0, 100)
+    watcher = threading.Thread(target=poll, name="ldv-rowdiff-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()   # before the connection can close under it
+    progress(label, 100, 100)
 
 
 def _load_pair(con, old, new, opts: DiffOptions, streams) -> tuple[Loaded, Loaded]:

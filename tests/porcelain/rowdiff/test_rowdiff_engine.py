@@ -164,3 +164,25 @@ def test_awkward_column_names(tmp_path):
     assert d.sample.modified[0] == {"key": {"a b": 1},
                                     "changes": {'we"ird': {"old": 1.5, "new": -1.0}}}
     assert set(d.drift) == set(cols)
+
+
+def test_progress_reports_each_phase_to_100(tmp_path):
+    """With a progress callback, each phase (reading, matching) is reported from
+    0 to 100% under the file's name; DuckDB's own bar never prints."""
+    rows = [{"id": i, "v": f"x{i}"} for i in range(20_000)]
+    old = write(rows, tmp_path / "old.parquet", "parquet")
+    new = write(rows[10:] + [{"id": -1, "v": "n"}], tmp_path / "new.parquet", "parquet")
+    calls = []
+    d = diff_rows(old, new, key=["id"], names=("data.parquet", "data.parquet"),
+                  progress=lambda label, done, total: calls.append((label, done, total)))
+    assert (d.counts.added, d.counts.removed) == (1, 10)
+    labels = [c[0] for c in calls]
+    phases = ["row diff data.parquet: reading", "row diff data.parquet: matching"]
+    assert sorted(set(labels), key=labels.index) == phases
+    for phase in phases:
+        mine = [(done, total) for label, done, total in calls if label == phase]
+        assert mine[0] == (0, 100) and mine[-1] == (100, 100)
+        assert all(0 <= done <= 100 and total == 100 for done, total in mine)
+        assert [done for done, _ in mine] == sorted(done for done, _ in mine)  # never back
+    # and without a callback nothing is tracked or drawn (the default)
+    assert diff_rows(old, new, key=["id"]).counts == d.counts

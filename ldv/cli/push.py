@@ -10,7 +10,8 @@ from ._app import App, out, pass_app, quiet_option
 @click.argument("remote", required=False)
 @click.argument("branch", required=False)
 @click.option("--all", "all_", is_flag=True, help="Push every branch.")
-@click.option("--tags", is_flag=True, help="Push every tag as well.")
+@click.option("--tags", is_flag=True,
+              help="Push every tag (as git: plus BRANCH if named, or every branch with --all).")
 @click.option("-f", "--force", is_flag=True, help="Allow a non-fast-forward update.")
 @quiet_option
 @pass_app
@@ -23,7 +24,8 @@ def command(app: App, remote, branch, all_, tags, force):
     repo, name, client = open_remote(app, remote)
     with client:
         if all_ or tags:
-            names = list(repo.refs.list("refs/heads/")) if all_ else []
+            names = list(repo.refs.list("refs/heads/")) if all_ else \
+                [branch] if branch else []
             names += list(repo.refs.list("refs/tags/")) if tags else []
         else:
             names = [branch or app.repository().head_branch or "main"]

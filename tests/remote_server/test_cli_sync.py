@@ -214,3 +214,20 @@ def test_cli_login_fingerprint_serves_clone_and_remotes_of_that_server(server, t
     assert (tmp_path / "b" / "f.txt").read_text() == "x\n"
     b = Ldv(tmp_path / "b", env)
     assert b("ls-remote").output.split()[1] == "refs/heads/main"
+
+
+def test_cli_push_tags_with_a_branch_pushes_both(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a.write("f.txt", "x\n")
+    a("add", ".")
+    a("commit", "-m", "first")
+    a("tag", "v1")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    a("push", "origin", "main", "--tags")
+    refs = a("ls-remote").output.split()[1::2]
+    assert refs == ["refs/heads/main", "refs/tags/v1"], refs

@@ -17,7 +17,8 @@ from ._app import App, out, pass_app
               help="Follow at most this many runs upstream.")
 @pass_app
 def command(app: App, path, rev, fmt, max_depth):
-    """Show what PATH (a file, or every file below a folder) was made from.
+    """Show what PATH (a file, or every file below a folder; default: the
+    current folder) was made from.
 
     Starting at REV, finds the run whose record produced PATH's current blob,
     then the runs that produced that run's inputs, and so on; a file no run

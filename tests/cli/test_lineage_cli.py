@@ -191,3 +191,16 @@ def test_lineage_text_names_the_git_code_revision(ldv, tmp_path):
     pipeline(ldv)
     text = ldv("lineage", "features.txt").output
     assert text.count(f"code: git {str(g.head.target)[:12]} (clean) on {g.head.shorthand}") == 2
+
+
+def test_lineage_without_a_path_covers_the_current_folder(ldv):
+    """docs/LINEAGE.md and --help: the default PATH is the current folder."""
+    pipeline(ldv)
+    ldv.write("sub/x.txt", "x\n")
+    ldv("add", "sub")
+    ldv("commit", "-q", "-m", "sub")
+    top = ldv("lineage").output
+    assert "features.txt" in top and "sub/x.txt" in top
+    sub = ldv("lineage", cwd=ldv.root / "sub").output
+    assert sub.splitlines()[0].startswith("sub/x.txt  blob ") and "features.txt" not in sub
+    assert "default: the current folder" in " ".join(ldv("lineage", "--help").output.split())

@@ -42,6 +42,21 @@ def test_conflict_status_resolve_continue_and_graph(repo):
     assert repo("status", "--porcelain").stdout == ""
 
 
+def test_continue_with_markers_left_in_an_added_file_says_so(repo):
+    """`ldv add` of a file that still holds markers resolves the path, yet the
+    commit is refused: the error must name the markers, not "unmerged files"."""
+    diverge(repo, "alpha\nOURS\n", "alpha\nTHEIRS\n")
+    repo("merge", "side", code=1)
+    repo("add", "a.txt")
+    r = repo("merge", "--continue", code=1)
+    assert "a.txt still hold(s) conflict markers" in r.stderr and "unmerged" not in r.stderr
+    assert r.stderr.count("\n") == 1 and "`ldv add` the file(s) again" in r.stderr
+    repo.write("a.txt", "alpha\nBOTH\n")
+    repo("add", "a.txt")
+    repo("merge", "--continue")
+    assert repo("status", "--porcelain").stdout == ""
+
+
 def test_fast_forward_and_ff_only(repo):
     repo("switch", "-q", "-c", "side")
     repo.write("new.txt", "n\n")

@@ -546,6 +546,12 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
     the index flagged SKIP_WORKTREE (partial.sparse_checkout), so status and
     commit leave them as they are."""
     from ldv.plumbing.repository import Repo
+    dest = Path(dest)
+    existed = dest.exists()
+    if existed and (not dest.is_dir() or any(dest.iterdir())):
+        # Checking out would overwrite files of the same name (git refuses too).
+        raise RepositoryError(f"{dest} already exists and is not an empty folder",
+                              hint="clone into a new or empty folder")
     client = RemoteClient(url, token, fingerprint=fingerprint, ca_file=ca_file,
                           progress=progress)
     with client:
@@ -557,8 +563,6 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
         chosen = _default_branch(client, branch, url) \
             if single_branch or branch is not None else None
         follow = chosen if single_branch else None
-        dest = Path(dest)
-        existed = dest.exists()
         repo = Repo.init(dest, master, keyring_file=keyring)
         try:
             return _clone_into(repo, client, url, fingerprint, branch, depth,
@@ -567,7 +571,11 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
             # A half-made clone is no repository to resume in (no key file, no
             # checkout): remove it, so that running the command again starts over.
             repo.close()
-            shutil.rmtree(dest if not existed else dest / ".ldv", ignore_errors=True)
+            for made in (list(dest.iterdir()) if existed else [dest]):  # was empty
+                if made.is_dir() and not made.is_symlink():
+                    shutil.rmtree(made, ignore_errors=True)
+                else:
+                    made.unlink(missing_ok=True)
             if isinstance(e, NetworkError):
                 e.hint = "run the clone again (it starts over)"
             raise

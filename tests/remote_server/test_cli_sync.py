@@ -231,3 +231,27 @@ def test_cli_push_tags_with_a_branch_pushes_both(server, tmp_path):
     a("push", "origin", "main", "--tags")
     refs = a("ls-remote").output.split()[1::2]
     assert refs == ["refs/heads/main", "refs/tags/v1"], refs
+
+
+def test_cli_clone_refuses_a_folder_with_files(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a.write("README.txt", "from the repository\n")
+    a("add", ".")
+    a("commit", "-m", "first")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    a("push")
+    mine = tmp_path / "b" / "README.txt"
+    mine.parent.mkdir()
+    mine.write_text("my own notes\n")
+    r = a("clone", server.url("ds"), str(tmp_path / "b"), "--fingerprint",
+          server.fingerprint, code=3)
+    assert "not an empty folder" in r.output
+    assert mine.read_text() == "my own notes\n" and not (tmp_path / "b" / ".ldv").exists()
+    (tmp_path / "c").mkdir()                                   # an empty one is fine
+    a("clone", server.url("ds"), str(tmp_path / "c"), "--fingerprint", server.fingerprint)
+    assert (tmp_path / "c" / "README.txt").read_text() == "from the repository\n"

@@ -17,7 +17,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass, field
 
-from ldv.plumbing.errors import BadInput, WouldClobber
+from ldv.plumbing.errors import BadInput, GateTripped, LdvError, WouldClobber
 from ldv.plumbing.index import load_index
 from ldv.plumbing.objects import MODE_DIR
 from ldv.plumbing.trees import lookup, walk
@@ -82,9 +82,24 @@ def run(ws, opts: RunOptions) -> RunResult:
     record = RunRecord(command=command, shell=opts.shell, cwd=_rel_cwd(ws),
                        inputs=inputs, outputs=staged_outputs(ws, outputs), code=code)
     text = command if isinstance(command, str) else shlex.join(command)
-    oid = ws.commit(opts.message or f"run: {text}", allow_empty=True, author=opts.author,
-                    now=opts.now, lineage=[record.to_json()])
+    try:
+        oid = ws.commit(opts.message or f"run: {text}", allow_empty=True, author=opts.author,
+                        now=opts.now, lineage=[record.to_json()])
+    except GateTripped as e:
+        # The PII gate refused the commit: unstage the outputs again (the index
+        # equalled HEAD before the run), so that `ldv run` can simply be rerun
+        # instead of being refused for the staged outputs.  The files stay.
+        _unstage(ws, [str(p) for p in paths])
+        e.message += "; the outputs are left in the work tree, unstaged, nothing committed"
+        raise
     return RunResult(0, oid, record)
+
+
+def _unstage(ws, paths: list[str]) -> None:
+    try:
+        ws.restore(paths, staged=True, worktree=False)
+    except LdvError:
+        pass        # e.g. an unborn HEAD: leave the index as it is
 
 
 def commit_record(ws, inputs: list[str], outputs: list[str]) -> dict:

@@ -204,3 +204,20 @@ def test_lineage_without_a_path_covers_the_current_folder(ldv):
     sub = ldv("lineage", cwd=ldv.root / "sub").output
     assert sub.splitlines()[0].startswith("sub/x.txt  blob ") and "features.txt" not in sub
     assert "default: the current folder" in " ".join(ldv("lineage", "--help").output.split())
+
+
+def test_a_run_the_pii_gate_refuses_leaves_nothing_staged_and_can_be_rerun(ldv):
+    """pii.on_commit=block refusing the run's commit left the outputs staged, so
+    the next `ldv run` was refused ("the index has 1 staged change(s)")."""
+    pipeline(ldv)
+    ldv("config", "set", "pii.on_commit", "block")
+    write = "import sys; open(sys.argv[1], 'w').write(sys.argv[2] + chr(10))"
+    head = ldv("rev-parse", "HEAD").output
+    r = ldv("run", "-i", "raw.csv", "-o", "out.txt", "--", PY, "-c", write, "out.txt",
+            "mail joe.bloggs@gmail.com", code=1)
+    assert "commit refused" in r.stderr and "unstaged, nothing committed" in r.stderr
+    assert r.stderr.count("\n") == 1
+    assert ldv("rev-parse", "HEAD").output == head
+    assert ldv("status", "--porcelain").output == "?? out.txt\n"
+    ldv("run", "-i", "raw.csv", "-o", "out.txt", "--", PY, "-c", write, "out.txt", "clean")
+    assert "made by run" in ldv("lineage", "out.txt").output.splitlines()[0]

@@ -22,7 +22,7 @@ from typing import Callable
 from ldv.plumbing import refseal
 from ldv.plumbing.errors import (BadInput, Conflict, LdvError, NetworkError,
                                  NonFastForward, ObjectNotFound, RefRollback,
-                                 RepositoryError)
+                                 RemoteError, RepositoryError)
 from ldv.plumbing.objects import read_commit, read_tag
 from ldv.plumbing.odb import ObjType
 from ldv.plumbing.pack import KIND_DATA, pack_path
@@ -576,7 +576,7 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
                     shutil.rmtree(made, ignore_errors=True)
                 else:
                     made.unlink(missing_ok=True)
-            if isinstance(e, NetworkError):
+            if isinstance(e, NetworkError) and not isinstance(e, RemoteError):
                 e.hint = "run the clone again (it starts over)"
             raise
 

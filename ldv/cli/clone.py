@@ -13,7 +13,7 @@ from ._app import App, out, pass_app, quiet_option
 @click.argument("directory", required=False)
 @click.option("--fingerprint", help="Pin the server's key (SHA256:... from init-tls; "
                                     "default: the one `ldv login` pinned).")
-@click.option("--depth", type=int, help="Only the newest N commits.")
+@click.option("--depth", type=click.IntRange(min=1), help="Only the newest N commits.")
 @click.option("--branch", "-b", help="Check out this branch (default: main).")
 @click.option("--single-branch", is_flag=True,
               help="Fetch only the branch checked out (and tags on its history), "

@@ -8,7 +8,7 @@ from ._app import App, out, pass_app, quiet_option
 
 @click.command("fetch")
 @click.argument("remote", required=False)
-@click.option("--depth", type=int, help="Only the newest N commits of each branch.")
+@click.option("--depth", type=click.IntRange(min=1), help="Only the newest N commits of each branch.")
 @click.option("--unshallow", is_flag=True, help="Fetch the history a shallow clone lacks.")
 @quiet_option
 @pass_app

@@ -255,3 +255,22 @@ def test_cli_clone_refuses_a_folder_with_files(server, tmp_path):
     (tmp_path / "c").mkdir()                                   # an empty one is fine
     a("clone", server.url("ds"), str(tmp_path / "c"), "--fingerprint", server.fingerprint)
     assert (tmp_path / "c" / "README.txt").read_text() == "from the repository\n"
+
+
+def test_cli_depth_below_one_is_a_usage_error(server, tmp_path):
+    _id, token = server.svc.store.create_token("ds", "write", "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    a.write("f.txt", "x\n")
+    a("add", ".")
+    a("commit", "-m", "first")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    a("push")
+    for depth in ("0", "-3"):
+        assert "--depth" in a("fetch", "--depth", depth, code=2).output
+        r = a("clone", server.url("ds"), str(tmp_path / "b"), "--depth", depth,
+              "--fingerprint", server.fingerprint, code=2)
+        assert "--depth" in r.output and not (tmp_path / "b").exists()

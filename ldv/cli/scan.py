@@ -71,7 +71,7 @@ def scan_options(repo, entities, threshold, allowlist):
         path = Path(allowlist)
         if not path.is_file():
             raise BadInput(f"allowlist {allowlist!r} does not exist", hint="check the path")
-        allow = Allowlist.parse(path.read_text(encoding="utf-8"), source=allowlist)
+        allow = Allowlist.read(path, allowlist)
     else:
         allow = Allowlist.load(repo.root)
     return ScanOptions(entities=wanted or None, threshold=threshold, allowlist=allow)

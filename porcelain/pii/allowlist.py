@@ -48,6 +48,18 @@ class Allowlist:
         """The work tree's `.ldvpii`, or an empty allowlist."""
         p = Path(root) / FILE_NAME
         try:
-            return cls.parse(p.read_text(encoding="utf-8"))
+            return cls.read(p, FILE_NAME)
         except FileNotFoundError:
             return cls()
+
+    @classmethod
+    def read(cls, path: Path, source: str) -> "Allowlist":
+        """Parse the file at ``path`` (UTF-8; BadInput naming ``source`` if not)."""
+        data = Path(path).read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data[:e.start].count(b"\n") + 1
+            raise BadInput(f"{source}:{line}: not UTF-8 text",
+                           hint="save the allowlist as UTF-8") from None
+        return cls.parse(text, source=source)

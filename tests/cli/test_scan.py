@@ -108,6 +108,20 @@ def test_allowlist_values_and_patterns(repo_pii, values):
     assert "(unclosed" not in r.stderr and ".ldvpii:1" in r.stderr
 
 
+def test_an_allowlist_that_is_not_utf8_is_a_one_line_error(repo_pii, tmp_path):
+    """It was an internal error (UnicodeDecodeError, exit 70)."""
+    repo_pii.write(".ldvpii", b"ok@example.com\n\xff\xfe\n")
+    r = repo_pii("scan", code=2)
+    assert r.stderr == "error: .ldvpii:2: not UTF-8 text (hint: save the allowlist as UTF-8)\n"
+    repo_pii("config", "set", "pii.on_commit", "block")
+    repo_pii("add", "chat.jsonl")
+    assert "not UTF-8" in repo_pii("commit", "-q", "-m", "x", code=2).stderr
+    other = tmp_path / "allow.txt"
+    other.write_bytes(b"\xff")
+    r = repo_pii("scan", "--allowlist", str(other), code=2)
+    assert "allow.txt:1: not UTF-8 text" in r.stderr and "internal error" not in r.stderr
+
+
 def test_scan_revision_cached_and_sealed(repo_pii, values):
     repo_pii("add", ".")
     repo_pii("commit", "-q", "-m", "data")

@@ -213,8 +213,11 @@ def token_list(cfg, repo_name):
 @click.argument("token_id", type=int)
 def token_revoke(cfg, token_id):
     svc = _services(cfg)
+    t = next((t for t in svc.store.list_tokens() if t.id == token_id), None)
     svc.store.revoke_token(token_id)
-    svc.store.audit("-", "admin-cli", "token.revoke", f"#{token_id}", allowed=True)
+    # Under the token's repository, so `audit --repo R` shows it next to its creation.
+    svc.store.audit(t.repo if t else "-", "admin-cli", "token.revoke", f"#{token_id}",
+                    allowed=True, detail=f"{t.role} {t.user}" if t else "")
     click.echo(f"revoked token #{token_id}")
 
 

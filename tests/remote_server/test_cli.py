@@ -43,6 +43,15 @@ def test_repo_token_protect_audit(tmp_path):
     assert run("repo", "list", *d).output.split() == []
 
 
+def test_token_revoke_is_in_the_repository_audit(tmp_path):
+    d = ["--data-dir", str(tmp_path)]
+    run("repo", "create", "ds", *d)
+    run("token", "create", "--repo", "ds", "--role", "read", "--user", "bob", *d)
+    run("token", "revoke", "1", *d)
+    log = run("audit", "--repo", "ds", *d).output.splitlines()
+    assert log[0].split("\t")[1:6] == ["ds", "admin-cli", "token.revoke", "#1", "allowed"]
+
+
 def test_errors_are_one_line_with_exit_codes(tmp_path):
     proc = subprocess.run([sys.executable, "-c", "from ldv.remote_server.cli import main; main()",
                            "token", "create", "--repo", "nope", "--role", "read",

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ldv.plumbing.blobs import open_blob, read_blob, write_blob, write_bytes
-from ldv.plumbing.errors import Conflict
+from ldv.plumbing.errors import BadFormat, Conflict
 from ldv.plumbing.objects import MODE_SYMLINK, TreeEntry
 from ldv.plumbing.trees import diff_trees
 
@@ -155,7 +155,10 @@ class TreeMerger:
                 with open(path, "wb") as f, open_blob(self.odb, s[1]) as src:
                     shutil.copyfileobj(src, f, 1 << 20)
                 names.append(path)
-            res = merge_file(settings, names[0], names[1], names[2], tmp / "out")
+            try:
+                res = merge_file(settings, names[0], names[1], names[2], tmp / "out")
+            except BadFormat as e:
+                raise _about(e, p, tmp) from None
             with open(tmp / "out", "rb") as f:
                 oid_size = write_blob(self.out, f, chunker=self.chunker)
         finally:
@@ -167,6 +170,15 @@ class TreeMerger:
                                 records=conflict_records(r.conflicts)
                                 if r and not self.inner else [])
         return oid_size, res.clean, conflict
+
+
+def _about(e: BadFormat, path: str, tmp: Path) -> BadFormat:
+    """The engine's error about its temporary copies ("base base record 2"),
+    told about the repository's path instead ("d.jsonl: base record 2")."""
+    msg = e.message.replace(f"{tmp}{os.sep}", "")
+    for side in ("base", "ours", "theirs"):
+        msg = msg.replace(f"{side} {side}", side)
+    return BadFormat(f"{path}: {msg}", hint=e.hint)
 
 
 def _stage(e: TreeEntry | None) -> Stage | None:

@@ -57,6 +57,29 @@ def test_continue_with_markers_left_in_an_added_file_says_so(repo):
     assert repo("status", "--porcelain").stdout == ""
 
 
+def test_a_bad_record_key_error_names_the_file_not_the_temporary_copy(repo):
+    """It said "base base record 2 has no field 'id'" (the engine's temporary
+    copy is named "base"), and "theirs has the key ... more than once" named no file."""
+    repo.write(".ldvattributes", "*.jsonl merge=records key=id\n")
+    repo.write("data/rows.jsonl", '{"id": 1, "v": 0}\n{"v": 0}\n')
+    repo("add", ".")
+    repo("commit", "-q", "-m", "keyed")
+    diverge(repo, '{"id": 1, "v": 1}\n{"v": 0}\n', '{"id": 1, "v": 2}\n{"v": 0}\n',
+            path="data/rows.jsonl")
+    r = repo("merge", "side", code=2)
+    assert r.stderr.startswith("error: data/rows.jsonl: base record 2 has no field 'id'")
+    assert r.stderr.count("\n") == 1 and "base base" not in r.stderr
+    assert repo("status", "--porcelain").stdout == ""           # nothing changed
+    repo.write("dup.jsonl", '{"id": 1}\n{"id": 2}\n')
+    repo("add", "dup.jsonl")
+    repo("commit", "-q", "-m", "dup base")
+    diverge(repo, '{"id": 1}\n{"id": 2, "v": 1}\n', '{"id": 1}\n{"id": 2}\n{"id": 2}\n',
+            path="dup.jsonl", branch="dups")
+    r = repo("merge", "dups", code=2)
+    assert r.stderr.startswith("error: dup.jsonl: theirs has the key") and \
+        "more than once" in r.stderr
+
+
 def test_fast_forward_and_ff_only(repo):
     repo("switch", "-q", "-c", "side")
     repo.write("new.txt", "n\n")

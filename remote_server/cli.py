@@ -49,7 +49,7 @@ def _services(cfg: ServerConfig, migrate: bool = True):
     return open_services(cfg, migrate=migrate)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})   # as `ldv`
 def cli():
     """ldv-server: the encrypted remote for ldv.  It stores opaque packs, never keys."""
 

@@ -52,6 +52,11 @@ def test_token_revoke_is_in_the_repository_audit(tmp_path):
     assert log[0].split("\t")[1:6] == ["ds", "admin-cli", "token.revoke", "#1", "allowed"]
 
 
+def test_dash_h_is_help_as_in_ldv():
+    assert "ldv-server: the encrypted remote" in run("-h").output
+    assert "--repo" in run("token", "create", "-h").output
+
+
 def test_errors_are_one_line_with_exit_codes(tmp_path):
     proc = subprocess.run([sys.executable, "-c", "from ldv.remote_server.cli import main; main()",
                            "token", "create", "--repo", "nope", "--role", "read",

@@ -200,13 +200,15 @@ def forget_merge(ws) -> None:
 def refuse_unmerged(ws, force: bool) -> None:
     """switch/checkout: refuse while a merge is unresolved; ``force`` (discarding
     local changes) also forgets the merge, as Git's checkout -f does."""
-    if read_state(ws.repo) is None:
+    state = read_state(ws.repo)
+    if state is None:
         return
     if not force:
+        verb = state.kind if state.kind in ("cherry-pick", "revert") else "merge"
         raise RepositoryError("you need to resolve your current index first "
-                              "(a merge is in progress)",
-                              hint="finish it with `ldv merge --continue` or give it "
-                              "up with `ldv merge --abort`")
+                              f"(a {verb} is in progress)",
+                              hint=f"finish it with `ldv {verb} --continue` or give it "
+                              f"up with `ldv {verb} --abort`")
     forget_merge(ws)
 
 

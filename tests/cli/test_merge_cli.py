@@ -155,6 +155,24 @@ def test_cherry_pick_conflict_abort(repo):
     assert (repo.root / "a.txt").read_text() == "alpha\nO\n"
 
 
+@pytest.mark.parametrize("verb", ["merge", "cherry-pick", "revert"])
+def test_switch_during_a_stopped_operation_names_that_operation(repo, verb):
+    """A stopped cherry-pick or revert made `ldv switch` say "a merge is in
+    progress (hint: ... ldv merge --continue ...)", which refuses to run."""
+    diverge(repo, "alpha\nO\n", "alpha\nT\n")
+    if verb == "revert":
+        repo.write("a.txt", "alpha\nO2\n")
+        repo("commit", "-q", "-a", "-m", "again")
+        repo(verb, "HEAD~1", code=1)
+    else:
+        repo(verb, "side", code=1)
+    r = repo("switch", "-c", "elsewhere", code=3)
+    assert f"(a {verb} is in progress)" in r.stderr
+    assert f"`ldv {verb} --continue`" in r.stderr and f"`ldv {verb} --abort`" in r.stderr
+    repo(verb, "--abort")
+    repo("switch", "-q", "-c", "elsewhere")
+
+
 def test_pull_merges_a_diverged_branch(tmp_path, request):
     from tests.remote_server.harness import ServerThread
     from tests.remote_server.test_api import make_services

@@ -155,12 +155,19 @@ class Repository:
     def log(self, rev: str = "HEAD", *, max_count: int | None = None, paths=None,
             first_parent: bool = False):
         """Commits reachable from ``rev``, newest first (a list of LogEntry)."""
+        return list(self.iter_log(rev, max_count=max_count, paths=paths,
+                                  first_parent=first_parent))
+
+    def iter_log(self, rev: str = "HEAD", *, max_count: int | None = None, paths=None,
+                 first_parent: bool = False):
+        """``log`` one LogEntry at a time: what precedes a damaged commit comes
+        out before the error does."""
         from ldv.porcelain import log, revparse
         starts = [revparse.resolve_commit(self._repo, rev)] if isinstance(rev, str) \
             else [revparse.resolve_commit(self._repo, r) for r in rev]
         paths = [self.workspace.normalize(p) for p in paths or []]
-        return list(log.walk(self._repo, starts, max_count=max_count, paths=paths,
-                             first_parent=first_parent))
+        return log.walk(self._repo, starts, max_count=max_count, paths=paths,
+                        first_parent=first_parent)
 
     def diff(self, a: str | None = None, b: str | None = None, *, cached: bool = False,
              paths=None, renames: bool = True):

@@ -11,7 +11,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Iterator
 
-from ldv.plumbing.errors import ObjectNotFound
+from ldv.plumbing.errors import LdvError, ObjectNotFound
 from ldv.plumbing.objects import Commit, read_commit
 from ldv.plumbing.shallow import read_shallow
 from ldv.plumbing.trees import lookup
@@ -46,7 +46,7 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
     counter = 0
     shallow = read_shallow(repo)    # `clone --depth`: history ends at these commits
 
-    def push(oid: bytes, *, boundary_ok: bool = False) -> None:
+    def push(oid: bytes, *, child: Commit | None = None) -> None:
         nonlocal counter
         if oid in seen:
             return
@@ -54,9 +54,17 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
         try:
             c = read_commit(odb, oid)
         except ObjectNotFound:
-            if boundary_ok:     # a shallow clone's history ends here (`clone --depth`)
+            if child is not None:   # a shallow clone's history ends here (`clone --depth`)
                 return
             raise
+        except LdvError as e:
+            if child is None:
+                raise
+            # A damaged parent: show every readable commit newer than the child
+            # first, as `git log` prints what it can before the error.
+            heapq.heappush(heap, (-child.commit_time, counter, oid, e))
+            counter += 1
+            return
         heapq.heappush(heap, (-c.commit_time, counter, oid, c))
         counter += 1
 
@@ -65,12 +73,14 @@ def walk(repo, starts: list[bytes], *, max_count: int | None = None,
     shown = 0
     while heap:
         _, _, oid, c = heapq.heappop(heap)
+        if isinstance(c, LdvError):
+            raise c
         parents = c.parents[:1] if first_parent else c.parents
         show = True
         if paths:
             show, parents = simplify(repo, c, parents, paths)
         for p in () if oid in shallow else parents:
-            push(p, boundary_ok=True)
+            push(p, child=c)
         if not show:
             continue
         yield LogEntry(oid, c)

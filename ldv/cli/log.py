@@ -31,11 +31,12 @@ def command(app: App, revs, oneline, graph, max_count, first_parent, all_refs, f
     revs, paths = _split(repo, list(revs), pathspec())
     if all_refs:
         revs += _all_refs(repo)
-    entries = repo.log(revs or "HEAD", max_count=None if graph else max_count, paths=paths,
-                       first_parent=first_parent)
+    # streamed: the commits before a damaged one are printed before its error
+    entries = repo.iter_log(revs or "HEAD", max_count=None if graph else max_count,
+                            paths=paths, first_parent=first_parent)
     if graph:   # as in Git, --graph implies --topo-order
         from ldv.porcelain.log import topo_order
-        entries = topo_order(entries)[:max_count]
+        entries = topo_order(list(entries))[:max_count]
     if fmt == "json":
         _json(entries)
         return

@@ -112,3 +112,24 @@ def test_damaged_worktree_index_is_rebuilt_by_reset(repo, damage):
     repo("reset", "-q")
     assert repo("status", "--porcelain").output == " M a.txt\n"    # files kept
     repo("fsck")
+
+
+def test_log_prints_the_commits_before_a_damaged_one(repo, monkeypatch):
+    """As `git log` does: the readable history first, then the error (exit 4)."""
+    import ldv
+    from ldv.plumbing.pack import pack_path
+    for i in (2, 3):
+        repo.write("a.txt", f"version {i}\n")
+        repo("commit", "-q", "-am", f"commit {i}")
+    monkeypatch.setenv("XDG_CONFIG_HOME", repo.env["XDG_CONFIG_HOME"])
+    with ldv.Repository.open(repo.root) as api:
+        first = api.resolve_commit("HEAD~2")
+        pack, entry = api.plumbing.odb._lookup(first)
+    victim = repo.root / ".ldv" / "objects" / pack_path(pack)
+    data = bytearray(victim.read_bytes())
+    data[entry.offset + entry.length // 2] ^= 0x01     # inside the first commit
+    victim.write_bytes(bytes(data))
+    r = repo("log", "--oneline", code=4)
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].endswith(" commit 3") and lines[1].endswith(" commit 2")
+    _one_line(r)

@@ -92,6 +92,59 @@ def _paint_down(odb, a: bytes, b: bytes, times: dict) -> list[bytes]:
     return found
 
 
+def ahead_behind(odb, a: bytes, b: bytes) -> tuple[int, int]:
+    """(commits reachable from ``a`` but not ``b``, the reverse), as `git status`
+    counts a branch against its upstream.
+
+    A paint-down, newest first: each commit gets the side(s) it is reachable
+    from, and a commit that gains a side after it was expanded is expanded
+    again.  The walk stops when every commit still queued is reachable from both
+    and cannot be a descendant of a commit painted one side only (it is older
+    than all of those: commit times do not decrease from parent to child, as
+    Git's walks assume).  Commits of one second (scripts) are not ordered by
+    time, so for them the walk goes on through that second."""
+    if a == b:
+        return 0, 0
+    paint: dict[bytes, int] = {a: _A, b: _B}
+    expanded: dict[bytes, int] = {}
+    keys: dict[bytes, tuple[int, int]] = {}
+    parents: dict[bytes, list[bytes]] = {}
+    heap: list = []
+
+    def push(oid: bytes) -> None:
+        key = keys.get(oid)
+        if key is None:   # first found: its place in the walk, kept for good
+            c = read_commit(odb, oid)
+            key = keys[oid] = (-c.commit_time, len(keys))
+            parents[oid] = c.parents
+        heapq.heappush(heap, (key, oid))
+
+    def pending(oid: bytes, oldest_single: int) -> bool:
+        done = expanded.get(oid)
+        if paint[oid] != _A | _B or (done is not None and done != paint[oid]):
+            return True
+        return done is None and -keys[oid][0] >= oldest_single
+
+    push(a)
+    push(b)
+    while True:
+        singles = [-keys[o][0] for o, f in paint.items() if f != _A | _B]
+        oldest_single = min(singles, default=float("inf"))
+        if not any(pending(o, oldest_single) for _, o in heap):
+            break
+        oid = heapq.heappop(heap)[1]
+        flags = paint[oid]
+        if expanded.get(oid) == flags:
+            continue            # a duplicate: nothing new to hand down
+        expanded[oid] = flags
+        for p in parents[oid]:
+            if paint.get(p, 0) & flags != flags:
+                paint[p] = paint.get(p, 0) | flags
+                push(p)
+    return (sum(1 for f in paint.values() if f == _A),
+            sum(1 for f in paint.values() if f == _B))
+
+
 def _remove_redundant(odb, found: list[bytes]) -> list[bytes]:
     """Drop candidates that another candidate descends from (rare: criss-cross,
     or clocks that ran backwards)."""

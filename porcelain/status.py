@@ -30,12 +30,13 @@ Change = namedtuple("Change", "path code")
 
 class Status(Record):
     __slots__ = ("branch", "head", "staged", "unstaged", "untracked", "unmerged",
-                 "in_progress")
+                 "in_progress", "upstream")
 
     def __init__(self, branch: str | None, head: bytes | None,
                  staged: list[Change] | None = None, unstaged: list[Change] | None = None,
                  untracked: list[str] | None = None, unmerged: list[Change] | None = None,
-                 in_progress: tuple[str, str] | None = None):
+                 in_progress: tuple[str, str] | None = None,
+                 upstream: tuple[str, int, int] | None = None):
         self.branch = branch
         self.head = head
         self.staged = [] if staged is None else staged
@@ -43,6 +44,7 @@ class Status(Record):
         self.untracked = [] if untracked is None else untracked   # directories end with "/"
         self.unmerged = [] if unmerged is None else unmerged
         self.in_progress = in_progress     # (merge|cherry-pick|revert, label)
+        self.upstream = upstream           # ("origin/BRANCH", ahead, behind)
 
     @property
     def clean(self) -> bool:
@@ -168,12 +170,31 @@ def compute(ws) -> Status:
         if code:
             unstaged.append(Change(path, code))
     staged = [c for c in staged_changes(ws, index) if c.path not in unmerged]
-    status = Status(ws.head_branch(), ws.head_commit(), staged, unstaged,
+    branch, head = ws.head_branch(), ws.head_commit()
+    status = Status(branch, head, staged, unstaged,
                     collapse_untracked(untracked_files, index),
-                    [Change(p, code) for p, code in sorted(unmerged.items())], in_progress)
+                    [Change(p, code) for p, code in sorted(unmerged.items())], in_progress,
+                    tracking(ws.repo, branch, head))
     if refreshed:
         write_refreshed(ws, refreshed)
     return status
+
+
+def tracking(repo, branch: str | None, head: bytes | None,
+             remote: str = "origin") -> tuple[str, int, int] | None:
+    """("origin/BRANCH", commits ahead, commits behind) when the last fetch
+    recorded that branch (what `ldv pull` merges), as `git status` shows a
+    branch against its upstream; None otherwise.  Counting reads the commits
+    back to the merge base only, and nothing when both point at one commit."""
+    if branch is None or head is None:
+        return None
+    theirs = repo.refs.read(f"refs/remotes/{remote}/{branch}")
+    if theirs is None:
+        return None
+    if theirs == head:
+        return (f"{remote}/{branch}", 0, 0)
+    from .mergebase import ahead_behind
+    return (f"{remote}/{branch}", *ahead_behind(repo.odb, head, theirs))
 
 
 def compare_stat(ws, index: Index) -> tuple[dict, dict[str, os.stat_result], list[str]]:

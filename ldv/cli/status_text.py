@@ -11,7 +11,7 @@ def render(st, out, *, short: bool = False, porcelain: bool = False,
     """Print ``st`` line by line through ``out(text)``, as `git status` does."""
     if short or porcelain:
         if show_branch:
-            out(f"## {st.branch or 'HEAD (no branch)'}")
+            out(f"## {st.branch or 'HEAD (no branch)'}{_short_tracking(st.upstream)}")
         for line in st.porcelain_lines():
             out(line)
         return
@@ -26,6 +26,7 @@ def _long(st, out) -> None:
         out(f"HEAD detached at {st.head.hex()[:7]}" if st.head else "HEAD detached")
     if st.head is None:
         out("\nNo commits yet")
+    _tracking(st.upstream, out)
     _in_progress(st, out)
     def section(title: str, hints: list[str], paths: list[str]) -> None:
         out(f"\n{title}:")
@@ -54,6 +55,8 @@ def _long(st, out) -> None:
                 ['use "ldv add <file>..." to include in what will be committed'],
                 [quote_path(p, quote_space=False) for p in st.untracked])
     if st.clean:
+        if st.upstream:     # git: a blank line after the tracking lines
+            out("")
         out("nothing to commit, working tree clean" if st.head else
             '\nnothing to commit (create/copy files and use "ldv add" to track)')
     elif not st.staged and (st.unstaged or st.unmerged):
@@ -78,3 +81,36 @@ def _in_progress(st, out) -> None:
         out(f'  (fix conflicts and run "ldv {kind} --continue")' if st.unmerged else
             f'  (all conflicts fixed: run "ldv {kind} --continue")')
         out(f'  (use "ldv {kind} --abort" to cancel the {kind} operation)')
+
+
+def _plural(n: int) -> str:
+    return f"{n} commit{'s' if n != 1 else ''}"
+
+
+def _tracking(upstream, out) -> None:
+    """Git's lines on where the branch stands against origin/BRANCH."""
+    if upstream is None:
+        return
+    name, ahead, behind = upstream
+    if ahead and behind:
+        out(f"Your branch and '{name}' have diverged,")
+        out(f"and have {ahead} and {behind} different commits each, respectively.")
+        out('  (use "ldv pull" to merge the remote branch into yours)')
+    elif ahead:
+        out(f"Your branch is ahead of '{name}' by {_plural(ahead)}.")
+        out('  (use "ldv push" to publish your local commits)')
+    elif behind:
+        out(f"Your branch is behind '{name}' by {_plural(behind)}, "
+            "and can be fast-forwarded.")
+        out('  (use "ldv pull" to update your local branch)')
+    else:
+        out(f"Your branch is up to date with '{name}'.")
+
+
+def _short_tracking(upstream) -> str:
+    """`...origin/main [ahead 1, behind 2]` after the branch in `status -sb`."""
+    if upstream is None:
+        return ""
+    name, ahead, behind = upstream
+    counts = ", ".join(f"{word} {n}" for word, n in (("ahead", ahead), ("behind", behind)) if n)
+    return f"...{name}" + (f" [{counts}]" if counts else "")

@@ -125,13 +125,23 @@ def ahead_behind(odb, a: bytes, b: bytes) -> tuple[int, int]:
             return True
         return done is None and -keys[oid][0] >= oldest_single
 
-    push(a)
-    push(b)
-    while True:
+    def done() -> bool:
         singles = [-keys[o][0] for o, f in paint.items() if f != _A | _B]
         oldest_single = min(singles, default=float("inf"))
-        if not any(pending(o, oldest_single) for _, o in heap):
-            break
+        return not any(pending(o, oldest_single) for _, o in heap)
+
+    push(a)
+    push(b)
+    pops, check_at = 0, 0
+    while heap:
+        # The stop test scans what was painted: after every pop while the walk is
+        # short, then at doubling intervals (walking on only adds right paint),
+        # so a long walk costs O(n log n), not O(n^2).
+        if pops >= check_at:
+            if done():
+                break
+            check_at = pops + 1 if pops < 64 else 2 * pops
+        pops += 1
         oid = heapq.heappop(heap)[1]
         flags = paint[oid]
         if expanded.get(oid) == flags:

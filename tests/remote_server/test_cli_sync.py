@@ -23,6 +23,29 @@ def server(tmp_path, request):
     srv.stop()
 
 
+def _initialized(server, tmp_path, role: str = "write") -> Ldv:
+    """ldv in a new repository tmp_path/a, with a token of ``role`` on the
+    server's repository ds in its environment."""
+    _id, token = server.svc.store.create_token("ds", role, "ada")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
+           "LDV_TOKEN": token, **IDENTITY}
+    (tmp_path / "a").mkdir()
+    a = Ldv(tmp_path / "a", env)
+    a("init")
+    return a
+
+
+def _pushed(server, tmp_path, name: str = "f.txt", text: str = "x\n") -> Ldv:
+    """_initialized, then one commit of ``name`` pushed to ds through origin."""
+    a = _initialized(server, tmp_path)
+    a.write(name, text)
+    a("add", ".")
+    a("commit", "-m", "first")
+    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
+    a("push")
+    return a
+
+
 def test_cli_push_clone_pull(server, tmp_path):
     _id, token = server.svc.store.create_token("ds", "write", "ada")
     env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
@@ -102,17 +125,7 @@ def test_cli_shallow_and_partial_clones(server, tmp_path):
 
 
 def test_cli_clone_of_a_missing_branch_names_the_branches(server, tmp_path):
-    _id, token = server.svc.store.create_token("ds", "write", "ada")
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
-           "LDV_TOKEN": token, **IDENTITY}
-    (tmp_path / "a").mkdir()
-    a = Ldv(tmp_path / "a", env)
-    a("init")
-    a.write("f.txt", "x\n")
-    a("add", ".")
-    a("commit", "-m", "first")
-    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
-    a("push")
+    a = _pushed(server, tmp_path)
     r = a("clone", server.url("ds"), str(tmp_path / "b"), "-b", "nosuch",
           "--fingerprint", server.fingerprint, code=2)
     assert "has no branch 'nosuch'" in r.output and "its branches: main" in r.output
@@ -179,17 +192,7 @@ def test_cli_push_of_another_repository_is_not_called_a_forgery(server, tmp_path
 
 
 def test_cli_pull_of_a_branch_the_remote_lacks_says_what_to_do(server, tmp_path):
-    _id, token = server.svc.store.create_token("ds", "write", "ada")
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
-           "LDV_TOKEN": token, **IDENTITY}
-    (tmp_path / "a").mkdir()
-    a = Ldv(tmp_path / "a", env)
-    a("init")
-    a.write("f.txt", "x\n")
-    a("add", ".")
-    a("commit", "-m", "first")
-    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
-    a("push")
+    a = _pushed(server, tmp_path)
     r = a("pull", "origin", "nosuch", code=2)
     assert "has no branch nosuch" in r.output and "its branches: main" in r.output
     a("switch", "-c", "dev")
@@ -217,12 +220,7 @@ def test_cli_login_fingerprint_serves_clone_and_remotes_of_that_server(server, t
 
 
 def test_cli_push_tags_with_a_branch_pushes_both(server, tmp_path):
-    _id, token = server.svc.store.create_token("ds", "write", "ada")
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
-           "LDV_TOKEN": token, **IDENTITY}
-    (tmp_path / "a").mkdir()
-    a = Ldv(tmp_path / "a", env)
-    a("init")
+    a = _initialized(server, tmp_path)
     a.write("f.txt", "x\n")
     a("add", ".")
     a("commit", "-m", "first")
@@ -234,17 +232,7 @@ def test_cli_push_tags_with_a_branch_pushes_both(server, tmp_path):
 
 
 def test_cli_clone_refuses_a_folder_with_files(server, tmp_path):
-    _id, token = server.svc.store.create_token("ds", "write", "ada")
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
-           "LDV_TOKEN": token, **IDENTITY}
-    (tmp_path / "a").mkdir()
-    a = Ldv(tmp_path / "a", env)
-    a("init")
-    a.write("README.txt", "from the repository\n")
-    a("add", ".")
-    a("commit", "-m", "first")
-    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
-    a("push")
+    a = _pushed(server, tmp_path, "README.txt", "from the repository\n")
     mine = tmp_path / "b" / "README.txt"
     mine.parent.mkdir()
     mine.write_text("my own notes\n")
@@ -258,17 +246,7 @@ def test_cli_clone_refuses_a_folder_with_files(server, tmp_path):
 
 
 def test_cli_depth_below_one_is_a_usage_error(server, tmp_path):
-    _id, token = server.svc.store.create_token("ds", "write", "ada")
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "LDV_MASTER_KEY": KEY,
-           "LDV_TOKEN": token, **IDENTITY}
-    (tmp_path / "a").mkdir()
-    a = Ldv(tmp_path / "a", env)
-    a("init")
-    a.write("f.txt", "x\n")
-    a("add", ".")
-    a("commit", "-m", "first")
-    a("remote", "add", "origin", server.url("ds"), "--fingerprint", server.fingerprint)
-    a("push")
+    a = _pushed(server, tmp_path)
     for depth in ("0", "-3"):
         assert "--depth" in a("fetch", "--depth", depth, code=2).output
         r = a("clone", server.url("ds"), str(tmp_path / "b"), "--depth", depth,

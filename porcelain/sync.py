@@ -224,8 +224,10 @@ def push(repo, client: RemoteClient, remote: str, branch: str, *, force: bool = 
         client.update_ref(name, expected_version=current.version if current else 0,
                           target=tip.hex(), sealed=sealed, force=force)
     except NonFastForward as e:
+        # the server's hint is for any client; this one names the command
         raise NonFastForward(f"{name}: the remote has commits you do not have",
-                             hint=e.hint or "fetch and merge first, or push --force") from None
+                             hint=f"run `ldv pull {remote}` to merge them, then push "
+                                  "again (or push --force to overwrite them)") from e
     seen = _seen(repo, remote)
     seen[name] = counter + 1
     _save_seen(repo, remote, seen)

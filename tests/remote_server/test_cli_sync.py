@@ -71,6 +71,18 @@ def test_cli_push_clone_pull(server, tmp_path):
     assert (tmp_path / "b" / "train.jsonl").read_text().startswith('{"x": 22}')
     refs = b("ls-remote").output.split()
     assert refs[1] == "refs/heads/main" and len(refs[0]) == 64
+    # both commit: the second push is refused with the command that fixes it
+    a.write("a.txt", "a\n")
+    a("add", "a.txt")
+    a("commit", "-m", "from a")
+    a("push")
+    b.write("b.txt", "b\n")
+    b("add", "b.txt")
+    b("commit", "-m", "from b")
+    r = b("push", code=1)                   # a conflict, as docs/EXIT_CODES.md says
+    line, = r.output.strip().splitlines()
+    assert "the remote has commits you do not have" in line
+    assert "`ldv pull origin`" in line and "--force" in line
 
 
 def test_cli_login_stores_the_token_privately(server, tmp_path):

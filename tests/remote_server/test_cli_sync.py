@@ -264,3 +264,29 @@ def test_cli_depth_below_one_is_a_usage_error(server, tmp_path):
         r = a("clone", server.url("ds"), str(tmp_path / "b"), "--depth", depth,
               "--fingerprint", server.fingerprint, code=2)
         assert "--depth" in r.output and not (tmp_path / "b").exists()
+
+
+def test_cli_push_all_pushes_what_it_can_and_lists_the_refused(server, tmp_path):
+    """As git: a refused branch does not stop --all; exit 1 names it."""
+    a = _pushed(server, tmp_path)
+    a("branch", "next")
+    a("push", "origin", "next")
+    a("clone", server.url("ds"), str(tmp_path / "b"), "--fingerprint", server.fingerprint)
+    b = Ldv(tmp_path / "b", a.env)
+    b.write("b.txt", "b\n")
+    b("add", "b.txt")
+    b("commit", "-m", "main moves on the server")
+    b("push")
+    a.write("a.txt", "a\n")                       # main diverges; next (pushed after it) moves on
+    a("add", "a.txt")
+    a("commit", "-m", "local main")
+    a("switch", "-q", "next")
+    a.write("d.txt", "d\n")
+    a("add", "d.txt")
+    a("commit", "-m", "local next")
+    r = a("push", "--all", code=1)
+    assert "main: rejected" in r.stdout and " next -> origin" in r.stdout
+    assert r.stderr.startswith("error: 1 of 2 refs rejected: refs/heads/main:")
+    assert "`ldv pull origin`" in r.stderr
+    nxt = a("rev-parse", "next").output.strip()
+    assert nxt in a("ls-remote").output.split()      # next arrived anyway

@@ -70,6 +70,7 @@ def serve(cfg):
     if not cert:
         click.echo("warning: serving plain HTTP; clients accept it only on loopback "
                    "(run `ldv-server init-tls` or put a TLS proxy in front)", err=True)
+    _refuse_a_taken_port(cfg.host, cfg.port)
     _services(cfg).store.close()           # migrate once, before workers start
     for k, v in vars(cfg).items():         # the workers' app factory reads these
         if v is not None and k != "limits":
@@ -78,6 +79,22 @@ def serve(cfg):
                 port=cfg.port, workers=cfg.workers, ssl_certfile=cert, ssl_keyfile=key,
                 log_level="info",
                 timeout_keep_alive=30, timeout_graceful_shutdown=10, access_log=False)
+
+
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """One line and exit 3 when the address is taken, before uvicorn starts (it
+    printed its start-up lines, then its own error).  A port freed in between is
+    still caught by uvicorn."""
+    import socket
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise LdvError(f"cannot listen on {host}:{port}: {e.strerror}",
+                           hint="another process holds it (a running ldv-server?): "
+                                "stop it or pass --port") from None
 
 
 def app_factory():

@@ -67,6 +67,22 @@ def test_errors_are_one_line_with_exit_codes(tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_serve_on_a_taken_port_is_one_line_and_exit_3(tmp_path):
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-c",
+                               "from ldv.remote_server.cli import main; main()", "serve",
+                               "--port", str(port), "--data-dir", str(tmp_path)],
+                              capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    line, = [ln for ln in proc.stderr.splitlines() if not ln.startswith("warning:")]
+    assert line.startswith(f"ldv-server: error: cannot listen on 127.0.0.1:{port}")
+    assert "--port" in line and "INFO" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_init_tls_keeps_the_key_so_the_fingerprint_survives_renewal(tmp_path):
     first = run("init-tls", "--data-dir", str(tmp_path)).output
     cert1 = (tmp_path / "tls" / "cert.pem").read_bytes()

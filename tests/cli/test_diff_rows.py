@@ -4,12 +4,19 @@ from __future__ import annotations
 import json
 
 
-def _two_versions(repo):
-    repo.write("d.jsonl", '{"id": 1, "t": "a"}\n{"id": 2, "t": "b"}\n{"id": 3, "t": "c"}\n')
+def _commit_versions(repo, path: str, v1: str, v2: str) -> None:
+    """``path`` committed as ``v1`` (HEAD~1), then as ``v2`` (HEAD)."""
+    repo.write(path, v1)
     repo("add", ".")
     repo("commit", "-q", "-m", "v1")
-    repo.write("d.jsonl", '{"id": 1, "t": "a"}\n{"id": 2, "t": "B"}\n')
+    repo.write(path, v2)
     repo("commit", "-q", "-am", "v2")
+
+
+def _two_versions(repo):
+    _commit_versions(repo, "d.jsonl",
+                     '{"id": 1, "t": "a"}\n{"id": 2, "t": "b"}\n{"id": 3, "t": "c"}\n',
+                     '{"id": 1, "t": "a"}\n{"id": 2, "t": "B"}\n')
 
 
 def test_rows_json_with_key(repo):
@@ -47,11 +54,8 @@ def test_tokenizer_named_on_the_command_line(repo, tmp_path, monkeypatch):
     """--tokenizer MODULE:FUNCTION counts chat tokens with any function."""
     (tmp_path / "chartok.py").write_text("def count(text):\n    return len(text)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    repo.write("chat.jsonl", _chat([(1, "hello there"), (2, "hi")]))
-    repo("add", ".")
-    repo("commit", "-q", "-m", "v1")
-    repo.write("chat.jsonl", _chat([(1, "hello there"), (2, "hi"), (3, "a b c")]))
-    repo("commit", "-q", "-am", "v2")
+    _commit_versions(repo, "chat.jsonl", _chat([(1, "hello there"), (2, "hi")]),
+                     _chat([(1, "hello there"), (2, "hi"), (3, "a b c")]))
 
     def chat(*opts):
         doc = json.loads(repo("diff", "HEAD~1", "HEAD", "--rows", "--format", "json",
@@ -69,11 +73,7 @@ def test_tokenizer_named_on_the_command_line(repo, tmp_path, monkeypatch):
 
 def test_table_format_overrides_the_extension(repo):
     """A CSV named .txt is not tabular by its name; --table-format csv reads it."""
-    repo.write("export.txt", "id,v\n1,a\n2,b\n")
-    repo("add", ".")
-    repo("commit", "-q", "-m", "v1")
-    repo.write("export.txt", "id,v\n1,a\n2,B\n3,c\n")
-    repo("commit", "-q", "-am", "v2")
+    _commit_versions(repo, "export.txt", "id,v\n1,a\n2,b\n", "id,v\n1,a\n2,B\n3,c\n")
     plain = json.loads(repo("diff", "HEAD~1", "HEAD", "--rows", "--format", "json").output)
     assert plain["files"] == []
     doc = json.loads(repo("diff", "HEAD~1", "HEAD", "--rows", "--key", "id", "--format",

@@ -313,7 +313,7 @@ class PackedObjectDatabase:
             found = lookup(oid)
         if found is None:
             # A stat, not a listing: misses are routine in shallow and partial clones.
-            if not self._index_path.exists() and self._unindexed_packs():
+            if not self._index_path.exists() and self.unindexed_packs():
                 raise ObjectNotFound(f"object {oid.hex()} not found: the pack index "
                                      f"{self._index_path} is missing",
                                      hint="run `ldv fsck --rebuild-index` to regenerate it "
@@ -322,7 +322,7 @@ class PackedObjectDatabase:
                                  hint="fetch it from a remote, or run `ldv fsck`")
         return found
 
-    def _unindexed_packs(self) -> list[str]:
+    def unindexed_packs(self) -> list[str]:
         """Packs on the backend that the index does not list (its file deleted or
         lost; also, briefly, a pack another writer has not indexed yet)."""
         with self._read_lock:

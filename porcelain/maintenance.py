@@ -242,7 +242,7 @@ def fsck(repo, *, progress: Progress = _noop) -> FsckReport:
         except LdvError as e:
             r.bad_packs.append((name, e.message))
     r.packs = len(packs)
-    unindexed = getattr(odb, "_unindexed_packs", None)
+    unindexed = getattr(odb, "unindexed_packs", None)
     r.unindexed = unindexed() if unindexed else []
     ids = list(odb.iter_ids())
     for i, oid in enumerate(ids):

@@ -119,18 +119,17 @@ def unresolved(ws, index, state: MergeState | None) -> list[str]:
 
 def _check_resolved(ws, index, state: MergeState) -> None:
     left = unresolved(ws, index, state)
-    if left and not any(index.get(p) is not None and index.get(p).flags & UNMERGED
-                        for p in left):
+    if not left:
+        return
+    shown = ", ".join(left[:_SHOW]) + (" ..." if len(left) > _SHOW else "")
+    if not any((e := index.get(p)) is not None and e.flags & UNMERGED for p in left):
         # all added (`ldv add`), but with the markers still in: say that, not "unmerged"
-        shown = ", ".join(left[:_SHOW]) + (" ..." if len(left) > _SHOW else "")
         raise Conflict(f"committing is not possible: {shown} still hold(s) conflict "
                        "markers", hint="remove the <<<<<<< / ======= / >>>>>>> lines, "
                        "`ldv add` the file(s) again, then continue")
-    if left:
-        shown = ", ".join(left[:_SHOW]) + (" ..." if len(left) > _SHOW else "")
-        raise Conflict(f"committing is not possible because you have unmerged files: "
-                       f"{shown}", hint="fix them (remove every conflict marker), "
-                       "`ldv add` each file, then continue")
+    raise Conflict(f"committing is not possible because you have unmerged files: "
+                   f"{shown}", hint="fix them (remove every conflict marker), "
+                   "`ldv add` each file, then continue")
 
 
 def parents_of(state: MergeState) -> list[bytes]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -573,11 +572,8 @@ def clone(url: str, dest: Path, master, token: str | None, *, fingerprint: str |
             # A half-made clone is no repository to resume in (no key file, no
             # checkout): remove it, so that running the command again starts over.
             repo.close()
-            for made in (list(dest.iterdir()) if existed else [dest]):  # was empty
-                if made.is_dir() and not made.is_symlink():
-                    shutil.rmtree(made, ignore_errors=True)
-                else:
-                    made.unlink(missing_ok=True)
+            from .workfiles import clear_made
+            clear_made(dest, existed)
             if isinstance(e, NetworkError) and not isinstance(e, RemoteError):
                 e.hint = "run the clone again (it starts over)"
             raise

@@ -336,3 +336,15 @@ def normalize(root: Path, cwd: Path, user_path: str) -> str:
 def under(path: str, prefix: str) -> bool:
     """Is ``path`` equal to or below ``prefix`` ("" matches everything)?"""
     return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+def clear_made(dest: Path, existed: bool) -> None:
+    """Undo a command that filled ``dest`` (a clone, an export) after it failed:
+    remove ``dest`` if the command created it, else empty it again (it had to be
+    empty), so that running the command again simply starts over."""
+    import shutil
+    for made in (list(dest.iterdir()) if existed else [dest]):
+        if made.is_dir() and not made.is_symlink():
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            made.unlink(missing_ok=True)

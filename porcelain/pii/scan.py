@@ -53,13 +53,21 @@ def _check_matched(paths: list[str] | None, found: list[str], where: str, hint: 
             raise BadInput(f"pathspec {p!r} did not match any file {where}", hint=hint)
 
 
+def _commit_entries(repo, commit_oid: bytes, paths) -> list:
+    """(path, entry) of the commit's files under ``paths``; BadInput for a path
+    that names none of them."""
+    tree = read_commit(repo.odb, commit_oid).tree
+    entries = [(p, e) for p, e in walk(repo.odb, tree) if _selected(p, paths)]
+    short = commit_oid.hex()[:12]
+    _check_matched(paths, [p for p, _e in entries], f"in commit {short}",
+                   f"check the path; `ldv ls-tree -r {short}` lists its files")
+    return entries
+
+
 def scan_revision(repo, commit_oid: bytes, options: ScanOptions, paths=None, *,
                   use_cache: bool = True) -> ScanResult:
     """Scan every file of a commit (or those under ``paths``)."""
-    tree = read_commit(repo.odb, commit_oid).tree
-    entries = [(p, e) for p, e in walk(repo.odb, tree) if _selected(p, paths)]
-    _check_matched(paths, [p for p, _e in entries], f"in commit {commit_oid.hex()[:12]}",
-                   f"check the path; `ldv ls-tree -r {commit_oid.hex()[:12]}` lists its files")
+    entries = _commit_entries(repo, commit_oid, paths)
     blobs = [(p, e.oid) for p, e in entries if not _is_symlink(e)]
     return scan_blobs(repo, blobs, options, use_cache=use_cache, rev=commit_oid)
 
@@ -244,14 +252,11 @@ def export_revision(repo, commit_oid: bytes, dest: Path, operator: str,
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise WouldClobber(f"{str(dest)!r} exists and is not an empty directory",
                            hint="export into a new or empty directory")
-    tree = read_commit(repo.odb, commit_oid).tree
-    entries = [(p, e) for p, e in walk(repo.odb, tree) if _selected(p, paths)]
-    _check_matched(paths, [p for p, _e in entries], f"in commit {commit_oid.hex()[:12]}",
-                   f"check the path; `ldv ls-tree -r {commit_oid.hex()[:12]}` lists its files")
+    entries = _commit_entries(repo, commit_oid, paths)
     anon = Anonymizer(Scanner(with_compiled(repo, options)), operator,
                       hash_key(repo.keyring.id_key))
     kinds: dict[str, int] = {}
-    created = not dest.exists()
+    existed = dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
     try:
         for path, entry in entries:
@@ -262,14 +267,7 @@ def export_revision(repo, commit_oid: bytes, dest: Path, operator: str,
     except BaseException:
         # Leave DEST as it was (absent or empty), so the export can simply be rerun
         # instead of failing on "exists and is not an empty directory".
-        import shutil
-        if created:
-            shutil.rmtree(dest, ignore_errors=True)
-        else:
-            for child in dest.iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
+        from ldv.porcelain.workfiles import clear_made
+        clear_made(dest, existed)
         raise
     return kinds
